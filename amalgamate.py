@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Stitch src/ into the single header virtq.h.
+
+The manifest below is the one place that says which parts exist and in
+which order.  A .h file in src/ that the manifest does not name is an error,
+so a new part cannot be forgotten.  Local includes (#include "x.h" naming a
+file in src/) are inlined once, at their first use.  Output is
+deterministic: same inputs, same bytes.
+
+  python3 amalgamate.py           write virtq.h
+  python3 amalgamate.py --check   exit 1 if the committed virtq.h is stale
+"""
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(ROOT, "src")
+OUT = os.path.join(ROOT, "virtq.h")
+
+# (part, section) in output order.  Sections: "decl" parts go inside the
+# include guard; "impl" parts inside the VIRTQ_IMPLEMENTATION guard.
+MANIFEST = [
+    ("manual.h", "top"),
+    ("config.h", "decl"),
+    ("wire.h", "decl"),
+    ("api.h", "decl"),
+    ("api_end.h", "decl"),
+    ("impl_begin.h", "impl"),
+    ("shim_arch.h", "impl"),
+    ("shim_access.h", "impl"),
+    ("shim_misc.h", "impl"),
+    ("errors.h", "impl"),
+    ("ring_split.h", "impl"),
+    ("transport_mmio.h", "impl"),
+    ("device.h", "impl"),
+    ("wait.h", "impl"),
+    ("impl_end.h", "impl"),
+    ("license.h", "bottom"),
+]
+
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$')
+
+
+def fail(msg):
+    sys.stderr.write("amalgamate.py: %s\n" % msg)
+    sys.exit(2)
+
+
+def read_part(name, seen):
+    path = os.path.join(SRC, name)
+    if not os.path.isfile(path):
+        fail("manifest names %s, which is not in src/" % name)
+    out = []
+    with open(path, "r", encoding="utf-8") as f:
+        for line in f:
+            m = INCLUDE_RE.match(line)
+            if m and os.path.isfile(os.path.join(SRC, m.group(1))):
+                inc = m.group(1)
+                if inc not in seen:
+                    seen.add(inc)
+                    out.append(read_part(inc, seen))
+                continue
+            out.append(line)
+    text = "".join(out)
+    if not text.endswith("\n"):
+        text += "\n"
+    return text
+
+
+def build():
+    listed = [p for p, _ in MANIFEST]
+    if len(set(listed)) != len(listed):
+        fail("a part is listed twice in the manifest")
+    present = sorted(f for f in os.listdir(SRC) if f.endswith(".h"))
+    unlisted = [f for f in present if f not in listed]
+    if unlisted:
+        fail("src/ parts not in the manifest: %s" % ", ".join(unlisted))
+    seen = set()
+    chunks = []
+    for part, section in MANIFEST:
+        if part in seen:
+            continue  # already inlined by an include
+        seen.add(part)
+        body = read_part(part, seen)
+        if section == "top":
+            chunks.append(body)
+            continue
+        chunks.append("/* ==== begin %s ==== */\n%s/* ==== end %s ==== */\n\n"
+                      % (part, body, part))
+    return "".join(chunks)
+
+
+def main(argv):
+    check = "--check" in argv[1:]
+    unknown = [a for a in argv[1:] if a != "--check"]
+    if unknown:
+        fail("usage: amalgamate.py [--check]")
+    text = build()
+    if check:
+        try:
+            with open(OUT, "r", encoding="utf-8") as f:
+                current = f.read()
+        except FileNotFoundError:
+            current = None
+        if current != text:
+            sys.stderr.write("amalgamate.py: virtq.h is stale; run `python3 amalgamate.py`\n")
+            return 1
+        print("amalgamate.py: virtq.h is up to date")
+        return 0
+    with open(OUT, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

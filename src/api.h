@@ -1,0 +1,246 @@
+/* ---- api.h: public types and functions ---------------------------------- */
+
+/* Error codes.  Every function that can fail returns int: VIRTQ_OK or one of
+   these.  A failed call changes no state, except that a protocol violation
+   by the device latches the queue broken (VIRTQ_EBROKEN from then on). */
+#define VIRTQ_OK 0
+#define VIRTQ_EINVAL (-1)    /* bad argument from the caller */
+#define VIRTQ_ENOSPC (-2)    /* not enough free descriptors right now */
+#define VIRTQ_EAGAIN (-3)    /* nothing to return yet (no used buffer) */
+#define VIRTQ_EBROKEN (-4)   /* device broke the protocol or needs reset */
+#define VIRTQ_ETIMEDOUT (-5) /* a bounded wait ran out */
+#define VIRTQ_ENOTSUP (-6)   /* feature or strategy not negotiated/built */
+#define VIRTQ_ENODEV (-7)    /* no virtio device (bad magic, empty slot) */
+#define VIRTQ_EIO (-8)       /* device refused: FEATURES_OK, QueueReady... */
+#define VIRTQ_EBUSY (-9)     /* queue already live, or buffers in flight */
+
+/* Used-ring alignment, the second argument of virtq_ring_bytes(): modern
+   devices need 4 ("Virtqueue alignment"), legacy ones the QueueAlign the
+   driver wrote (virtq writes 4096).  The ring base must be aligned to 16
+   (modern) or to the legacy alignment. */
+#define VIRTQ_ALIGN_MODERN 4u
+#define VIRTQ_ALIGN_LEGACY 4096u
+#define VIRTQ_MAX_SIZE 32768u /* largest split-ring Queue Size */
+
+#define VIRTQ__ALIGN_UP(x, a) (((x) + ((a) - 1u)) & ~((size_t)(a) - 1u))
+/* Bytes of device-visible ring memory for a queue of num entries: the
+   descriptor table and the available ring (with used_event), then the used
+   ring (with avail_event) at the next multiple of align.  Usable in a static
+   array size.  Legacy: "Legacy Interfaces: A Note on Virtqueue Layout". */
+#define VIRTQ_RING_BYTES(num, align)                                         \
+    (VIRTQ__ALIGN_UP((size_t)16u * (num) + 6u + (size_t)2u * (num), (align)) + \
+     VIRTQ__ALIGN_UP(6u + (size_t)8u * (num), (align)))
+
+/* One caller-supplied scatter-gather segment. */
+struct virtq_buf {
+    void *addr;   /* CPU address; VIRTQ_VIRT_TO_DMA() makes it a DMA one */
+    uint32_t len; /* bytes, > 0 */
+};
+
+/* Driver-private bookkeeping for one descriptor.  Kept outside the device-
+   visible table, so a device scribbling over shared memory cannot steer
+   the driver.  Allocate one per ring entry; treat as opaque. */
+struct virtq_slot {
+    void *cookie;  /* head of an in-flight chain: the caller's cookie */
+    uint32_t wlen; /* head: writable bytes posted (bounds used.len) */
+    uint16_t next; /* free-list and chain link */
+    uint16_t ndesc; /* head: descriptors in the chain (0: not a head) */
+};
+
+/* A split virtqueue.  Public so callers can place it statically; fields
+   are private (read them through the functions below). */
+struct virtq {
+    struct virtq_desc *desc;
+    struct virtq_avail *avail;
+    struct virtq_used *used;
+    struct virtq_slot *slot;
+    uint16_t *used_event;  /* &avail->ring[num] */
+    uint16_t *avail_event; /* &used->ring[num] */
+    uint16_t num;          /* Queue Size, a power of two */
+    uint16_t num_free;     /* descriptors on the free list */
+    uint16_t free_head;    /* first free descriptor (valid if num_free) */
+    uint16_t avail_idx;    /* next avail index to fill (private copy) */
+    uint16_t kicked_idx;   /* avail.idx at the last publish */
+    uint16_t last_used;    /* next used index to consume */
+    uint16_t flags;        /* VIRTQ__Q_* */
+    uint16_t index;        /* queue index on its device */
+    uint16_t detach_pos;   /* scan cursor for virtq_detach() */
+    uint16_t reserved0;
+    uint32_t align;        /* used-ring alignment given to virtq_init() */
+    void *user;            /* free for the caller */
+};
+
+/* --- ring: memory ------------------------------------------------------- */
+
+/* Bytes of ring memory for num entries (0 if num is not a power of two in
+   1..32768 or align is not a power of two >= 4). */
+VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align);
+
+/* Lay a queue of num entries over mem (VIRTQ_RING_BYTES(num, align) bytes,
+   zeroed here) and slots (num entries).  features: the negotiated feature
+   bits; the ring uses INDIRECT_DESC, EVENT_IDX and ORDER_PLATFORM, and
+   refuses RING_PACKED (not yet supported) with VIRTQ_ENOTSUP. */
+VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
+                         struct virtq_slot *slots, uint64_t features);
+
+/* --- ring: submit --------------------------------------------------------- */
+
+/* Add one request: out device-readable segments then in device-writable
+   ones (bufs[0..out+in)), as a descriptor chain.  cookie (non-NULL) comes
+   back from virtq_get() or virtq_detach() exactly once.  The request is
+   not visible to the device until virtq_publish().
+   VIRTQ_EINVAL: NULL/zero-length segment, no segments, cookie NULL, more
+   segments than the ring, writable bytes over 4 GiB.  VIRTQ_ENOSPC: not
+   enough free descriptors now (retry after virtq_get()). */
+VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                        unsigned in, void *cookie);
+
+/* As virtq_add(), but the segments go into table (caller memory, out+in
+   entries, 16-byte aligned, left untouched by the caller until the cookie
+   comes back) and use one ring descriptor.  VIRTQ_ENOTSUP unless
+   VIRTIO_F_INDIRECT_DESC was negotiated. */
+VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
+                                 unsigned out, unsigned in, struct virtq_desc *table,
+                                 void *cookie);
+
+/* Make every added request visible (write avail.idx) and decide whether the
+   device must be notified: returns 1 (notify), 0 (the device asked not to
+   be, or nothing new), or VIRTQ_EBROKEN.  virtq_dev_kick() does both. */
+VIRTQ_API int virtq_publish(struct virtq *vq);
+
+/* --- ring: complete ------------------------------------------------------- */
+
+/* Take one used buffer: *cookie and *len (bytes the device wrote; len may be
+   NULL).  VIRTQ_EAGAIN when there is none.  Every used element is checked
+   (manual: "Hardening"); a bad one latches the queue broken. */
+VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len);
+
+/* 1 when virtq_get() has something to return, 0 when not, VIRTQ_EBROKEN. */
+VIRTQ_API int virtq_has_used(struct virtq *vq);
+
+/* Used-buffer notification suppression: a hint to the device, which may
+   still interrupt.  virtq_enable_intr() re-arms and then re-checks the used
+   ring: 1 means buffers arrived meanwhile (drain them, no interrupt may
+   come for them), 0 nothing pending.  _delayed (EVENT_IDX) asks for the
+   interrupt only after about 3/4 of the outstanding buffers are used. */
+VIRTQ_API void virtq_disable_intr(struct virtq *vq);
+VIRTQ_API int virtq_enable_intr(struct virtq *vq);
+VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq);
+
+/* --- ring: state and teardown --------------------------------------------- */
+
+VIRTQ_API int virtq_is_broken(const struct virtq *vq);
+/* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
+VIRTQ_API void virtq_break(struct virtq *vq);
+VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
+
+/* After the device was reset (it no longer touches the ring): hand back one
+   in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
+   at which point the ring is empty, un-broken and ready for reuse. */
+VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie);
+
+/* --- device and transport --------------------------------------------------- */
+
+#define VIRTQ_TRANSPORT_MMIO 1
+
+/* Wait strategies (also the VIRTQ_WAIT compile-time selector bits). */
+#define VIRTQ_WAIT_SPIN 1
+#define VIRTQ_WAIT_WFI 2
+#define VIRTQ_WAIT_OS 4
+#define VIRTQ_WAIT_CUSTOM 8
+
+/* One virtio device.  Public so it can be placed statically; read fields
+   freely, write them only through the functions below. */
+struct virtq_dev {
+    uintptr_t base;           /* MMIO base address */
+    uint8_t transport;        /* VIRTQ_TRANSPORT_* */
+    uint8_t version;          /* virtio-mmio: 1 legacy, 2 modern */
+    uint8_t wait;             /* VIRTQ_WAIT_* in use */
+    uint8_t state;            /* VIRTQ__D_* */
+    uint32_t device_id;       /* VIRTIO_ID_* */
+    uint32_t vendor_id;
+    uint32_t reserved0;
+    uint64_t device_features; /* offered (after virtq_dev_begin) */
+    uint64_t features;        /* negotiated (after virtq_dev_negotiate) */
+    void *os_ctx;             /* VIRTQ_WAIT_OS: the channel tasks block on */
+    volatile uint32_t wake_seq; /* bumped by virtq_dev_isr(): futex word */
+    uint32_t irqs;            /* interrupts taken by virtq_dev_isr() */
+    uint32_t notifies;        /* queue notifications written */
+    uint32_t spurious;        /* interrupts with no status bit, or early */
+    void *user;               /* free for the caller */
+};
+
+/* Probe a virtio-mmio slot: magic, version (1 or 2), device id.  Touches
+   no status.  VIRTQ_ENODEV: no device, or an empty slot (id 0). */
+VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base);
+
+/* Reset the device and wait (bounded) until its status reads 0. */
+VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev);
+
+/* Start initialisation: reset, ACKNOWLEDGE, DRIVER, read the offered
+   features into dev->device_features. */
+VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev);
+
+/* Accept wanted & offered (plus VERSION_1 on a modern device, where it is
+   required); VIRTQ_ENOTSUP and status FAILED when a required bit is not
+   offered; modern: set FEATURES_OK and read it back (VIRTQ_EIO if the
+   device refuses). */
+VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required);
+
+/* Set up queue index over caller memory (see virtq_init(); legacy needs a
+   4096-aligned mem).  num is a wish: the queue gets min(num, QueueNumMax)
+   rounded down to a power of two.  VIRTQ_ENODEV: the queue does not exist;
+   VIRTQ_EBUSY: it is already live; VIRTQ_EIO: QueueReady did not stick. */
+VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uint16_t index,
+                                    uint32_t num, void *mem, struct virtq_slot *slots);
+
+/* Finish initialisation (DRIVER_OK).  Interrupts before this are ignored. */
+VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev);
+
+/* Mark the device FAILED (the driver gave up on it). */
+VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev);
+
+/* Publish vq and notify the device if it asked for it. */
+VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
+VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
+
+/* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
+   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen. */
+VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
+
+/* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */
+VIRTQ_API int virtq_dev_check(struct virtq_dev *dev);
+
+/* Device-specific configuration space, read with the field's own width
+   ("Device Configuration Space") and, on a modern device, retried until
+   ConfigGeneration is stable (bounded: VIRTQ_EIO).  The bytes form reads
+   byte by byte inside one generation. */
+VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_t *val);
+VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint16_t *val);
+VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint32_t *val);
+VIRTQ_API int virtq_dev_config_read64(struct virtq_dev *dev, uint32_t off, uint64_t *val);
+VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, void *buf,
+                                          uint32_t len);
+VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val);
+
+/* --- waiting ----------------------------------------------------------------- */
+
+/* The board routed and enabled this device's interrupt (PLIC, GIC...).  WFI
+   waits fall back to spinning until this is said: a wfi with no interrupt
+   routed would sleep forever. */
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed);
+
+/* Choose how waits on this device block: VIRTQ_WAIT_SPIN (the default from
+   probe on), _WFI, _OS (os_ctx: the channel for VIRTQ_OS_WAIT/WAKE) or
+   _CUSTOM.  VIRTQ_ENOTSUP when that strategy is not built in (VIRTQ_WAIT). */
+VIRTQ_API int virtq_dev_set_wait(struct virtq_dev *dev, int strategy, void *os_ctx);
+
+/* Wait until vq has a used buffer (then virtq_get() returns it), bounded by
+   timeout_us: VIRTQ_OK, VIRTQ_ETIMEDOUT (queue untouched and consistent),
+   or VIRTQ_EBROKEN (queue broken or device NEEDS_RESET). */
+VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeout_us);
+
+/* --- misc ---------------------------------------------------------------------- */
+
+/* A short English name for an error code. */
+VIRTQ_API const char *virtq_strerror(int err);

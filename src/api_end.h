@@ -1,0 +1,5 @@
+/* ---- api_end.h ------------------------------------------------------------ */
+#if defined(__cplusplus)
+} /* extern "C" */
+#endif
+#endif /* VIRTQ_H_INCLUDED */

@@ -1,0 +1,29 @@
+/* ---- config.h: user configuration, linkage, freestanding includes ------- */
+#ifndef VIRTQ_H_INCLUDED
+#define VIRTQ_H_INCLUDED
+
+/* A project-wide configuration header, included before anything else. */
+#if defined(VIRTQ_CONFIG_FILE)
+#include VIRTQ_CONFIG_FILE
+#endif
+
+/* Freestanding: only these three headers, which every C99 compiler ships
+   even without a libc. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VIRTQ_VERSION_MAJOR 0
+#define VIRTQ_VERSION_MINOR 1
+
+#if !defined(VIRTQ_API)
+#if defined(VIRTQ_STATIC)
+#define VIRTQ_API static
+#else
+#define VIRTQ_API extern
+#endif
+#endif
+
+#if defined(__cplusplus)
+extern "C" {
+#endif

@@ -1,0 +1,5 @@
+/* ---- impl_end.h ------------------------------------------------------------ */
+#if defined(__cplusplus)
+} /* extern "C" */
+#endif
+#endif /* VIRTQ_IMPLEMENTATION */

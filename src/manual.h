@@ -1,0 +1,2 @@
+/* virtq.h — virtqueues for firmware, bootloaders and small kernels.
+   (manual: written below as the implementation lands) */

@@ -1,0 +1,117 @@
+/* ---- wire.h: the spec's shared-memory layout, bits and registers -------- */
+/* Names follow the VirtIO spec ("Split Virtqueues", "virtio-queue.h"), so   */
+/* virtq.h can stand in for the spec's header.  All fields are little-endian */
+/* on the wire; virtq supports little-endian CPUs only (see the manual).     */
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+    (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+#error "virtq: big-endian CPUs are not supported (wire format is little-endian)"
+#endif
+
+/* C++ has no flexible array members; a [1] array keeps member offsets the
+   same, and virtq never uses sizeof on these structs. */
+#if defined(__cplusplus)
+#define VIRTQ__FLEX 1
+#else
+#define VIRTQ__FLEX
+#endif
+
+/* Descriptor flags ("The Virtqueue Descriptor Table"). */
+#define VIRTQ_DESC_F_NEXT 1u     /* the chain continues via the next field */
+#define VIRTQ_DESC_F_WRITE 2u    /* device writes (otherwise device reads) */
+#define VIRTQ_DESC_F_INDIRECT 4u /* the buffer is a table of descriptors */
+
+/* Ring flags ("The Virtqueue Available Ring", "The Virtqueue Used Ring"). */
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
+#define VIRTQ_USED_F_NO_NOTIFY 1u
+
+struct virtq_desc {
+    uint64_t addr; /* guest-physical (DMA) address */
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+
+struct virtq_avail {
+    uint16_t flags;
+    uint16_t idx;
+    uint16_t ring[VIRTQ__FLEX]; /* then: uint16_t used_event (EVENT_IDX) */
+};
+
+struct virtq_used_elem {
+    uint32_t id; /* head of the used chain; 32 bits on the wire */
+    uint32_t len;
+};
+
+struct virtq_used {
+    uint16_t flags;
+    uint16_t idx;
+    struct virtq_used_elem ring[VIRTQ__FLEX]; /* then: uint16_t avail_event */
+};
+
+/* Reserved feature bits ("Reserved Feature Bits"). */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+#define VIRTIO_F_RING_PACKED 34
+#define VIRTIO_F_IN_ORDER 35
+#define VIRTIO_F_ORDER_PLATFORM 36
+#define VIRTQ_FEATURE(bit) ((uint64_t)1 << (bit))
+
+/* Device status bits ("Device Status Field"). */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1u
+#define VIRTIO_STATUS_DRIVER 2u
+#define VIRTIO_STATUS_DRIVER_OK 4u
+#define VIRTIO_STATUS_FEATURES_OK 8u
+#define VIRTIO_STATUS_NEEDS_RESET 64u
+#define VIRTIO_STATUS_FAILED 128u
+
+/* virtio-mmio registers ("MMIO Device Register Layout"; legacy ones from
+   "Legacy interface"). */
+#define VIRTIO_MMIO_MAGIC_VALUE 0x000
+#define VIRTIO_MMIO_VERSION 0x004
+#define VIRTIO_MMIO_DEVICE_ID 0x008
+#define VIRTIO_MMIO_VENDOR_ID 0x00c
+#define VIRTIO_MMIO_DEVICE_FEATURES 0x010
+#define VIRTIO_MMIO_DEVICE_FEATURES_SEL 0x014
+#define VIRTIO_MMIO_DRIVER_FEATURES 0x020
+#define VIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024
+#define VIRTIO_MMIO_GUEST_PAGE_SIZE 0x028 /* legacy */
+#define VIRTIO_MMIO_QUEUE_SEL 0x030
+#define VIRTIO_MMIO_QUEUE_NUM_MAX 0x034
+#define VIRTIO_MMIO_QUEUE_NUM 0x038
+#define VIRTIO_MMIO_QUEUE_ALIGN 0x03c /* legacy */
+#define VIRTIO_MMIO_QUEUE_PFN 0x040   /* legacy */
+#define VIRTIO_MMIO_QUEUE_READY 0x044
+#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050
+#define VIRTIO_MMIO_INTERRUPT_STATUS 0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK 0x064
+#define VIRTIO_MMIO_STATUS 0x070
+#define VIRTIO_MMIO_QUEUE_DESC_LOW 0x080
+#define VIRTIO_MMIO_QUEUE_DESC_HIGH 0x084
+#define VIRTIO_MMIO_QUEUE_DRIVER_LOW 0x090
+#define VIRTIO_MMIO_QUEUE_DRIVER_HIGH 0x094
+#define VIRTIO_MMIO_QUEUE_DEVICE_LOW 0x0a0
+#define VIRTIO_MMIO_QUEUE_DEVICE_HIGH 0x0a4
+#define VIRTIO_MMIO_CONFIG_GENERATION 0x0fc
+#define VIRTIO_MMIO_CONFIG 0x100
+#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MMIO_INT_VRING 1u
+#define VIRTIO_MMIO_INT_CONFIG 2u
+
+/* Device types ("Device Types"). */
+#define VIRTIO_ID_NET 1
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_GPU 16
+#define VIRTIO_ID_INPUT 18
+
+/* The event-index rule ("Used Buffer Notification Suppression"): true when
+   new_idx has just moved past event_idx, i.e. event_idx lies in
+   [old, new_idx).  All arithmetic is mod 2^16, so it survives wrap. */
+static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
+{
+    return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old);
+}
