@@ -416,38 +416,1288 @@ VIRTQ_API const char *virtq_strerror(int err);
 #if defined(__cplusplus)
 extern "C" {
 #endif
+
+/* Private queue flags (struct virtq.flags). */
+#define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
+#define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
+#define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
+#define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
+#define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
+#define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
+
+/* Private device states (struct virtq_dev.state bits). */
+#define VIRTQ__D_PROBED 1u
+#define VIRTQ__D_FEATURES_OK 2u
+#define VIRTQ__D_DRIVER_OK 4u
+#define VIRTQ__D_IRQ_ROUTED 8u
+#define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
 /* ==== end impl_begin.h ==== */
 
 /* ==== begin shim_arch.h ==== */
-/* ---- shim_arch.h ---- */
+/* ---- shim_arch.h: barriers, CPU relax, interrupt mask, wfi --------------- */
+/* Each primitive is defined only if the user has not (#ifndef), so one can be
+   replaced alone.  "SMP" barriers order memory between CPUs and suffice for
+   a device emulated by another CPU (a hypervisor); the DMA forms order
+   memory against real bus masters and are used when VIRTIO_F_ORDER_PLATFORM
+   is negotiated ("Reserved Feature Bits": ORDER_PLATFORM). */
+
+#if defined(__clang__) || defined(__GNUC__)
+#define VIRTQ__COMPILER_BARRIER() __asm__ __volatile__("" ::: "memory")
+#else
+#error "virtq: needs GCC or Clang inline asm for barriers; define VIRTQ_MB etc."
+#endif
+
+/* ThreadSanitizer sees no asm fences: under TSan (or when asked) shared
+   indices use C11-style acquire/release atomics instead; see shim_access.h. */
+#if !defined(VIRTQ_USE_ATOMICS)
+#if defined(__SANITIZE_THREAD__)
+#define VIRTQ_USE_ATOMICS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VIRTQ_USE_ATOMICS 1
+#endif
+#endif
+#endif
+#if !defined(VIRTQ_USE_ATOMICS)
+#define VIRTQ_USE_ATOMICS 0
+#endif
+
+#if VIRTQ_USE_ATOMICS
+#define VIRTQ__ARCH_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define VIRTQ__ARCH_DMA_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define VIRTQ__ARCH_RELAX() VIRTQ__COMPILER_BARRIER()
+#elif defined(__riscv)
+/* RVWMO: r/w order normal memory, i/o orders device memory. */
+#define VIRTQ__ARCH_MB() __asm__ __volatile__("fence rw,rw" ::: "memory")
+#define VIRTQ__ARCH_RMB() __asm__ __volatile__("fence r,r" ::: "memory")
+#define VIRTQ__ARCH_WMB() __asm__ __volatile__("fence w,w" ::: "memory")
+#define VIRTQ__ARCH_DMA_MB() __asm__ __volatile__("fence iorw,iorw" ::: "memory")
+#define VIRTQ__ARCH_DMA_RMB() __asm__ __volatile__("fence ir,ir" ::: "memory")
+#define VIRTQ__ARCH_DMA_WMB() __asm__ __volatile__("fence ow,ow" ::: "memory")
+/* Zihintpause "pause" is a hint in the fence encoding: a no-op elsewhere. */
+#define VIRTQ__ARCH_RELAX() __asm__ __volatile__(".4byte 0x0100000f" ::: "memory")
+#define VIRTQ__IO_BEFORE_WRITE() __asm__ __volatile__("fence w,o" ::: "memory")
+#define VIRTQ__IO_AFTER_READ() __asm__ __volatile__("fence i,r" ::: "memory")
+#elif defined(__aarch64__)
+/* Inner-shareable for CPU-to-CPU, outer-shareable for bus masters. */
+#define VIRTQ__ARCH_MB() __asm__ __volatile__("dmb ish" ::: "memory")
+#define VIRTQ__ARCH_RMB() __asm__ __volatile__("dmb ishld" ::: "memory")
+#define VIRTQ__ARCH_WMB() __asm__ __volatile__("dmb ishst" ::: "memory")
+#define VIRTQ__ARCH_DMA_MB() __asm__ __volatile__("dmb osh" ::: "memory")
+#define VIRTQ__ARCH_DMA_RMB() __asm__ __volatile__("dmb oshld" ::: "memory")
+#define VIRTQ__ARCH_DMA_WMB() __asm__ __volatile__("dmb oshst" ::: "memory")
+#define VIRTQ__ARCH_RELAX() __asm__ __volatile__("yield" ::: "memory")
+#define VIRTQ__IO_BEFORE_WRITE() __asm__ __volatile__("dmb oshst" ::: "memory")
+#define VIRTQ__IO_AFTER_READ() __asm__ __volatile__("dmb oshld" ::: "memory")
+#elif defined(__arm__)
+#if defined(__ARM_ARCH_PROFILE) && (__ARM_ARCH_PROFILE == 'M')
+/* M-profile has one shareability domain: plain dmb. */
+#define VIRTQ__ARCH_MB() __asm__ __volatile__("dmb" ::: "memory")
+#define VIRTQ__ARCH_WMB() __asm__ __volatile__("dmb" ::: "memory")
+#define VIRTQ__ARCH_DMA_WMB() __asm__ __volatile__("dmb" ::: "memory")
+#else
+#define VIRTQ__ARCH_MB() __asm__ __volatile__("dmb ish" ::: "memory")
+#define VIRTQ__ARCH_WMB() __asm__ __volatile__("dmb ishst" ::: "memory")
+#define VIRTQ__ARCH_DMA_WMB() __asm__ __volatile__("dmb oshst" ::: "memory")
+#endif
+#define VIRTQ__ARCH_RMB() VIRTQ__ARCH_MB() /* ARMv7 has no load-only dmb */
+#define VIRTQ__ARCH_DMA_MB() __asm__ __volatile__("dmb sy" ::: "memory")
+#define VIRTQ__ARCH_DMA_RMB() __asm__ __volatile__("dmb sy" ::: "memory")
+#define VIRTQ__ARCH_RELAX() __asm__ __volatile__("yield" ::: "memory")
+#define VIRTQ__IO_BEFORE_WRITE() VIRTQ__ARCH_DMA_WMB()
+#define VIRTQ__IO_AFTER_READ() VIRTQ__ARCH_DMA_RMB()
+#elif defined(__x86_64__) || defined(__i386__)
+/* TSO: only store->load needs a fence; a locked op is cheaper than mfence. */
+#if defined(__x86_64__)
+#define VIRTQ__ARCH_MB() __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc")
+#else
+#define VIRTQ__ARCH_MB() __asm__ __volatile__("lock; addl $0,-4(%%esp)" ::: "memory", "cc")
+#endif
+#define VIRTQ__ARCH_RMB() VIRTQ__COMPILER_BARRIER()
+#define VIRTQ__ARCH_WMB() VIRTQ__COMPILER_BARRIER()
+#define VIRTQ__ARCH_DMA_MB() __asm__ __volatile__("mfence" ::: "memory")
+#define VIRTQ__ARCH_DMA_RMB() VIRTQ__COMPILER_BARRIER()
+#define VIRTQ__ARCH_DMA_WMB() VIRTQ__COMPILER_BARRIER()
+#define VIRTQ__ARCH_RELAX() __asm__ __volatile__("pause" ::: "memory")
+#else
+/* C11-style fallback through the compiler's atomic builtins. */
+#define VIRTQ__ARCH_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define VIRTQ__ARCH_DMA_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define VIRTQ__ARCH_RELAX() VIRTQ__COMPILER_BARRIER()
+#endif
+
+#ifndef VIRTQ_MB
+#define VIRTQ_MB() VIRTQ__ARCH_MB()
+#endif
+#ifndef VIRTQ_RMB
+#define VIRTQ_RMB() VIRTQ__ARCH_RMB()
+#endif
+#ifndef VIRTQ_WMB
+#define VIRTQ_WMB() VIRTQ__ARCH_WMB()
+#endif
+#ifndef VIRTQ_DMA_MB
+#define VIRTQ_DMA_MB() VIRTQ__ARCH_DMA_MB()
+#endif
+#ifndef VIRTQ_DMA_RMB
+#define VIRTQ_DMA_RMB() VIRTQ__ARCH_DMA_RMB()
+#endif
+#ifndef VIRTQ_DMA_WMB
+#define VIRTQ_DMA_WMB() VIRTQ__ARCH_DMA_WMB()
+#endif
+#ifndef VIRTQ_CPU_RELAX
+#define VIRTQ_CPU_RELAX() VIRTQ__ARCH_RELAX()
+#endif
+#ifndef VIRTQ__IO_BEFORE_WRITE
+#define VIRTQ__IO_BEFORE_WRITE() VIRTQ__COMPILER_BARRIER()
+#endif
+#ifndef VIRTQ__IO_AFTER_READ
+#define VIRTQ__IO_AFTER_READ() VIRTQ__COMPILER_BARRIER()
+#endif
+
+/* Interrupt mask and wait-for-interrupt, for the WFI strategy.  wfi must be
+   issued with interrupts masked after the last "nothing yet" check, or an
+   interrupt landing in between is taken before wfi and the wfi then sleeps
+   with nothing left to wake it.  RISC-V and Arm wake from wfi on a pending
+   enabled interrupt even while it is masked globally. */
+#if !defined(VIRTQ_WFI) && !VIRTQ_USE_ATOMICS
+#if defined(__riscv)
+#if defined(VIRTQ_RISCV_SMODE)
+#define VIRTQ__STATUS_CSR "sstatus"
+#define VIRTQ__STATUS_IE 2ul /* SIE */
+#else
+#define VIRTQ__STATUS_CSR "mstatus"
+#define VIRTQ__STATUS_IE 8ul /* MIE */
+#endif
+static inline unsigned long virtq__irq_save(void)
+{
+    unsigned long old;
+    __asm__ __volatile__("csrrc %0, " VIRTQ__STATUS_CSR ", %1"
+                         : "=r"(old) : "r"(VIRTQ__STATUS_IE) : "memory");
+    return old & VIRTQ__STATUS_IE;
+}
+static inline void virtq__irq_restore(unsigned long flags)
+{
+    __asm__ __volatile__("csrs " VIRTQ__STATUS_CSR ", %0" ::"r"(flags) : "memory");
+}
+#define VIRTQ_IRQ_SAVE() virtq__irq_save()
+#define VIRTQ_IRQ_RESTORE(f) virtq__irq_restore(f)
+#define VIRTQ_WFI() __asm__ __volatile__("wfi" ::: "memory")
+#elif defined(__aarch64__)
+static inline unsigned long virtq__irq_save(void)
+{
+    unsigned long daif;
+    __asm__ __volatile__("mrs %0, daif\n\tmsr daifset, #2" : "=r"(daif) : : "memory");
+    return daif;
+}
+#define VIRTQ_IRQ_SAVE() virtq__irq_save()
+#define VIRTQ_IRQ_RESTORE(f) __asm__ __volatile__("msr daif, %0" ::"r"(f) : "memory")
+#define VIRTQ_WFI() __asm__ __volatile__("wfi" ::: "memory")
+#elif defined(__arm__)
+static inline unsigned long virtq__irq_save(void)
+{
+    unsigned long primask;
+    __asm__ __volatile__("mrs %0, primask\n\tcpsid i" : "=r"(primask) : : "memory");
+    return primask;
+}
+#define VIRTQ_IRQ_SAVE() virtq__irq_save()
+#define VIRTQ_IRQ_RESTORE(f) __asm__ __volatile__("msr primask, %0" ::"r"(f) : "memory")
+#define VIRTQ_WFI() __asm__ __volatile__("wfi" ::: "memory")
+#endif
+#endif
 /* ==== end shim_arch.h ==== */
 
 /* ==== begin shim_access.h ==== */
-/* ---- shim_access.h ---- */
+/* ---- shim_access.h: shared-memory and MMIO accesses ----------------------- */
+/* Every access to memory the device also sees goes through these, so each
+   is a single access of the right width that the compiler can neither
+   cache nor split nor merge ("Split Virtqueues": the rings are shared). */
+
+#if VIRTQ_USE_ATOMICS
+#define VIRTQ__LD16(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define VIRTQ__LD32(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define VIRTQ__ST16(p, v) __atomic_store_n((p), (uint16_t)(v), __ATOMIC_RELAXED)
+#define VIRTQ__ST32(p, v) __atomic_store_n((p), (uint32_t)(v), __ATOMIC_RELAXED)
+#define VIRTQ__ST64(p, v) __atomic_store_n((p), (uint64_t)(v), __ATOMIC_RELAXED)
+/* The barrier and the index access are one atomic operation here. */
+#define VIRTQ__LD16_ACQUIRE(vq, p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define VIRTQ__ST16_RELEASE(vq, p, v) __atomic_store_n((p), (uint16_t)(v), __ATOMIC_RELEASE)
+#else
+#define VIRTQ__LD16(p) (*(const volatile uint16_t *)(p))
+#define VIRTQ__LD32(p) (*(const volatile uint32_t *)(p))
+#define VIRTQ__ST16(p, v) (*(volatile uint16_t *)(p) = (uint16_t)(v))
+#define VIRTQ__ST32(p, v) (*(volatile uint32_t *)(p) = (uint32_t)(v))
+#define VIRTQ__ST64(p, v) (*(volatile uint64_t *)(p) = (uint64_t)(v))
+static inline uint16_t virtq__ld16_acquire(const struct virtq *vq, const uint16_t *p)
+{
+    uint16_t v = VIRTQ__LD16(p);
+    /* 2.7.14 "Receiving Used Buffers": the used entries are read only
+       after the index that covers them; the load above stays first. */
+    if (vq->flags & VIRTQ__Q_PLATFORM)
+        VIRTQ_DMA_RMB();
+    else
+        VIRTQ_RMB();
+    return v;
+}
+static inline void virtq__st16_release(const struct virtq *vq, uint16_t *p, uint16_t v)
+{
+    /* 2.7.13 "Supplying Buffers": descriptors and ring entries must be
+       visible before the index that publishes them. */
+    if (vq->flags & VIRTQ__Q_PLATFORM)
+        VIRTQ_DMA_WMB();
+    else
+        VIRTQ_WMB();
+    VIRTQ__ST16(p, v);
+}
+#define VIRTQ__LD16_ACQUIRE(vq, p) virtq__ld16_acquire((vq), (p))
+#define VIRTQ__ST16_RELEASE(vq, p, v) virtq__st16_release((vq), (p), (v))
+#endif
+
+/* Full barrier between our store of an index/event and our load of the
+   device's (avail.idx -> used.flags/avail_event; used_event -> used.idx):
+   the store-load pair that otherwise loses a notification or an interrupt. */
+static inline void virtq__mb(const struct virtq *vq)
+{
+    if (vq->flags & VIRTQ__Q_PLATFORM)
+        VIRTQ_DMA_MB();
+    else
+        VIRTQ_MB();
+}
+
+/* MMIO.  Like Linux's writel/readl: a write is ordered after earlier memory
+   writes (so the device sees avail.idx before the notify), a read before
+   later memory reads. */
+#ifndef VIRTQ_MMIO_READ32
+static inline uint32_t virtq__mmio_read32(uintptr_t a)
+{
+    uint32_t v = *(const volatile uint32_t *)a;
+    VIRTQ__IO_AFTER_READ(); /* the register value precedes dependent reads */
+    return v;
+}
+#define VIRTQ_MMIO_READ32(a) virtq__mmio_read32(a)
+#endif
+#ifndef VIRTQ_MMIO_READ16
+static inline uint16_t virtq__mmio_read16(uintptr_t a)
+{
+    uint16_t v = *(const volatile uint16_t *)a;
+    VIRTQ__IO_AFTER_READ(); /* as for 32-bit reads */
+    return v;
+}
+#define VIRTQ_MMIO_READ16(a) virtq__mmio_read16(a)
+#endif
+#ifndef VIRTQ_MMIO_READ8
+static inline uint8_t virtq__mmio_read8(uintptr_t a)
+{
+    uint8_t v = *(const volatile uint8_t *)a;
+    VIRTQ__IO_AFTER_READ(); /* as for 32-bit reads */
+    return v;
+}
+#define VIRTQ_MMIO_READ8(a) virtq__mmio_read8(a)
+#endif
+#ifndef VIRTQ_MMIO_WRITE32
+static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
+{
+    VIRTQ__IO_BEFORE_WRITE(); /* prior ring writes reach memory first */
+    *(volatile uint32_t *)a = v;
+}
+#define VIRTQ_MMIO_WRITE32(a, v) virtq__mmio_write32((a), (v))
+#endif
 /* ==== end shim_access.h ==== */
 
 /* ==== begin shim_misc.h ==== */
-/* ---- shim_misc.h ---- */
+/* ---- shim_misc.h: DMA, clock, wait hooks, assert and log ------------------ */
+
+/* DMA.  Default: the device sees CPU addresses 1:1 and caches are coherent
+   (QEMU virt, most SoCs with an IOMMU off).  On a non-coherent system,
+   place the rings in uncached memory and define the sync hooks; virtq
+   calls SYNC_FOR_DEVICE on each buffer in virtq_add().  After virtq_get()
+   the caller syncs its writable buffers with VIRTQ_DMA_SYNC_FOR_CPU. */
+#ifndef VIRTQ_VIRT_TO_DMA
+#define VIRTQ_VIRT_TO_DMA(p) ((uint64_t)(uintptr_t)(p))
+#endif
+#ifndef VIRTQ_DMA_SYNC_FOR_DEVICE
+#define VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes) ((void)0)
+#endif
+#ifndef VIRTQ_DMA_SYNC_FOR_CPU
+#define VIRTQ_DMA_SYNC_FOR_CPU(p, len) ((void)0)
+#endif
+
+/* Assert and log: off unless the user supplies them. */
+#ifndef VIRTQ_ASSERT
+#define VIRTQ_ASSERT(x) ((void)0)
+#endif
+#ifndef VIRTQ_LOG
+#define VIRTQ_LOG(...) ((void)0)
+#endif
+
+/* Which wait strategies are built in: a bit mask of VIRTQ_WAIT_*.  SPIN is
+   always there (it is the fallback before interrupts are routed). */
+#ifndef VIRTQ_WAIT
+#define VIRTQ_WAIT VIRTQ_WAIT_SPIN
+#endif
+#if (VIRTQ_WAIT) <= 0 || ((VIRTQ_WAIT) & ~15) != 0
+#error "virtq: VIRTQ_WAIT must be VIRTQ_WAIT_SPIN | _WFI | _OS | _CUSTOM"
+#endif
+
+/* Clock: VIRTQ_NOW_US() returns a monotonic microsecond count.  Without it
+   waits are bounded by iterations: VIRTQ_SPINS_PER_US polls per microsecond
+   of timeout (a rough figure; err towards more). */
+#ifndef VIRTQ_SPINS_PER_US
+#define VIRTQ_SPINS_PER_US 4u
+#endif
+
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
+#if !defined(VIRTQ_WFI) || !defined(VIRTQ_IRQ_SAVE) || !defined(VIRTQ_IRQ_RESTORE)
+#error "virtq: VIRTQ_WAIT_WFI needs VIRTQ_WFI/VIRTQ_IRQ_SAVE/VIRTQ_IRQ_RESTORE (built in for RISC-V and Arm)"
+#endif
+#if !defined(VIRTQ_NOW_US)
+#error "virtq: VIRTQ_WAIT_WFI needs VIRTQ_NOW_US() to bound the wait"
+#endif
+#if !defined(VIRTQ_WFI_ALARM_US) && !defined(VIRTQ_WFI_TICK_US)
+/* A wfi must have a wake-up source that does not depend on the device, or
+   a device that never completes hangs the CPU: either an alarm (define
+   VIRTQ_WFI_ALARM_US(deadline_us)) or a periodic interrupt you promise
+   (define VIRTQ_WFI_TICK_US as its period). */
+#error "virtq: VIRTQ_WAIT_WFI needs VIRTQ_WFI_ALARM_US(deadline) or VIRTQ_WFI_TICK_US"
+#endif
+#endif
+
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+#if !defined(VIRTQ_OS_WAIT) || !defined(VIRTQ_OS_WAKE) || !defined(VIRTQ_NOW_US)
+/* VIRTQ_OS_WAIT(ctx, seqptr, seen, timeout_us): block while *seqptr == seen
+   (futex semantics), return on wake, change or timeout.
+   VIRTQ_OS_WAKE(ctx): wake all waiters on ctx; callable from an ISR. */
+#error "virtq: VIRTQ_WAIT_OS needs VIRTQ_OS_WAIT, VIRTQ_OS_WAKE and VIRTQ_NOW_US"
+#endif
+#endif
+
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_CUSTOM)
+#if !defined(VIRTQ_CUSTOM_WAIT)
+/* VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us): block or yield a little; virtq
+   re-checks the ring and the deadline after each call. */
+#error "virtq: VIRTQ_WAIT_CUSTOM needs VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)"
+#endif
+#endif
 /* ==== end shim_misc.h ==== */
 
 /* ==== begin errors.h ==== */
-/* ---- errors.h ---- */
+/* ---- errors.h: error names -------------------------------------------------- */
+VIRTQ_API const char *virtq_strerror(int err)
+{
+    switch (err) {
+    case VIRTQ_OK: return "ok";
+    case VIRTQ_EINVAL: return "invalid argument";
+    case VIRTQ_ENOSPC: return "no free descriptors";
+    case VIRTQ_EAGAIN: return "nothing used yet";
+    case VIRTQ_EBROKEN: return "queue broken by the device";
+    case VIRTQ_ETIMEDOUT: return "timed out";
+    case VIRTQ_ENOTSUP: return "not supported or not negotiated";
+    case VIRTQ_ENODEV: return "no virtio device";
+    case VIRTQ_EIO: return "device refused";
+    case VIRTQ_EBUSY: return "busy";
+    default: return "unknown error";
+    }
+}
 /* ==== end errors.h ==== */
 
 /* ==== begin ring_split.h ==== */
-/* ---- ring_split.h ---- */
+/* ---- ring_split.h: the split virtqueue ("Split Virtqueues") --------------- */
+/* Driver side only.  The device-visible memory is written, never trusted:
+   chains are walked through the private slot array, and every used element
+   is checked before anything is freed. */
+
+static int virtq__pow2(uint32_t x) { return x != 0u && (x & (x - 1u)) == 0u; }
+
+VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align)
+{
+    if (!virtq__pow2(num) || num > VIRTQ_MAX_SIZE || !virtq__pow2(align) || align < 4u)
+        return 0;
+    return VIRTQ_RING_BYTES(num, align);
+}
+
+/* Empty ring: zeroed shared memory, every descriptor on the free list in
+   index order, all indices 0.  Volatile stores, so no memset is needed
+   (freestanding) and none is elided. */
+static void virtq__reset(struct virtq *vq)
+{
+    volatile uint32_t *w = (volatile uint32_t *)(void *)vq->desc;
+    size_t i, words = VIRTQ_RING_BYTES(vq->num, vq->align) / 4u;
+    for (i = 0; i < words; i++)
+        w[i] = 0;
+    for (i = 0; i < vq->num; i++) {
+        vq->slot[i].cookie = NULL;
+        vq->slot[i].wlen = 0;
+        vq->slot[i].ndesc = 0;
+        vq->slot[i].next = (uint16_t)((i + 1u) & (vq->num - 1u));
+    }
+    vq->num_free = vq->num;
+    vq->free_head = 0;
+    vq->avail_idx = 0;
+    vq->kicked_idx = 0;
+    vq->last_used = 0;
+    vq->detach_pos = 0;
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+}
+
+VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
+                         struct virtq_slot *slots, uint64_t features)
+{
+    uintptr_t base = (uintptr_t)mem;
+    if (vq == NULL || mem == NULL || slots == NULL || virtq_ring_bytes(num, align) == 0)
+        return VIRTQ_EINVAL;
+    /* "Virtqueue alignment": descriptor table 16, legacy the whole ring
+       on the QueueAlign boundary. */
+    if ((base & ((align > 16u ? align : 16u) - 1u)) != 0u)
+        return VIRTQ_EINVAL;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED))
+        return VIRTQ_ENOTSUP;
+    vq->desc = (struct virtq_desc *)mem;
+    vq->avail = (struct virtq_avail *)(void *)(base + 16u * num);
+    vq->used = (struct virtq_used *)(void *)(base +
+        VIRTQ__ALIGN_UP((size_t)16u * num + 6u + (size_t)2u * num, align));
+    vq->used_event = (uint16_t *)(void *)((uintptr_t)vq->avail + 4u + 2u * num);
+    vq->avail_event = (uint16_t *)(void *)((uintptr_t)vq->used + 4u + 8u * num);
+    vq->slot = slots;
+    vq->num = (uint16_t)num;
+    vq->align = align;
+    vq->index = 0;
+    vq->reserved0 = 0;
+    vq->flags = VIRTQ__Q_READY;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
+        vq->flags |= VIRTQ__Q_EVENT_IDX;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_INDIRECT_DESC))
+        vq->flags |= VIRTQ__Q_INDIRECT;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_ORDER_PLATFORM))
+        vq->flags |= VIRTQ__Q_PLATFORM;
+    virtq__reset(vq);
+    return VIRTQ_OK;
+}
+
+/* Common argument checks for both add forms; 0 or an error. */
+static int virtq__add_check(const struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                            unsigned in, const void *cookie)
+{
+    if (vq == NULL || bufs == NULL || cookie == NULL)
+        return VIRTQ_EINVAL;
+    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    /* "Message Framing": a chain is at most Queue Size long (2.7.5.3.1). */
+    if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
+        return VIRTQ_EINVAL;
+    return VIRTQ_OK;
+}
+
+/* The chain is owned from here on: record it and queue its head in the
+   avail ring (not yet visible: virtq_publish() writes avail.idx). */
+static void virtq__commit(struct virtq *vq, uint16_t head, uint16_t ndesc, uint32_t wlen,
+                          void *cookie)
+{
+    struct virtq_slot *s = &vq->slot[head];
+    s->cookie = cookie;
+    s->wlen = wlen;
+    s->ndesc = ndesc;
+    VIRTQ__ST16(&vq->avail->ring[vq->avail_idx & (vq->num - 1u)], head);
+    vq->avail_idx++;
+}
+
+/* Fill n descriptors of table from bufs, readable first, starting at
+   first and linked through slot[].next (slot NULL: an indirect table,
+   linked i -> i + 1).  *end gets the link after the last one.  Returns the
+   writable byte count, or UINT64_MAX for a bad segment.  Nothing private
+   changes here, so an error leaves the queue as it was. */
+static uint64_t virtq__fill(struct virtq_desc *table, const struct virtq_slot *slot,
+                            uint16_t first, const struct virtq_buf *bufs, unsigned out,
+                            unsigned n, uint16_t *end)
+{
+    uint64_t wlen = 0;
+    uint16_t idx = first;
+    unsigned i;
+    for (i = 0; i < n; i++) {
+        struct virtq_desc *d = &table[idx];
+        uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
+        uint16_t next = slot ? slot[idx].next : (uint16_t)(idx + 1u);
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return UINT64_MAX;
+        if (i >= out) {
+            flags |= VIRTQ_DESC_F_WRITE;
+            wlen += bufs[i].len;
+        }
+        VIRTQ_DMA_SYNC_FOR_DEVICE(bufs[i].addr, bufs[i].len, i >= out);
+        VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(bufs[i].addr));
+        VIRTQ__ST32(&d->len, bufs[i].len);
+        VIRTQ__ST16(&d->flags, flags);
+        VIRTQ__ST16(&d->next, next);
+        idx = next;
+    }
+    *end = idx;
+    return wlen;
+}
+
+VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                        unsigned in, void *cookie)
+{
+    uint64_t wlen;
+    uint16_t head, n, end;
+    int rc = virtq__add_check(vq, bufs, out, in, cookie);
+    if (rc != VIRTQ_OK)
+        return rc;
+    n = (uint16_t)(out + in);
+    if (n > vq->num_free)
+        return VIRTQ_ENOSPC;
+    /* The chain is the first n entries of the private free list, so each
+       descriptor's next is already its free-list link. */
+    head = vq->free_head;
+    wlen = virtq__fill(vq->desc, vq->slot, head, bufs, out, n, &end);
+    if (wlen > UINT32_MAX)
+        return VIRTQ_EINVAL;
+    vq->free_head = end;
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    virtq__commit(vq, head, n, (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                 unsigned in, struct virtq_desc *table, void *cookie)
+{
+    uint64_t wlen;
+    uint16_t head, end;
+    struct virtq_desc *d;
+    int rc = virtq__add_check(vq, bufs, out, in, cookie);
+    if (rc != VIRTQ_OK)
+        return rc;
+    if (table == NULL || ((uintptr_t)table & 15u) != 0u)
+        return VIRTQ_EINVAL;
+    if (!(vq->flags & VIRTQ__Q_INDIRECT))
+        return VIRTQ_ENOTSUP; /* "Indirect Descriptors" need the feature */
+    if (vq->num_free == 0u)
+        return VIRTQ_ENOSPC;
+    wlen = virtq__fill(table, NULL, 0, bufs, out, out + in, &end);
+    if (wlen > UINT32_MAX)
+        return VIRTQ_EINVAL;
+    head = vq->free_head;
+    d = &vq->desc[head];
+    VIRTQ_DMA_SYNC_FOR_DEVICE(table, 16u * (out + in), 0);
+    VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(table));
+    VIRTQ__ST32(&d->len, 16u * (out + in));
+    VIRTQ__ST16(&d->flags, VIRTQ_DESC_F_INDIRECT); /* never with NEXT (2.7.5.3.1) */
+    VIRTQ__ST16(&d->next, 0);
+    vq->free_head = vq->slot[head].next;
+    vq->num_free--;
+    virtq__commit(vq, head, 1, (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_publish(struct virtq *vq)
+{
+    uint16_t old, now;
+    if (vq == NULL)
+        return VIRTQ_EINVAL;
+    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    old = vq->kicked_idx;
+    now = vq->avail_idx;
+    if (old == now)
+        return 0;
+    /* Unpublished adds never exceed the ring size (each holds a
+       descriptor), so old..now always fits the 16-bit event-index window:
+       the "kick before 2^16 adds" rule holds by construction. */
+    VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
+    vq->kicked_idx = now;
+    /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
+       read the device's suppression state, or both sides skip the kick. */
+    virtq__mb(vq);
+    if (vq->flags & VIRTQ__Q_EVENT_IDX)
+        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    return !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+}
+
+VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
+{
+    uint16_t last, pending, tail, i;
+    uint32_t id, ulen;
+    const struct virtq_used_elem *e;
+    struct virtq_slot *s;
+    if (vq == NULL || cookie == NULL)
+        return VIRTQ_EINVAL;
+    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    last = vq->last_used;
+    /* Read used.idx once; the acquire orders the element reads after it. */
+    pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &vq->used->idx) - last);
+    if (pending == 0u)
+        return VIRTQ_EAGAIN;
+    /* The device cannot use more chains than were published. */
+    if (pending > (uint16_t)(vq->kicked_idx - last))
+        goto broken;
+    /* Copy the element once; shared memory is never read twice. */
+    e = &vq->used->ring[last & (vq->num - 1u)];
+    id = VIRTQ__LD32(&e->id);
+    ulen = VIRTQ__LD32(&e->len);
+    if (id >= vq->num)
+        goto broken; /* full 32-bit id range-checked */
+    s = &vq->slot[id];
+    if (s->cookie == NULL)
+        goto broken; /* not an in-flight head: non-head or used twice */
+    if (ulen > s->wlen)
+        goto broken; /* wrote more than was posted writable */
+    /* Free the chain through private links only. */
+    for (tail = (uint16_t)id, i = 1; i < s->ndesc; i++)
+        tail = vq->slot[tail].next;
+    vq->slot[tail].next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
+    *cookie = s->cookie;
+    s->cookie = NULL;
+    if (len != NULL)
+        *len = ulen;
+    vq->last_used = (uint16_t)(last + 1u);
+    /* Keep the device interrupting for the next buffer.  No barrier: this
+       is a hint, and every sleep re-arms through virtq_enable_intr(). */
+    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, vq->last_used);
+    return VIRTQ_OK;
+broken:
+    vq->flags |= VIRTQ__Q_BROKEN;
+    VIRTQ_LOG("virtq: queue %u broken by the device at used %u\n", vq->index, last);
+    return VIRTQ_EBROKEN;
+}
+
+VIRTQ_API int virtq_has_used(struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
+    return VIRTQ__LD16(&vq->used->idx) != vq->last_used;
+}
+
+VIRTQ_API void virtq_disable_intr(struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return;
+    vq->flags |= VIRTQ__Q_INTR_OFF;
+    /* "Used Buffer Notification Suppression".  With EVENT_IDX an event one
+       behind what we consumed is crossed only after 2^16 more buffers. */
+    if (vq->flags & VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used - 1u));
+    else
+        VIRTQ__ST16(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+/* Re-arm with the event at last_used + delay, then re-check: 1 if more
+   than delay buffers are already used. */
+static int virtq__arm(struct virtq *vq, uint16_t delay)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
+    vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
+    if (vq->flags & VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used + delay));
+    else
+        VIRTQ__ST16(&vq->avail->flags, 0);
+    /* 2.7.10: the re-arm must be visible before we re-read used.idx, or a
+       buffer used in between raises no interrupt and we sleep on it. */
+    virtq__mb(vq);
+    return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
+}
+
+VIRTQ_API int virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
+
+VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
+{
+    uint16_t outstanding;
+    if (vq == NULL)
+        return VIRTQ_EINVAL;
+    outstanding = (uint16_t)(vq->kicked_idx - vq->last_used);
+    return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
+}
+
+VIRTQ_API int virtq_is_broken(const struct virtq *vq)
+{
+    return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
+}
+
+VIRTQ_API void virtq_break(struct virtq *vq)
+{
+    if (vq != NULL)
+        vq->flags |= VIRTQ__Q_BROKEN;
+}
+
+VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
+{
+    return vq == NULL ? 0u : vq->num_free;
+}
+
+VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
+{
+    if (vq == NULL || cookie == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    /* Until the last cookie is out, the queue is unusable: latch broken
+       so no add or get interleaves with the hand-back. */
+    vq->flags |= VIRTQ__Q_BROKEN;
+    while (vq->detach_pos < vq->num) {
+        struct virtq_slot *s = &vq->slot[vq->detach_pos++];
+        if (s->cookie != NULL) {
+            *cookie = s->cookie;
+            s->cookie = NULL;
+            return VIRTQ_OK;
+        }
+    }
+    virtq__reset(vq);
+    return VIRTQ_EAGAIN;
+}
 /* ==== end ring_split.h ==== */
 
 /* ==== begin transport_mmio.h ==== */
-/* ---- transport_mmio.h ---- */
+/* ---- transport_mmio.h: virtio-mmio v1 (legacy) and v2 ("Virtio Over MMIO") */
+/* Private register-level operations; device.h builds the status machine on
+   them.  A PCI transport would add a sibling file and a switch in device.h
+   without changing any public call. */
+
+#define VIRTQ__R32(dev, off) VIRTQ_MMIO_READ32((dev)->base + (uintptr_t)(off))
+#define VIRTQ__W32(dev, off, v) VIRTQ_MMIO_WRITE32((dev)->base + (uintptr_t)(off), (uint32_t)(v))
+#define VIRTQ__PAGE 4096u /* legacy GuestPageSize and QueueAlign we use */
+
+VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
+{
+    uint32_t version, id;
+    if (dev == NULL || base == 0u)
+        return VIRTQ_EINVAL;
+    if (VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
+        return VIRTQ_ENODEV;
+    version = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_VERSION);
+    if (version != 1u && version != 2u)
+        return VIRTQ_ENOTSUP;
+    /* "Device ID 0 is a placeholder": an empty virtio-mmio slot. */
+    id = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_DEVICE_ID);
+    if (id == 0u)
+        return VIRTQ_ENODEV;
+    /* Field by field: a struct assignment may become a memset call. */
+    dev->base = base;
+    dev->transport = VIRTQ_TRANSPORT_MMIO;
+    dev->version = (uint8_t)version;
+    dev->device_id = id;
+    dev->vendor_id = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_VENDOR_ID);
+    dev->wait = VIRTQ_WAIT_SPIN;
+    dev->state = VIRTQ__D_PROBED;
+    dev->reserved0 = 0;
+    dev->device_features = 0;
+    dev->features = 0;
+    dev->os_ctx = NULL;
+    dev->wake_seq = 0;
+    dev->irqs = 0;
+    dev->notifies = 0;
+    dev->spurious = 0;
+    dev->user = NULL;
+    return VIRTQ_OK;
+}
+
+static uint32_t virtq__mmio_status(const struct virtq_dev *dev)
+{
+    return VIRTQ__R32(dev, VIRTIO_MMIO_STATUS);
+}
+
+static void virtq__mmio_set_status(const struct virtq_dev *dev, uint32_t status)
+{
+    VIRTQ__W32(dev, VIRTIO_MMIO_STATUS, status);
+}
+
+/* 64-bit features through two 32-bit windows; the select register is
+   written before every access ("Feature bits" in "MMIO Device Register
+   Layout"). */
+static uint64_t virtq__mmio_features(const struct virtq_dev *dev)
+{
+    uint64_t f;
+    VIRTQ__W32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    f = VIRTQ__R32(dev, VIRTIO_MMIO_DEVICE_FEATURES);
+    VIRTQ__W32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    f |= (uint64_t)VIRTQ__R32(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+    return f;
+}
+
+static void virtq__mmio_set_features(const struct virtq_dev *dev, uint64_t f)
+{
+    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
+}
+
+/* Select queue index and report its QueueNumMax, or an error if it is
+   missing or already live. */
+static int virtq__mmio_queue_max(const struct virtq_dev *dev, uint16_t index, uint32_t *max)
+{
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_SEL, index);
+    if (VIRTQ__R32(dev, dev->version == 1u ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
+        return VIRTQ_EBUSY;
+    *max = VIRTQ__R32(dev, VIRTIO_MMIO_QUEUE_NUM_MAX);
+    return *max == 0u ? VIRTQ_ENODEV : VIRTQ_OK;
+}
+
+/* Hand the (selected, initialised) ring to the device. */
+static int virtq__mmio_queue_enable(const struct virtq_dev *dev, const struct virtq *vq)
+{
+    uint64_t desc = VIRTQ_VIRT_TO_DMA(vq->desc);
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NUM, vq->num);
+    if (dev->version == 1u) {
+        /* "Legacy interface": GuestPageSize before QueuePFN, which names
+           the page holding the whole contiguous ring. */
+        VIRTQ__W32(dev, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTQ__PAGE);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_ALIGN, VIRTQ__PAGE);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(desc / VIRTQ__PAGE));
+        return VIRTQ_OK;
+    }
+    {
+        uint64_t avail = VIRTQ_VIRT_TO_DMA(vq->avail), used = VIRTQ_VIRT_TO_DMA(vq->used);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_READY, 1);
+        return VIRTQ__R32(dev, VIRTIO_MMIO_QUEUE_READY) == 1u ? VIRTQ_OK : VIRTQ_EIO;
+    }
+}
+
+static void virtq__mmio_notify(const struct virtq_dev *dev, uint16_t index)
+{
+    /* The MMIO write is ordered after the avail.idx store by the shim
+       (RISC-V "fence w,o"): "Available Buffer Notifications". */
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
+}
+
+/* Read and acknowledge the interrupt causes. */
+static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
+{
+    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+    if (st != 0u)
+        VIRTQ__W32(dev, VIRTIO_MMIO_INTERRUPT_ACK, st);
+    return st;
+}
+
+static uint32_t virtq__mmio_generation(const struct virtq_dev *dev)
+{
+    /* Legacy devices have no ConfigGeneration: treat it as constant. */
+    return dev->version == 1u ? 0u : VIRTQ__R32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
+}
+
+/* One config-space access of the given width (1, 2 or 4 bytes). */
+static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, unsigned width)
+{
+    uintptr_t a = dev->base + VIRTIO_MMIO_CONFIG + off;
+    if (width == 1u)
+        return VIRTQ_MMIO_READ8(a);
+    if (width == 2u)
+        return VIRTQ_MMIO_READ16(a);
+    return VIRTQ_MMIO_READ32(a);
+}
 /* ==== end transport_mmio.h ==== */
 
 /* ==== begin device.h ==== */
-/* ---- device.h ---- */
+/* ---- device.h: status machine, features, queues, config ("Device
+   Initialization", "Device Status Field") ---------------------------------- */
+
+#ifndef VIRTQ_RESET_POLLS
+#define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
+#endif
+#ifndef VIRTQ_CONFIG_RETRIES
+#define VIRTQ_CONFIG_RETRIES 64u /* ConfigGeneration retries before EIO */
+#endif
+
+#if VIRTQ_USE_ATOMICS
+#define VIRTQ__BUMP(p) ((void)__atomic_fetch_add((p), 1u, __ATOMIC_RELAXED))
+#else
+#define VIRTQ__BUMP(p) ((void)(*(p) += 1u))
+#endif
+
+static int virtq__dev_ok(const struct virtq_dev *dev)
+{
+    return dev != NULL && (dev->state & VIRTQ__D_PROBED);
+}
+
+static void virtq__add_status(const struct virtq_dev *dev, uint32_t bit)
+{
+    virtq__mmio_set_status(dev, virtq__mmio_status(dev) | bit);
+}
+
+VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev)
+{
+    uint32_t i;
+    if (!virtq__dev_ok(dev))
+        return VIRTQ_EINVAL;
+    virtq__mmio_set_status(dev, 0);
+    /* "Device Reset": not complete until the status reads back 0. */
+    for (i = 0; i < VIRTQ_RESET_POLLS; i++) {
+        if (virtq__mmio_status(dev) == 0u) {
+            dev->state = (uint8_t)(VIRTQ__D_PROBED | (dev->state & VIRTQ__D_IRQ_ROUTED));
+            dev->features = 0;
+            return VIRTQ_OK;
+        }
+        VIRTQ_CPU_RELAX();
+    }
+    return VIRTQ_ETIMEDOUT;
+}
+
+VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev)
+{
+    int rc = virtq_dev_reset(dev);
+    if (rc != VIRTQ_OK)
+        return rc;
+    /* "Device Initialization" steps 2 and 3. */
+    virtq__add_status(dev, VIRTIO_STATUS_ACKNOWLEDGE);
+    virtq__add_status(dev, VIRTIO_STATUS_DRIVER);
+    dev->device_features = virtq__mmio_features(dev);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required)
+{
+    uint64_t accepted;
+    if (!virtq__dev_ok(dev) || (dev->state & (VIRTQ__D_FEATURES_OK | VIRTQ__D_DRIVER_OK)))
+        return VIRTQ_EINVAL;
+    /* "Legacy Interface: Device Initialization": a modern device must be
+       driven as one, which VERSION_1 says. */
+    if (dev->version >= 2u)
+        required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
+    if (required & ~dev->device_features) {
+        virtq_dev_fail(dev);
+        return VIRTQ_ENOTSUP;
+    }
+    accepted = dev->device_features & (wanted | required);
+    virtq__mmio_set_features(dev, accepted);
+    if (dev->version >= 2u) {
+        /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
+        virtq__add_status(dev, VIRTIO_STATUS_FEATURES_OK);
+        if (!(virtq__mmio_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
+            virtq_dev_fail(dev);
+            return VIRTQ_EIO;
+        }
+    }
+    dev->features = accepted;
+    dev->state |= VIRTQ__D_FEATURES_OK;
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uint16_t index,
+                                    uint32_t num, void *mem, struct virtq_slot *slots)
+{
+    uint32_t max, align;
+    uint64_t page = VIRTQ_VIRT_TO_DMA(mem) / VIRTQ__PAGE;
+    int rc;
+    if (!virtq__dev_ok(dev) || vq == NULL || num == 0u ||
+        (dev->state & (VIRTQ__D_FEATURES_OK | VIRTQ__D_DRIVER_OK)) != VIRTQ__D_FEATURES_OK)
+        return VIRTQ_EINVAL;
+    align = dev->version == 1u ? VIRTQ_ALIGN_LEGACY : VIRTQ_ALIGN_MODERN;
+    /* Legacy QueuePFN is a 32-bit page number. */
+    if (dev->version == 1u && page != (uint32_t)page)
+        return VIRTQ_EINVAL;
+    rc = virtq__mmio_queue_max(dev, index, &max);
+    if (rc != VIRTQ_OK)
+        return rc;
+    if (num > max)
+        num = max;
+    if (num > VIRTQ_MAX_SIZE)
+        num = VIRTQ_MAX_SIZE;
+    while (!virtq__pow2(num))
+        num &= num - 1u; /* round down to a power of two */
+    rc = virtq_init(vq, num, align, mem, slots, dev->features);
+    if (rc != VIRTQ_OK)
+        return rc;
+    vq->index = index;
+    return virtq__mmio_queue_enable(dev, vq);
+}
+
+VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev)
+{
+    if (!virtq__dev_ok(dev) || !(dev->state & VIRTQ__D_FEATURES_OK))
+        return VIRTQ_EINVAL;
+    virtq__add_status(dev, VIRTIO_STATUS_DRIVER_OK);
+    dev->state |= VIRTQ__D_DRIVER_OK;
+    return virtq_dev_check(dev);
+}
+
+VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev)
+{
+    if (virtq__dev_ok(dev))
+        virtq__add_status(dev, VIRTIO_STATUS_FAILED);
+}
+
+VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
+{
+    if (!virtq__dev_ok(dev) || vq == NULL)
+        return;
+    virtq__mmio_notify(dev, vq->index);
+    dev->notifies++;
+}
+
+VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq)
+{
+    int rc = virtq_publish(vq);
+    if (rc > 0)
+        virtq_dev_notify(dev, vq);
+    return rc < 0 ? rc : VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
+{
+    if (!virtq__dev_ok(dev))
+        return VIRTQ_EINVAL;
+    if (!(dev->state & VIRTQ__D_BROKEN) &&
+        (virtq__mmio_status(dev) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
+        dev->state |= VIRTQ__D_BROKEN;
+    return (dev->state & VIRTQ__D_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_OK;
+}
+
+VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
+{
+    uint32_t st;
+    if (!virtq__dev_ok(dev))
+        return 0;
+    st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
+    if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
+        dev->spurious++; /* nothing pending, or before DRIVER_OK: untrusted */
+        return 0;
+    }
+    dev->irqs++;
+    if (st & VIRTIO_MMIO_INT_CONFIG)
+        (void)virtq_dev_check(dev); /* NEEDS_RESET comes as a config change */
+    VIRTQ__BUMP(&dev->wake_seq);
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+    if (dev->wait == VIRTQ_WAIT_OS)
+        VIRTQ_OS_WAKE(dev->os_ctx);
+#endif
+    return st;
+}
+
+/* Config reads: whole field(s) inside one stable ConfigGeneration
+   ("Device Configuration Space"). */
+static int virtq__cfg(struct virtq_dev *dev, uint32_t off, void *buf, uint32_t len, unsigned width)
+{
+    uint32_t tries, i;
+    if (!virtq__dev_ok(dev) || buf == NULL || len == 0u || (off & (width - 1u)) != 0u ||
+        off > 0xf00u || len > 0xf00u - off)
+        return VIRTQ_EINVAL;
+    for (tries = 0; tries < VIRTQ_CONFIG_RETRIES; tries++) {
+        uint32_t gen = virtq__mmio_generation(dev);
+        for (i = 0; i < len; i += width) {
+            uint32_t v = virtq__mmio_cfg_read(dev, off + i, width);
+            uint8_t *p = (uint8_t *)buf + i;
+            unsigned b;
+            for (b = 0; b < width; b++)
+                p[b] = (uint8_t)(v >> (8u * b)); /* little-endian layout */
+        }
+        if (virtq__mmio_generation(dev) == gen)
+            return VIRTQ_OK;
+    }
+    return VIRTQ_EIO;
+}
+
+/* A little-endian field of size bytes; 64-bit ones as two 32-bit reads
+   inside one generation. */
+static int virtq__cfg_uint(struct virtq_dev *dev, uint32_t off, unsigned size, uint64_t *out)
+{
+    uint8_t b[8];
+    uint64_t v = 0;
+    unsigned i;
+    int rc = virtq__cfg(dev, off, b, size, size > 4u ? 4u : size);
+    if (rc != VIRTQ_OK)
+        return rc;
+    for (i = size; i-- > 0u;)
+        v = (v << 8) | b[i];
+    *out = v;
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_t *val)
+{
+    uint64_t v;
+    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 1, &v);
+    if (rc == VIRTQ_OK)
+        *val = (uint8_t)v;
+    return rc;
+}
+
+VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint16_t *val)
+{
+    uint64_t v;
+    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 2, &v);
+    if (rc == VIRTQ_OK)
+        *val = (uint16_t)v;
+    return rc;
+}
+
+VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint32_t *val)
+{
+    uint64_t v;
+    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 4, &v);
+    if (rc == VIRTQ_OK)
+        *val = (uint32_t)v;
+    return rc;
+}
+
+VIRTQ_API int virtq_dev_config_read64(struct virtq_dev *dev, uint32_t off, uint64_t *val)
+{
+    return val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 8, val);
+}
+
+VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, void *buf,
+                                          uint32_t len)
+{
+    return virtq__cfg(dev, off, buf, len, 1);
+}
+
+VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
+{
+    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || off > 0xefcu)
+        return VIRTQ_EINVAL;
+    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, val);
+    return VIRTQ_OK;
+}
 /* ==== end device.h ==== */
 
 /* ==== begin wait.h ==== */
-/* ---- wait.h ---- */
+/* ---- wait.h: bounded waits for a used buffer ------------------------------ */
+/* Every wait ends: by a used buffer, by a broken queue or device, or by the
+   deadline.  The strategy is chosen per device at run time among those
+   built in (VIRTQ_WAIT), because one firmware image moves through them:
+   spin before interrupts are routed, wfi once they are, OS blocking once a
+   scheduler runs. */
+
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed)
+{
+    if (!virtq__dev_ok(dev))
+        return;
+    if (routed)
+        dev->state |= VIRTQ__D_IRQ_ROUTED;
+    else
+        dev->state &= (uint8_t)~VIRTQ__D_IRQ_ROUTED;
+}
+
+VIRTQ_API int virtq_dev_set_wait(struct virtq_dev *dev, int strategy, void *os_ctx)
+{
+    if (!virtq__dev_ok(dev) || (strategy != VIRTQ_WAIT_SPIN && strategy != VIRTQ_WAIT_WFI &&
+                                strategy != VIRTQ_WAIT_OS && strategy != VIRTQ_WAIT_CUSTOM))
+        return VIRTQ_EINVAL;
+    if (strategy != VIRTQ_WAIT_SPIN && !((VIRTQ_WAIT) & strategy))
+        return VIRTQ_ENOTSUP;
+    dev->wait = (uint8_t)strategy;
+    dev->os_ctx = os_ctx;
+    return VIRTQ_OK;
+}
+
+/* VIRTQ_OK: something to get; VIRTQ_EAGAIN: nothing yet; else an error.
+   A device that asked for a reset breaks the queue waited on. */
+static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
+{
+    int r = virtq_has_used(vq);
+    if (r < 0)
+        return r;
+    if (dev->state & VIRTQ__D_BROKEN) {
+        virtq_break(vq);
+        return VIRTQ_EBROKEN;
+    }
+    return r ? VIRTQ_OK : VIRTQ_EAGAIN;
+}
+
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
+static void virtq__wait_wfi(struct virtq *vq, uint64_t deadline)
+{
+    /* Mask, arm and re-check, then wfi: an interrupt after the check stays
+       pending and wakes the wfi instead of being taken before it. */
+    unsigned long flags = VIRTQ_IRQ_SAVE();
+    if (virtq_enable_intr(vq) == 0) {
+#if defined(VIRTQ_WFI_ALARM_US)
+        VIRTQ_WFI_ALARM_US(deadline); /* a wake-up that needs no device */
+#else
+        (void)deadline; /* VIRTQ_WFI_TICK_US promises a periodic wake-up */
+#endif
+        VIRTQ_WFI();
+    }
+    VIRTQ_IRQ_RESTORE(flags); /* the device's handler runs here */
+}
+#endif
+
+VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeout_us)
+{
+#if defined(VIRTQ_NOW_US)
+    uint64_t now, deadline = (uint64_t)VIRTQ_NOW_US() + timeout_us;
+#else
+    uint64_t spins = (uint64_t)timeout_us * VIRTQ_SPINS_PER_US + 1u;
+#endif
+    if (!virtq__dev_ok(dev) || vq == NULL)
+        return VIRTQ_EINVAL;
+    for (;;) {
+        int r = virtq__wait_check(dev, vq);
+        if (r != VIRTQ_EAGAIN)
+            return r;
+#if defined(VIRTQ_NOW_US)
+        now = (uint64_t)VIRTQ_NOW_US();
+        if (now >= deadline)
+            break;
+#else
+        if (spins-- == 0u)
+            break;
+#endif
+        switch (dev->wait) {
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+        case VIRTQ_WAIT_OS: {
+            /* Futex order: take the sequence before arming and
+               re-checking, so a wake after the check ends the block. */
+            uint32_t seen = dev->wake_seq;
+            r = virtq_enable_intr(vq);
+            if (r == 0)
+                (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
+            break;
+        }
+#endif
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_CUSTOM)
+        case VIRTQ_WAIT_CUSTOM:
+#if defined(VIRTQ_NOW_US)
+            VIRTQ_CUSTOM_WAIT(dev, vq, deadline - now);
+#else
+            VIRTQ_CUSTOM_WAIT(dev, vq, timeout_us);
+#endif
+            break;
+#endif
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
+        case VIRTQ_WAIT_WFI:
+            if (dev->state & VIRTQ__D_IRQ_ROUTED) {
+                virtq__wait_wfi(vq, deadline);
+                break;
+            }
+            /* No routed interrupt could end a wfi: spin instead. */
+            (void)VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+            VIRTQ_CPU_RELAX();
+            break;
+#endif
+        default:
+            /* A device register read each round: it leaves the emulated
+               CPU's translated code, so an emulator's event loop (QEMU runs
+               virtio-gpu in a bottom half) gets to run. */
+            (void)VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+            VIRTQ_CPU_RELAX();
+            break;
+        }
+    }
+    /* Out of time: one last look, then tell a dead device from a slow one. */
+    if (virtq__wait_check(dev, vq) == VIRTQ_OK)
+        return VIRTQ_OK;
+    if (virtq_dev_check(dev) == VIRTQ_EBROKEN) {
+        virtq_break(vq);
+        return VIRTQ_EBROKEN;
+    }
+    return VIRTQ_ETIMEDOUT;
+}
 /* ==== end wait.h ==== */
 
 /* ==== begin impl_end.h ==== */

@@ -1,1 +1,259 @@
-/* ---- device.h ---- */
+/* ---- device.h: status machine, features, queues, config ("Device
+   Initialization", "Device Status Field") ---------------------------------- */
+
+#ifndef VIRTQ_RESET_POLLS
+#define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
+#endif
+#ifndef VIRTQ_CONFIG_RETRIES
+#define VIRTQ_CONFIG_RETRIES 64u /* ConfigGeneration retries before EIO */
+#endif
+
+#if VIRTQ_USE_ATOMICS
+#define VIRTQ__BUMP(p) ((void)__atomic_fetch_add((p), 1u, __ATOMIC_RELAXED))
+#else
+#define VIRTQ__BUMP(p) ((void)(*(p) += 1u))
+#endif
+
+static int virtq__dev_ok(const struct virtq_dev *dev)
+{
+    return dev != NULL && (dev->state & VIRTQ__D_PROBED);
+}
+
+static void virtq__add_status(const struct virtq_dev *dev, uint32_t bit)
+{
+    virtq__mmio_set_status(dev, virtq__mmio_status(dev) | bit);
+}
+
+VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev)
+{
+    uint32_t i;
+    if (!virtq__dev_ok(dev))
+        return VIRTQ_EINVAL;
+    virtq__mmio_set_status(dev, 0);
+    /* "Device Reset": not complete until the status reads back 0. */
+    for (i = 0; i < VIRTQ_RESET_POLLS; i++) {
+        if (virtq__mmio_status(dev) == 0u) {
+            dev->state = (uint8_t)(VIRTQ__D_PROBED | (dev->state & VIRTQ__D_IRQ_ROUTED));
+            dev->features = 0;
+            return VIRTQ_OK;
+        }
+        VIRTQ_CPU_RELAX();
+    }
+    return VIRTQ_ETIMEDOUT;
+}
+
+VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev)
+{
+    int rc = virtq_dev_reset(dev);
+    if (rc != VIRTQ_OK)
+        return rc;
+    /* "Device Initialization" steps 2 and 3. */
+    virtq__add_status(dev, VIRTIO_STATUS_ACKNOWLEDGE);
+    virtq__add_status(dev, VIRTIO_STATUS_DRIVER);
+    dev->device_features = virtq__mmio_features(dev);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required)
+{
+    uint64_t accepted;
+    if (!virtq__dev_ok(dev) || (dev->state & (VIRTQ__D_FEATURES_OK | VIRTQ__D_DRIVER_OK)))
+        return VIRTQ_EINVAL;
+    /* "Legacy Interface: Device Initialization": a modern device must be
+       driven as one, which VERSION_1 says. */
+    if (dev->version >= 2u)
+        required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
+    if (required & ~dev->device_features) {
+        virtq_dev_fail(dev);
+        return VIRTQ_ENOTSUP;
+    }
+    accepted = dev->device_features & (wanted | required);
+    virtq__mmio_set_features(dev, accepted);
+    if (dev->version >= 2u) {
+        /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
+        virtq__add_status(dev, VIRTIO_STATUS_FEATURES_OK);
+        if (!(virtq__mmio_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
+            virtq_dev_fail(dev);
+            return VIRTQ_EIO;
+        }
+    }
+    dev->features = accepted;
+    dev->state |= VIRTQ__D_FEATURES_OK;
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uint16_t index,
+                                    uint32_t num, void *mem, struct virtq_slot *slots)
+{
+    uint32_t max, align;
+    uint64_t page = VIRTQ_VIRT_TO_DMA(mem) / VIRTQ__PAGE;
+    int rc;
+    if (!virtq__dev_ok(dev) || vq == NULL || num == 0u ||
+        (dev->state & (VIRTQ__D_FEATURES_OK | VIRTQ__D_DRIVER_OK)) != VIRTQ__D_FEATURES_OK)
+        return VIRTQ_EINVAL;
+    align = dev->version == 1u ? VIRTQ_ALIGN_LEGACY : VIRTQ_ALIGN_MODERN;
+    /* Legacy QueuePFN is a 32-bit page number. */
+    if (dev->version == 1u && page != (uint32_t)page)
+        return VIRTQ_EINVAL;
+    rc = virtq__mmio_queue_max(dev, index, &max);
+    if (rc != VIRTQ_OK)
+        return rc;
+    if (num > max)
+        num = max;
+    if (num > VIRTQ_MAX_SIZE)
+        num = VIRTQ_MAX_SIZE;
+    while (!virtq__pow2(num))
+        num &= num - 1u; /* round down to a power of two */
+    rc = virtq_init(vq, num, align, mem, slots, dev->features);
+    if (rc != VIRTQ_OK)
+        return rc;
+    vq->index = index;
+    return virtq__mmio_queue_enable(dev, vq);
+}
+
+VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev)
+{
+    if (!virtq__dev_ok(dev) || !(dev->state & VIRTQ__D_FEATURES_OK))
+        return VIRTQ_EINVAL;
+    virtq__add_status(dev, VIRTIO_STATUS_DRIVER_OK);
+    dev->state |= VIRTQ__D_DRIVER_OK;
+    return virtq_dev_check(dev);
+}
+
+VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev)
+{
+    if (virtq__dev_ok(dev))
+        virtq__add_status(dev, VIRTIO_STATUS_FAILED);
+}
+
+VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
+{
+    if (!virtq__dev_ok(dev) || vq == NULL)
+        return;
+    virtq__mmio_notify(dev, vq->index);
+    dev->notifies++;
+}
+
+VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq)
+{
+    int rc = virtq_publish(vq);
+    if (rc > 0)
+        virtq_dev_notify(dev, vq);
+    return rc < 0 ? rc : VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
+{
+    if (!virtq__dev_ok(dev))
+        return VIRTQ_EINVAL;
+    if (!(dev->state & VIRTQ__D_BROKEN) &&
+        (virtq__mmio_status(dev) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
+        dev->state |= VIRTQ__D_BROKEN;
+    return (dev->state & VIRTQ__D_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_OK;
+}
+
+VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
+{
+    uint32_t st;
+    if (!virtq__dev_ok(dev))
+        return 0;
+    st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
+    if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
+        dev->spurious++; /* nothing pending, or before DRIVER_OK: untrusted */
+        return 0;
+    }
+    dev->irqs++;
+    if (st & VIRTIO_MMIO_INT_CONFIG)
+        (void)virtq_dev_check(dev); /* NEEDS_RESET comes as a config change */
+    VIRTQ__BUMP(&dev->wake_seq);
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+    if (dev->wait == VIRTQ_WAIT_OS)
+        VIRTQ_OS_WAKE(dev->os_ctx);
+#endif
+    return st;
+}
+
+/* Config reads: whole field(s) inside one stable ConfigGeneration
+   ("Device Configuration Space"). */
+static int virtq__cfg(struct virtq_dev *dev, uint32_t off, void *buf, uint32_t len, unsigned width)
+{
+    uint32_t tries, i;
+    if (!virtq__dev_ok(dev) || buf == NULL || len == 0u || (off & (width - 1u)) != 0u ||
+        off > 0xf00u || len > 0xf00u - off)
+        return VIRTQ_EINVAL;
+    for (tries = 0; tries < VIRTQ_CONFIG_RETRIES; tries++) {
+        uint32_t gen = virtq__mmio_generation(dev);
+        for (i = 0; i < len; i += width) {
+            uint32_t v = virtq__mmio_cfg_read(dev, off + i, width);
+            uint8_t *p = (uint8_t *)buf + i;
+            unsigned b;
+            for (b = 0; b < width; b++)
+                p[b] = (uint8_t)(v >> (8u * b)); /* little-endian layout */
+        }
+        if (virtq__mmio_generation(dev) == gen)
+            return VIRTQ_OK;
+    }
+    return VIRTQ_EIO;
+}
+
+/* A little-endian field of size bytes; 64-bit ones as two 32-bit reads
+   inside one generation. */
+static int virtq__cfg_uint(struct virtq_dev *dev, uint32_t off, unsigned size, uint64_t *out)
+{
+    uint8_t b[8];
+    uint64_t v = 0;
+    unsigned i;
+    int rc = virtq__cfg(dev, off, b, size, size > 4u ? 4u : size);
+    if (rc != VIRTQ_OK)
+        return rc;
+    for (i = size; i-- > 0u;)
+        v = (v << 8) | b[i];
+    *out = v;
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_t *val)
+{
+    uint64_t v;
+    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 1, &v);
+    if (rc == VIRTQ_OK)
+        *val = (uint8_t)v;
+    return rc;
+}
+
+VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint16_t *val)
+{
+    uint64_t v;
+    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 2, &v);
+    if (rc == VIRTQ_OK)
+        *val = (uint16_t)v;
+    return rc;
+}
+
+VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint32_t *val)
+{
+    uint64_t v;
+    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 4, &v);
+    if (rc == VIRTQ_OK)
+        *val = (uint32_t)v;
+    return rc;
+}
+
+VIRTQ_API int virtq_dev_config_read64(struct virtq_dev *dev, uint32_t off, uint64_t *val)
+{
+    return val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 8, val);
+}
+
+VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, void *buf,
+                                          uint32_t len)
+{
+    return virtq__cfg(dev, off, buf, len, 1);
+}
+
+VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
+{
+    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || off > 0xefcu)
+        return VIRTQ_EINVAL;
+    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, val);
+    return VIRTQ_OK;
+}

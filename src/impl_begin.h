@@ -4,3 +4,18 @@
 #if defined(__cplusplus)
 extern "C" {
 #endif
+
+/* Private queue flags (struct virtq.flags). */
+#define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
+#define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
+#define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
+#define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
+#define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
+#define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
+
+/* Private device states (struct virtq_dev.state bits). */
+#define VIRTQ__D_PROBED 1u
+#define VIRTQ__D_FEATURES_OK 2u
+#define VIRTQ__D_DRIVER_OK 4u
+#define VIRTQ__D_IRQ_ROUTED 8u
+#define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */

@@ -1,1 +1,347 @@
-/* ---- ring_split.h ---- */
+/* ---- ring_split.h: the split virtqueue ("Split Virtqueues") --------------- */
+/* Driver side only.  The device-visible memory is written, never trusted:
+   chains are walked through the private slot array, and every used element
+   is checked before anything is freed. */
+
+static int virtq__pow2(uint32_t x) { return x != 0u && (x & (x - 1u)) == 0u; }
+
+VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align)
+{
+    if (!virtq__pow2(num) || num > VIRTQ_MAX_SIZE || !virtq__pow2(align) || align < 4u)
+        return 0;
+    return VIRTQ_RING_BYTES(num, align);
+}
+
+/* Empty ring: zeroed shared memory, every descriptor on the free list in
+   index order, all indices 0.  Volatile stores, so no memset is needed
+   (freestanding) and none is elided. */
+static void virtq__reset(struct virtq *vq)
+{
+    volatile uint32_t *w = (volatile uint32_t *)(void *)vq->desc;
+    size_t i, words = VIRTQ_RING_BYTES(vq->num, vq->align) / 4u;
+    for (i = 0; i < words; i++)
+        w[i] = 0;
+    for (i = 0; i < vq->num; i++) {
+        vq->slot[i].cookie = NULL;
+        vq->slot[i].wlen = 0;
+        vq->slot[i].ndesc = 0;
+        vq->slot[i].next = (uint16_t)((i + 1u) & (vq->num - 1u));
+    }
+    vq->num_free = vq->num;
+    vq->free_head = 0;
+    vq->avail_idx = 0;
+    vq->kicked_idx = 0;
+    vq->last_used = 0;
+    vq->detach_pos = 0;
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+}
+
+VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
+                         struct virtq_slot *slots, uint64_t features)
+{
+    uintptr_t base = (uintptr_t)mem;
+    if (vq == NULL || mem == NULL || slots == NULL || virtq_ring_bytes(num, align) == 0)
+        return VIRTQ_EINVAL;
+    /* "Virtqueue alignment": descriptor table 16, legacy the whole ring
+       on the QueueAlign boundary. */
+    if ((base & ((align > 16u ? align : 16u) - 1u)) != 0u)
+        return VIRTQ_EINVAL;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED))
+        return VIRTQ_ENOTSUP;
+    vq->desc = (struct virtq_desc *)mem;
+    vq->avail = (struct virtq_avail *)(void *)(base + 16u * num);
+    vq->used = (struct virtq_used *)(void *)(base +
+        VIRTQ__ALIGN_UP((size_t)16u * num + 6u + (size_t)2u * num, align));
+    vq->used_event = (uint16_t *)(void *)((uintptr_t)vq->avail + 4u + 2u * num);
+    vq->avail_event = (uint16_t *)(void *)((uintptr_t)vq->used + 4u + 8u * num);
+    vq->slot = slots;
+    vq->num = (uint16_t)num;
+    vq->align = align;
+    vq->index = 0;
+    vq->reserved0 = 0;
+    vq->flags = VIRTQ__Q_READY;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
+        vq->flags |= VIRTQ__Q_EVENT_IDX;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_INDIRECT_DESC))
+        vq->flags |= VIRTQ__Q_INDIRECT;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_ORDER_PLATFORM))
+        vq->flags |= VIRTQ__Q_PLATFORM;
+    virtq__reset(vq);
+    return VIRTQ_OK;
+}
+
+/* Common argument checks for both add forms; 0 or an error. */
+static int virtq__add_check(const struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                            unsigned in, const void *cookie)
+{
+    if (vq == NULL || bufs == NULL || cookie == NULL)
+        return VIRTQ_EINVAL;
+    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    /* "Message Framing": a chain is at most Queue Size long (2.7.5.3.1). */
+    if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
+        return VIRTQ_EINVAL;
+    return VIRTQ_OK;
+}
+
+/* The chain is owned from here on: record it and queue its head in the
+   avail ring (not yet visible: virtq_publish() writes avail.idx). */
+static void virtq__commit(struct virtq *vq, uint16_t head, uint16_t ndesc, uint32_t wlen,
+                          void *cookie)
+{
+    struct virtq_slot *s = &vq->slot[head];
+    s->cookie = cookie;
+    s->wlen = wlen;
+    s->ndesc = ndesc;
+    VIRTQ__ST16(&vq->avail->ring[vq->avail_idx & (vq->num - 1u)], head);
+    vq->avail_idx++;
+}
+
+/* Fill n descriptors of table from bufs, readable first, starting at
+   first and linked through slot[].next (slot NULL: an indirect table,
+   linked i -> i + 1).  *end gets the link after the last one.  Returns the
+   writable byte count, or UINT64_MAX for a bad segment.  Nothing private
+   changes here, so an error leaves the queue as it was. */
+static uint64_t virtq__fill(struct virtq_desc *table, const struct virtq_slot *slot,
+                            uint16_t first, const struct virtq_buf *bufs, unsigned out,
+                            unsigned n, uint16_t *end)
+{
+    uint64_t wlen = 0;
+    uint16_t idx = first;
+    unsigned i;
+    for (i = 0; i < n; i++) {
+        struct virtq_desc *d = &table[idx];
+        uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
+        uint16_t next = slot ? slot[idx].next : (uint16_t)(idx + 1u);
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return UINT64_MAX;
+        if (i >= out) {
+            flags |= VIRTQ_DESC_F_WRITE;
+            wlen += bufs[i].len;
+        }
+        VIRTQ_DMA_SYNC_FOR_DEVICE(bufs[i].addr, bufs[i].len, i >= out);
+        VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(bufs[i].addr));
+        VIRTQ__ST32(&d->len, bufs[i].len);
+        VIRTQ__ST16(&d->flags, flags);
+        VIRTQ__ST16(&d->next, next);
+        idx = next;
+    }
+    *end = idx;
+    return wlen;
+}
+
+VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                        unsigned in, void *cookie)
+{
+    uint64_t wlen;
+    uint16_t head, n, end;
+    int rc = virtq__add_check(vq, bufs, out, in, cookie);
+    if (rc != VIRTQ_OK)
+        return rc;
+    n = (uint16_t)(out + in);
+    if (n > vq->num_free)
+        return VIRTQ_ENOSPC;
+    /* The chain is the first n entries of the private free list, so each
+       descriptor's next is already its free-list link. */
+    head = vq->free_head;
+    wlen = virtq__fill(vq->desc, vq->slot, head, bufs, out, n, &end);
+    if (wlen > UINT32_MAX)
+        return VIRTQ_EINVAL;
+    vq->free_head = end;
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    virtq__commit(vq, head, n, (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                 unsigned in, struct virtq_desc *table, void *cookie)
+{
+    uint64_t wlen;
+    uint16_t head, end;
+    struct virtq_desc *d;
+    int rc = virtq__add_check(vq, bufs, out, in, cookie);
+    if (rc != VIRTQ_OK)
+        return rc;
+    if (table == NULL || ((uintptr_t)table & 15u) != 0u)
+        return VIRTQ_EINVAL;
+    if (!(vq->flags & VIRTQ__Q_INDIRECT))
+        return VIRTQ_ENOTSUP; /* "Indirect Descriptors" need the feature */
+    if (vq->num_free == 0u)
+        return VIRTQ_ENOSPC;
+    wlen = virtq__fill(table, NULL, 0, bufs, out, out + in, &end);
+    if (wlen > UINT32_MAX)
+        return VIRTQ_EINVAL;
+    head = vq->free_head;
+    d = &vq->desc[head];
+    VIRTQ_DMA_SYNC_FOR_DEVICE(table, 16u * (out + in), 0);
+    VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(table));
+    VIRTQ__ST32(&d->len, 16u * (out + in));
+    VIRTQ__ST16(&d->flags, VIRTQ_DESC_F_INDIRECT); /* never with NEXT (2.7.5.3.1) */
+    VIRTQ__ST16(&d->next, 0);
+    vq->free_head = vq->slot[head].next;
+    vq->num_free--;
+    virtq__commit(vq, head, 1, (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_publish(struct virtq *vq)
+{
+    uint16_t old, now;
+    if (vq == NULL)
+        return VIRTQ_EINVAL;
+    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    old = vq->kicked_idx;
+    now = vq->avail_idx;
+    if (old == now)
+        return 0;
+    /* Unpublished adds never exceed the ring size (each holds a
+       descriptor), so old..now always fits the 16-bit event-index window:
+       the "kick before 2^16 adds" rule holds by construction. */
+    VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
+    vq->kicked_idx = now;
+    /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
+       read the device's suppression state, or both sides skip the kick. */
+    virtq__mb(vq);
+    if (vq->flags & VIRTQ__Q_EVENT_IDX)
+        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    return !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+}
+
+VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
+{
+    uint16_t last, pending, tail, i;
+    uint32_t id, ulen;
+    const struct virtq_used_elem *e;
+    struct virtq_slot *s;
+    if (vq == NULL || cookie == NULL)
+        return VIRTQ_EINVAL;
+    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    last = vq->last_used;
+    /* Read used.idx once; the acquire orders the element reads after it. */
+    pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &vq->used->idx) - last);
+    if (pending == 0u)
+        return VIRTQ_EAGAIN;
+    /* The device cannot use more chains than were published. */
+    if (pending > (uint16_t)(vq->kicked_idx - last))
+        goto broken;
+    /* Copy the element once; shared memory is never read twice. */
+    e = &vq->used->ring[last & (vq->num - 1u)];
+    id = VIRTQ__LD32(&e->id);
+    ulen = VIRTQ__LD32(&e->len);
+    if (id >= vq->num)
+        goto broken; /* full 32-bit id range-checked */
+    s = &vq->slot[id];
+    if (s->cookie == NULL)
+        goto broken; /* not an in-flight head: non-head or used twice */
+    if (ulen > s->wlen)
+        goto broken; /* wrote more than was posted writable */
+    /* Free the chain through private links only. */
+    for (tail = (uint16_t)id, i = 1; i < s->ndesc; i++)
+        tail = vq->slot[tail].next;
+    vq->slot[tail].next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
+    *cookie = s->cookie;
+    s->cookie = NULL;
+    if (len != NULL)
+        *len = ulen;
+    vq->last_used = (uint16_t)(last + 1u);
+    /* Keep the device interrupting for the next buffer.  No barrier: this
+       is a hint, and every sleep re-arms through virtq_enable_intr(). */
+    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, vq->last_used);
+    return VIRTQ_OK;
+broken:
+    vq->flags |= VIRTQ__Q_BROKEN;
+    VIRTQ_LOG("virtq: queue %u broken by the device at used %u\n", vq->index, last);
+    return VIRTQ_EBROKEN;
+}
+
+VIRTQ_API int virtq_has_used(struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
+    return VIRTQ__LD16(&vq->used->idx) != vq->last_used;
+}
+
+VIRTQ_API void virtq_disable_intr(struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return;
+    vq->flags |= VIRTQ__Q_INTR_OFF;
+    /* "Used Buffer Notification Suppression".  With EVENT_IDX an event one
+       behind what we consumed is crossed only after 2^16 more buffers. */
+    if (vq->flags & VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used - 1u));
+    else
+        VIRTQ__ST16(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+/* Re-arm with the event at last_used + delay, then re-check: 1 if more
+   than delay buffers are already used. */
+static int virtq__arm(struct virtq *vq, uint16_t delay)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
+    vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
+    if (vq->flags & VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used + delay));
+    else
+        VIRTQ__ST16(&vq->avail->flags, 0);
+    /* 2.7.10: the re-arm must be visible before we re-read used.idx, or a
+       buffer used in between raises no interrupt and we sleep on it. */
+    virtq__mb(vq);
+    return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
+}
+
+VIRTQ_API int virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
+
+VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
+{
+    uint16_t outstanding;
+    if (vq == NULL)
+        return VIRTQ_EINVAL;
+    outstanding = (uint16_t)(vq->kicked_idx - vq->last_used);
+    return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
+}
+
+VIRTQ_API int virtq_is_broken(const struct virtq *vq)
+{
+    return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
+}
+
+VIRTQ_API void virtq_break(struct virtq *vq)
+{
+    if (vq != NULL)
+        vq->flags |= VIRTQ__Q_BROKEN;
+}
+
+VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
+{
+    return vq == NULL ? 0u : vq->num_free;
+}
+
+VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
+{
+    if (vq == NULL || cookie == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    /* Until the last cookie is out, the queue is unusable: latch broken
+       so no add or get interleaves with the hand-back. */
+    vq->flags |= VIRTQ__Q_BROKEN;
+    while (vq->detach_pos < vq->num) {
+        struct virtq_slot *s = &vq->slot[vq->detach_pos++];
+        if (s->cookie != NULL) {
+            *cookie = s->cookie;
+            s->cookie = NULL;
+            return VIRTQ_OK;
+        }
+    }
+    virtq__reset(vq);
+    return VIRTQ_EAGAIN;
+}

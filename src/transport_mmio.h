@@ -1,1 +1,143 @@
-/* ---- transport_mmio.h ---- */
+/* ---- transport_mmio.h: virtio-mmio v1 (legacy) and v2 ("Virtio Over MMIO") */
+/* Private register-level operations; device.h builds the status machine on
+   them.  A PCI transport would add a sibling file and a switch in device.h
+   without changing any public call. */
+
+#define VIRTQ__R32(dev, off) VIRTQ_MMIO_READ32((dev)->base + (uintptr_t)(off))
+#define VIRTQ__W32(dev, off, v) VIRTQ_MMIO_WRITE32((dev)->base + (uintptr_t)(off), (uint32_t)(v))
+#define VIRTQ__PAGE 4096u /* legacy GuestPageSize and QueueAlign we use */
+
+VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
+{
+    uint32_t version, id;
+    if (dev == NULL || base == 0u)
+        return VIRTQ_EINVAL;
+    if (VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
+        return VIRTQ_ENODEV;
+    version = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_VERSION);
+    if (version != 1u && version != 2u)
+        return VIRTQ_ENOTSUP;
+    /* "Device ID 0 is a placeholder": an empty virtio-mmio slot. */
+    id = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_DEVICE_ID);
+    if (id == 0u)
+        return VIRTQ_ENODEV;
+    /* Field by field: a struct assignment may become a memset call. */
+    dev->base = base;
+    dev->transport = VIRTQ_TRANSPORT_MMIO;
+    dev->version = (uint8_t)version;
+    dev->device_id = id;
+    dev->vendor_id = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_VENDOR_ID);
+    dev->wait = VIRTQ_WAIT_SPIN;
+    dev->state = VIRTQ__D_PROBED;
+    dev->reserved0 = 0;
+    dev->device_features = 0;
+    dev->features = 0;
+    dev->os_ctx = NULL;
+    dev->wake_seq = 0;
+    dev->irqs = 0;
+    dev->notifies = 0;
+    dev->spurious = 0;
+    dev->user = NULL;
+    return VIRTQ_OK;
+}
+
+static uint32_t virtq__mmio_status(const struct virtq_dev *dev)
+{
+    return VIRTQ__R32(dev, VIRTIO_MMIO_STATUS);
+}
+
+static void virtq__mmio_set_status(const struct virtq_dev *dev, uint32_t status)
+{
+    VIRTQ__W32(dev, VIRTIO_MMIO_STATUS, status);
+}
+
+/* 64-bit features through two 32-bit windows; the select register is
+   written before every access ("Feature bits" in "MMIO Device Register
+   Layout"). */
+static uint64_t virtq__mmio_features(const struct virtq_dev *dev)
+{
+    uint64_t f;
+    VIRTQ__W32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    f = VIRTQ__R32(dev, VIRTIO_MMIO_DEVICE_FEATURES);
+    VIRTQ__W32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    f |= (uint64_t)VIRTQ__R32(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+    return f;
+}
+
+static void virtq__mmio_set_features(const struct virtq_dev *dev, uint64_t f)
+{
+    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
+}
+
+/* Select queue index and report its QueueNumMax, or an error if it is
+   missing or already live. */
+static int virtq__mmio_queue_max(const struct virtq_dev *dev, uint16_t index, uint32_t *max)
+{
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_SEL, index);
+    if (VIRTQ__R32(dev, dev->version == 1u ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
+        return VIRTQ_EBUSY;
+    *max = VIRTQ__R32(dev, VIRTIO_MMIO_QUEUE_NUM_MAX);
+    return *max == 0u ? VIRTQ_ENODEV : VIRTQ_OK;
+}
+
+/* Hand the (selected, initialised) ring to the device. */
+static int virtq__mmio_queue_enable(const struct virtq_dev *dev, const struct virtq *vq)
+{
+    uint64_t desc = VIRTQ_VIRT_TO_DMA(vq->desc);
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NUM, vq->num);
+    if (dev->version == 1u) {
+        /* "Legacy interface": GuestPageSize before QueuePFN, which names
+           the page holding the whole contiguous ring. */
+        VIRTQ__W32(dev, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTQ__PAGE);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_ALIGN, VIRTQ__PAGE);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(desc / VIRTQ__PAGE));
+        return VIRTQ_OK;
+    }
+    {
+        uint64_t avail = VIRTQ_VIRT_TO_DMA(vq->avail), used = VIRTQ_VIRT_TO_DMA(vq->used);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
+        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_READY, 1);
+        return VIRTQ__R32(dev, VIRTIO_MMIO_QUEUE_READY) == 1u ? VIRTQ_OK : VIRTQ_EIO;
+    }
+}
+
+static void virtq__mmio_notify(const struct virtq_dev *dev, uint16_t index)
+{
+    /* The MMIO write is ordered after the avail.idx store by the shim
+       (RISC-V "fence w,o"): "Available Buffer Notifications". */
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
+}
+
+/* Read and acknowledge the interrupt causes. */
+static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
+{
+    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+    if (st != 0u)
+        VIRTQ__W32(dev, VIRTIO_MMIO_INTERRUPT_ACK, st);
+    return st;
+}
+
+static uint32_t virtq__mmio_generation(const struct virtq_dev *dev)
+{
+    /* Legacy devices have no ConfigGeneration: treat it as constant. */
+    return dev->version == 1u ? 0u : VIRTQ__R32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
+}
+
+/* One config-space access of the given width (1, 2 or 4 bytes). */
+static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, unsigned width)
+{
+    uintptr_t a = dev->base + VIRTIO_MMIO_CONFIG + off;
+    if (width == 1u)
+        return VIRTQ_MMIO_READ8(a);
+    if (width == 2u)
+        return VIRTQ_MMIO_READ16(a);
+    return VIRTQ_MMIO_READ32(a);
+}
