@@ -569,23 +569,28 @@ extern "C" {
    enabled interrupt even while it is masked globally. */
 #if !defined(VIRTQ_WFI) && !VIRTQ_USE_ATOMICS
 #if defined(__riscv)
+/* CSR instructions spelled with .insn (SYSTEM opcode 0x73; funct3 3 is
+   csrrc, 2 is csrrs) so plain -march=rv64gc builds need no _zicsr. */
 #if defined(VIRTQ_RISCV_SMODE)
-#define VIRTQ__STATUS_CSR "sstatus"
-#define VIRTQ__STATUS_IE 2ul /* SIE */
+#define VIRTQ__STATUS_CSR "0x100" /* sstatus */
+#define VIRTQ__STATUS_IE 2ul      /* SIE */
 #else
-#define VIRTQ__STATUS_CSR "mstatus"
-#define VIRTQ__STATUS_IE 8ul /* MIE */
+#define VIRTQ__STATUS_CSR "0x300" /* mstatus */
+#define VIRTQ__STATUS_IE 8ul      /* MIE */
 #endif
 static inline unsigned long virtq__irq_save(void)
 {
     unsigned long old;
-    __asm__ __volatile__("csrrc %0, " VIRTQ__STATUS_CSR ", %1"
+    __asm__ __volatile__(".insn i 0x73, 3, %0, %1, " VIRTQ__STATUS_CSR
                          : "=r"(old) : "r"(VIRTQ__STATUS_IE) : "memory");
     return old & VIRTQ__STATUS_IE;
 }
 static inline void virtq__irq_restore(unsigned long flags)
 {
-    __asm__ __volatile__("csrs " VIRTQ__STATUS_CSR ", %0" ::"r"(flags) : "memory");
+    unsigned long ignored;
+    __asm__ __volatile__(".insn i 0x73, 2, %0, %1, " VIRTQ__STATUS_CSR
+                         : "=r"(ignored) : "r"(flags) : "memory");
+    (void)ignored;
 }
 #define VIRTQ_IRQ_SAVE() virtq__irq_save()
 #define VIRTQ_IRQ_RESTORE(f) virtq__irq_restore(f)
