@@ -1,2 +1,168 @@
-/* virtq.h — virtqueues for firmware, bootloaders and small kernels.
-   (manual: written below as the implementation lands) */
+/* virtq.h — virtio virtqueues for firmware, bootloaders and small kernels.
+   One header, C99, freestanding, no allocation.  MIT licence (at the end).
+
+   ABOUT
+   -----
+   virtq drives virtio devices: the split virtqueue (driver side), the
+   virtio-mmio transport (version 1 "legacy" and version 2 "modern"), the
+   device status machine, config space, and bounded waits for completions.
+   Device drivers (blk, gpu, net) are built on it in examples/drivers/.
+   Everything platform-specific is a compile-time shim with a safe default.
+
+   USAGE
+   -----
+   In exactly one C file:
+
+       #define VIRTQ_IMPLEMENTATION
+       #include "virtq.h"
+
+   Everywhere else just #include "virtq.h".  Configuration macros (below)
+   go before the include in the implementation file, or in a header named
+   by VIRTQ_CONFIG_FILE that every file sees.
+
+   QUICKSTART (a virtio-blk read, spin-waiting, QEMU virt, legacy or modern)
+
+       static uint8_t ring[VIRTQ_RING_BYTES(64, VIRTQ_ALIGN_LEGACY)]
+           __attribute__((aligned(4096)));
+       static struct virtq_slot slots[64];
+       struct virtq_dev dev; struct virtq vq;
+       struct { uint32_t type, reserved; uint64_t sector; } hdr = {0, 0, 0};
+       uint8_t data[512], status = 0xff;
+       struct virtq_buf bufs[3] = {{&hdr, 16}, {data, 512}, {&status, 1}};
+       void *cookie; uint32_t len;
+
+       if (virtq_mmio_probe(&dev, 0x10001000) != VIRTQ_OK) return;
+       virtq_dev_begin(&dev);                       // reset, ACK, DRIVER
+       virtq_dev_negotiate(&dev, 0, 0);             // + VERSION_1 if modern
+       virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
+       virtq_dev_driver_ok(&dev);
+       virtq_add(&vq, bufs, 1, 2, &hdr);            // 1 readable, 2 writable
+       virtq_dev_kick(&dev, &vq);                   // publish + notify
+       if (virtq_wait(&dev, &vq, 1000000) == VIRTQ_OK &&
+           virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
+           ;                                        // data[] holds sector 0
+
+   ERRORS
+   ------
+   Functions return VIRTQ_OK (0) or a negative VIRTQ_E* code (api.h lists
+   them; virtq_strerror() names them).  A call that fails changes nothing.
+   A device that breaks the protocol latches its queue broken: from then on
+   every ring call returns VIRTQ_EBROKEN until the device is reset and
+   virtq_detach() has handed back every outstanding cookie.
+
+   THE RING (any transport)
+   ------------------------
+   virtq_ring_bytes / VIRTQ_RING_BYTES   size of ring memory for n entries
+   virtq_init                            lay a ring over caller memory
+   virtq_add / virtq_add_indirect        queue a request (not yet visible)
+   virtq_publish                         make requests visible; 1 = notify
+   virtq_get / virtq_has_used            take a completion (cookie, length)
+   virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
+                                         used-buffer notification control
+   virtq_detach                          after reset: every cookie, once
+   A request is a chain of segments, device-readable first, then
+   device-writable.  The cookie (any non-NULL pointer, usually the caller's
+   request struct) comes back exactly once.  Private bookkeeping (struct
+   virtq_slot, one per entry) lives outside device-visible memory.
+
+   THE DEVICE (virtio-mmio today; the calls are transport-neutral)
+   ----------------------------------------------------------------
+   virtq_mmio_probe       magic, version, device id (0 = empty slot)
+   virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
+   virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
+   virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
+   virtq_dev_driver_ok    DRIVER_OK; interrupts before it are ignored
+   virtq_dev_kick         publish, and notify only if the device wants it
+   virtq_dev_isr          call from the device's interrupt handler
+   virtq_dev_config_read8/16/32/64/_bytes   ConfigGeneration-stable reads
+   virtq_dev_check / virtq_dev_fail / virtq_dev_reset
+
+   WAITING
+   -------
+   virtq_wait(dev, vq, timeout_us) returns once the queue has a completion,
+   and always returns: VIRTQ_OK, VIRTQ_ETIMEDOUT or VIRTQ_EBROKEN.  How it
+   blocks is chosen per device at run time among the strategies compiled in
+   (VIRTQ_WAIT), because one image typically moves through all of them:
+     SPIN  always available; the default after probe.  Polls the ring and
+           reads a device register each round, so an emulator's event loop
+           still runs (QEMU completes virtio-gpu commands in a bottom half
+           that a tight memory-only spin can starve).
+     WFI   after virtq_dev_irq_routed(dev, 1) (the board routed and enabled
+           the device interrupt); until then it spins, because a wfi that no
+           interrupt can end sleeps forever.  Interrupts are masked between
+           the last check and wfi; an alarm (VIRTQ_WFI_ALARM_US) bounds it.
+     OS    for tasks under a scheduler: blocks on VIRTQ_OS_WAIT with futex
+           semantics, woken by virtq_dev_isr().  Never wfi inside a task.
+     CUSTOM  VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) is called each round.
+   Select with virtq_dev_set_wait(dev, VIRTQ_WAIT_*, os_ctx).  Wire device
+   interrupts only after every device finished init (DRIVER_OK).
+
+   CONFIGURATION (define before the implementation include; scope noted)
+   -------------------------------------------------------------------
+   VIRTQ_CONFIG_FILE      "file.h" included first            (all files)
+   VIRTQ_STATIC           all functions static               (all files)
+   VIRTQ_API              linkage of every function          (all files)
+   VIRTQ_WAIT             strategies built in, a mask of VIRTQ_WAIT_SPIN |
+                          _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
+   VIRTQ_NOW_US()         monotonic microseconds; without it waits count
+                          polls (VIRTQ_SPINS_PER_US per us)   (impl only)
+   VIRTQ_WFI_ALARM_US(d)  arm a wake-up at time d (WFI)       (impl only)
+   VIRTQ_WFI_TICK_US      or: period of an interrupt you guarantee (WFI)
+   VIRTQ_WFI(), VIRTQ_IRQ_SAVE(), VIRTQ_IRQ_RESTORE(f)
+                          built in for RISC-V (M-mode; VIRTQ_RISCV_SMODE
+                          for S-mode) and Arm; needed elsewhere for WFI
+   VIRTQ_OS_WAIT(ctx, seqptr, seen, timeout_us), VIRTQ_OS_WAKE(ctx)
+                          block while *seqptr == seen / wake all on ctx
+   VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)                   (impl only)
+   VIRTQ_MB/RMB/WMB(), VIRTQ_DMA_MB/RMB/WMB()   barriers: SMP strength, and
+                          bus strength used when VIRTIO_F_ORDER_PLATFORM is
+                          negotiated; defaults for RISC-V, AArch64, Arm,
+                          x86-64, else compiler atomics        (impl only)
+   VIRTQ_USE_ATOMICS      1: index accesses as acquire/release atomics (on
+                          by itself under ThreadSanitizer)     (impl only)
+   VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
+   VIRTQ_MMIO_READ8/16/32(a), VIRTQ_MMIO_WRITE32(a, v)
+                          register access; default volatile with the arch's
+                          I/O ordering (RISC-V: fence w,o before a write,
+                          fence i,r after a read)              (impl only)
+   VIRTQ_VIRT_TO_DMA(p)   CPU pointer -> device address (default 1:1)
+   VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes), VIRTQ_DMA_SYNC_FOR_CPU
+                          cache maintenance for non-coherent DMA (default
+                          none); after virtq_get() sync your writable
+                          buffers with VIRTQ_DMA_SYNC_FOR_CPU   (impl only)
+   VIRTQ_ASSERT(x), VIRTQ_LOG(...)   off by default            (impl only)
+   VIRTQ_RESET_POLLS, VIRTQ_CONFIG_RETRIES   bounds on reset and config
+                          generation loops                     (impl only)
+   "impl only" macros matter only where VIRTQ_IMPLEMENTATION is defined and
+   never change a public struct's layout, so translation units cannot
+   disagree about one.
+
+   MEMORY ORDERING (the rules the code follows, by spec section)
+   -------------------------------------------------------------
+   Supplying buffers: descriptors and avail entries, write barrier, then
+   avail.idx; full barrier; then read used.flags / avail_event to decide
+   on a notification; the notify MMIO write is ordered after memory writes.
+   Taking used buffers: read used.idx once, read barrier, copy the element
+   once.  Re-arming interrupts: write used_event / flags, full barrier,
+   re-read used.idx.  With EVENT_IDX the kick decision is virtq_need_event()
+   over the avail indices since the last publish, which never spans more
+   than the ring size, so 16-bit wrap cannot fool it.
+
+   HARDENING (checks on device data, always on)
+   --------------------------------------------
+   used.idx may not advance past what was published; each used element is
+   copied once after the barrier; its 32-bit id must be < Queue Size and an
+   in-flight chain head in the private slots (catches non-heads and double
+   completions); its length may not exceed the writable bytes posted;
+   chains are freed through private links only; config reads retry until
+   ConfigGeneration is stable, with a bound; reset, QueueReady and
+   FEATURES_OK are read back; every loop on device data is bounded.
+   Any violation latches the queue broken (VIRTQ_EBROKEN).
+
+   WHAT VIRTQ DOES NOT DO
+   ----------------------
+   No packed ring yet (VIRTIO_F_RING_PACKED is refused), no PCI transport
+   yet, no big-endian CPUs, no allocation, no locking: one queue is used
+   from one context at a time (guard it yourself if an ISR and a task both
+   touch it), and no device-specific logic (see examples/drivers/).
+*/
