@@ -1,0 +1,80 @@
+# RISC-V board layer for QEMU `virt` (examples/riscv) and the QEMU boot harness.
+#
+# Reusable by later fragments (blk, gpu, net):
+#   RV_CC RV_CFLAGS RV_LDFLAGS   toolchain and flags (rv64gc, medany, picolibc)
+#   RV_BOARD_SRCS                start-up, trap entry, board and scheduler
+#   RV_BUILD                     $(BUILD)/riscv
+#   QEMU_RV                      base QEMU command line (append -kernel ELF)
+#   BOOT_PY                      the boot harness (tests/qemu/boot.py)
+#   $(call rv_program,NAME,SRCS[,EXTRA_CFLAGS][,EXTRA_DEPS])
+#                                rule for $(RV_BUILD)/NAME.elf; use via $(eval)
+#   $(call rv_boot,NAME,ELF[,EXTRA_QEMU_ARGS][,EXTRA_BOOT_ARGS])
+#                                command that boots ELF under the harness
+#   REPEAT=N TIMEOUT=S TEE=1     harness knobs on the make command line
+#
+# Example fragment:
+#   $(eval $(call rv_program,blk,examples/riscv/blk.c examples/drivers/blk.c))
+#   test-riscv-blk: $(RV_BUILD)/blk.elf
+#   	$(call rv_boot,blk,$<,-drive ... -device virtio-blk-device,...)
+
+DEPS_PKGS += gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
+             picolibc-riscv64-unknown-elf qemu-system-misc
+
+RV_DIR := examples/riscv
+RV_BUILD := $(BUILD)/riscv
+RV_CC := riscv64-unknown-elf-gcc
+RV_ARCH := -march=rv64gc -mabi=lp64d -mcmodel=medany
+RV_CFLAGS := $(RV_ARCH) --specs=picolibc.specs -std=c99 -O2 -g \
+             -Wall -Wextra -Werror -fno-common -ffunction-sections \
+             -fdata-sections -I$(RV_DIR) -I.
+# Link with $(RV_CC) $(RV_CFLAGS) ... $(RV_LDFLAGS): the arch and picolibc
+# specs come from RV_CFLAGS (gcc rejects --specs=picolibc.specs twice).
+RV_LDFLAGS := -nostartfiles -T $(RV_DIR)/link.ld -Wl,--gc-sections
+RV_BOARD_SRCS := $(RV_DIR)/start.S $(RV_DIR)/trap.S $(RV_DIR)/board.c \
+                 $(RV_DIR)/sched.c
+RV_BOARD_DEPS := $(RV_BOARD_SRCS) $(RV_DIR)/board.h $(RV_DIR)/sched.h \
+                 $(RV_DIR)/link.ld
+
+QEMU_RV := qemu-system-riscv64 -machine virt -bios none -nographic \
+           -m 128M -no-reboot
+BOOT_PY := tests/qemu/boot.py
+REPEAT ?= 1
+TIMEOUT ?= 30
+TEE ?=
+
+$(RV_BUILD):
+	@mkdir -p $@
+
+# $(call rv_program,NAME,SRCS,EXTRA_CFLAGS,EXTRA_DEPS): one compile-and-link
+# of the program's sources with the board sources (they are small; building
+# them per program lets a program's flags reach the board too).
+define rv_program
+$$(RV_BUILD)/$(1).elf: $(2) $$(RV_BOARD_DEPS) $(4) $$(wildcard virtq.h) | $$(RV_BUILD)
+	$$(RV_CC) $$(RV_CFLAGS) $(3) -o $$@ $(2) $$(RV_BOARD_SRCS) $$(RV_LDFLAGS) \
+	  -Wl,-Map,$$(RV_BUILD)/$(1).map
+endef
+
+# $(call rv_boot,NAME,ELF,EXTRA_QEMU_ARGS,EXTRA_BOOT_ARGS)
+rv_boot = $(PYTHON) $(BOOT_PY) --name $(1) --timeout $(TIMEOUT) \
+  --repeat $(REPEAT) --log $(RV_BUILD)/$(1).log $(if $(TEE),--tee) $(4) \
+  -- $(QEMU_RV) $(3) -kernel $(2)
+
+$(eval $(call rv_program,hello,$(RV_DIR)/hello.c))
+
+# hello: two harts (the second must park), one virtio-rng so the slot scan
+# has something to find.
+RV_HELLO_QEMU := -smp 2 -device virtio-rng-device
+RV_HELLO_EXPECT := \
+  --expect '^virtio-mmio slot [0-7] @0x1000[1-8]000 irq [1-8]: version [12] device 4 \(rng\)' \
+  --expect '^FIGURE hello virtio_devices=1 count$$' \
+  --expect '^FIGURE hello pingpong_rounds=50 count$$'
+
+.PHONY: test-riscv-hello demo-riscv-hello
+test-riscv-hello: $(RV_BUILD)/hello.elf
+	$(call rv_boot,hello,$<,$(RV_HELLO_QEMU),$(RV_HELLO_EXPECT))
+
+demo-riscv-hello: $(RV_BUILD)/hello.elf
+	$(call rv_boot,hello,$<,$(RV_HELLO_QEMU),--tee)
+
+TEST_TARGETS += test-riscv-hello
+DEMO_TARGETS += demo-riscv-hello
