@@ -386,7 +386,7 @@ struct virtq {
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
     uint16_t detach_pos;   /* scan cursor for virtq_detach() */
-    uint16_t reserved0;
+    uint16_t mask;         /* num - 1 */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
     void *user;            /* free for the caller */
 };
@@ -597,6 +597,18 @@ extern "C" {
 #define VIRTQ__D_DRIVER_OK 4u
 #define VIRTQ__D_IRQ_ROUTED 8u
 #define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
+
+/* Hot-path helpers: keep the common case straight-line and the error
+   classification out of line. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTQ__INLINE static inline __attribute__((always_inline))
+#define VIRTQ__COLD __attribute__((cold, noinline))
+#define VIRTQ__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define VIRTQ__INLINE static inline
+#define VIRTQ__COLD
+#define VIRTQ__UNLIKELY(x) (x)
+#endif
 /* ==== end impl_begin.h ==== */
 
 /* ==== begin shim_arch.h ==== */
@@ -1037,9 +1049,9 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
     vq->avail_event = (uint16_t *)(void *)((uintptr_t)vq->used + 4u + 8u * num);
     vq->slot = slots;
     vq->num = (uint16_t)num;
+    vq->mask = (uint16_t)(num - 1u);
     vq->align = align;
     vq->index = 0;
-    vq->reserved0 = 0;
     vq->flags = VIRTQ__Q_READY;
     if (features & VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
         vq->flags |= VIRTQ__Q_EVENT_IDX;
@@ -1051,86 +1063,119 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
     return VIRTQ_OK;
 }
 
-/* Common argument checks for both add forms; 0 or an error. */
-static int virtq__add_check(const struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                            unsigned in, const void *cookie)
+/* Why an add was refused, worked out only once it was: the hot path below
+   tests everything with one combined condition. */
+static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct virtq_buf *bufs,
+                                        unsigned out, unsigned in, const void *cookie)
 {
-    if (vq == NULL || bufs == NULL || cookie == NULL)
+    unsigned i;
+    if (vq == NULL || bufs == NULL || cookie == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
-    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
-        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
     /* "Message Framing": a chain is at most Queue Size long (2.7.5.3.1). */
     if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
         return VIRTQ_EINVAL;
-    return VIRTQ_OK;
+    for (i = 0; i < out + in; i++)
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return VIRTQ_EINVAL;
+    return VIRTQ_ENOSPC; /* valid, but not enough free descriptors now */
+}
+
+/* Fill an indirect table from bufs, readable first, entry i linked to
+   i + 1.  Returns the writable byte count, or UINT64_MAX for a bad
+   segment (the table is the caller's until the add succeeds). */
+static uint64_t virtq__fill_table(struct virtq_desc *table, const struct virtq_buf *bufs,
+                                  unsigned out, unsigned n)
+{
+    uint64_t wlen = 0;
+    unsigned i;
+    for (i = 0; i < n; i++) {
+        struct virtq_desc *d = &table[i];
+        uint32_t len = bufs[i].len;
+        uint32_t flags = i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u;
+        uint16_t next = (uint16_t)(i + 1u);
+        if (bufs[i].addr == NULL || len == 0u)
+            return UINT64_MAX;
+        if (i >= out) {
+            flags |= VIRTQ_DESC_F_WRITE;
+            wlen += len;
+        }
+        VIRTQ_DMA_SYNC_FOR_DEVICE(bufs[i].addr, len, i >= out);
+        VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(bufs[i].addr));
+        /* len, flags and next in one store: the device reads none of them
+           before avail.idx publishes the chain. */
+        VIRTQ__ST64((uint64_t *)(void *)&d->len,
+                    len | ((uint64_t)flags << 32) | ((uint64_t)next << 48));
+    }
+    return wlen;
 }
 
 /* The chain is owned from here on: record it and queue its head in the
    avail ring (not yet visible: virtq_publish() writes avail.idx). */
-static void virtq__commit(struct virtq *vq, uint16_t head, uint16_t ndesc, uint32_t wlen,
-                          void *cookie)
+VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t ndesc, uint32_t wlen,
+                                 void *cookie)
 {
     struct virtq_slot *s = &vq->slot[head];
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = ndesc;
-    VIRTQ__ST16(&vq->avail->ring[vq->avail_idx & (vq->num - 1u)], head);
+    VIRTQ__ST16(&vq->avail->ring[vq->avail_idx & vq->mask], head);
     vq->avail_idx++;
-}
-
-/* Fill n descriptors of table from bufs, readable first, starting at
-   first and linked through slot[].next (slot NULL: an indirect table,
-   linked i -> i + 1).  *end gets the link after the last one.  Returns the
-   writable byte count, or UINT64_MAX for a bad segment.  Nothing private
-   changes here, so an error leaves the queue as it was. */
-static uint64_t virtq__fill(struct virtq_desc *table, const struct virtq_slot *slot,
-                            uint16_t first, const struct virtq_buf *bufs, unsigned out,
-                            unsigned n, uint16_t *end)
-{
-    uint64_t wlen = 0;
-    uint16_t idx = first;
-    unsigned i;
-    for (i = 0; i < n; i++) {
-        struct virtq_desc *d = &table[idx];
-        uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
-        uint16_t next = slot ? slot[idx].next : (uint16_t)(idx + 1u);
-        if (bufs[i].addr == NULL || bufs[i].len == 0u)
-            return UINT64_MAX;
-        if (i >= out) {
-            flags |= VIRTQ_DESC_F_WRITE;
-            wlen += bufs[i].len;
-        }
-        VIRTQ_DMA_SYNC_FOR_DEVICE(bufs[i].addr, bufs[i].len, i >= out);
-        VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(bufs[i].addr));
-        VIRTQ__ST32(&d->len, bufs[i].len);
-        VIRTQ__ST16(&d->flags, flags);
-        VIRTQ__ST16(&d->next, next);
-        idx = next;
-    }
-    *end = idx;
-    return wlen;
 }
 
 VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                         unsigned in, void *cookie)
 {
-    uint64_t wlen;
-    uint16_t head, n, end;
-    int rc = virtq__add_check(vq, bufs, out, in, cookie);
-    if (rc != VIRTQ_OK)
-        return rc;
-    n = (uint16_t)(out + in);
-    if (n > vq->num_free)
-        return VIRTQ_ENOSPC;
+    struct virtq_desc *desc;
+    const struct virtq_slot *slot;
+    uint64_t wlen = 0;
+    uint16_t head, idx;
+    unsigned i, n = out + in;
+    /* One test for every refusal: NULLs, not ready or broken, n == 0 or
+       beyond the free count (which also bounds it by the ring size), and
+       out + in overflowing. */
+    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
+                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY ||
+                        n - 1u >= vq->num_free || n < out))
+        return virtq__add_error(vq, bufs, out, in, cookie);
     /* The chain is the first n entries of the private free list, so each
-       descriptor's next is already its free-list link. */
-    head = vq->free_head;
-    wlen = virtq__fill(vq->desc, vq->slot, head, bufs, out, n, &end);
-    if (wlen > UINT32_MAX)
-        return VIRTQ_EINVAL;
-    vq->free_head = end;
+       descriptor's next is already its free-list link.  Descriptors on the
+       free list are the driver's: filling them before a segment turns out
+       bad changes nothing the device may look at. */
+    desc = vq->desc;
+    slot = vq->slot;
+    head = idx = vq->free_head;
+    for (i = 0;;) {
+        struct virtq_desc *d = &desc[idx];
+        void *addr = bufs[i].addr;
+        uint64_t len = bufs[i].len;
+        uint16_t next = slot[idx].next;
+        uint64_t flags = 0;
+        if (VIRTQ__UNLIKELY(addr == NULL || len == 0u))
+            return VIRTQ_EINVAL;
+        if (i >= out) {
+            flags = VIRTQ_DESC_F_WRITE;
+            wlen += len;
+        }
+        VIRTQ_DMA_SYNC_FOR_DEVICE(addr, (uint32_t)len, i >= out);
+        VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(addr));
+        /* len, flags and next in one store: the device reads none of them
+           before avail.idx publishes the chain. */
+        if (++i == n) {
+            VIRTQ__ST64((uint64_t *)(void *)&d->len, len | flags << 32);
+            idx = next;
+            break;
+        }
+        VIRTQ__ST64((uint64_t *)(void *)&d->len,
+                    len | (flags | VIRTQ_DESC_F_NEXT) << 32 | (uint64_t)next << 48);
+        idx = next;
+    }
+    if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
+        return VIRTQ_EINVAL; /* used.len could not say it */
+    vq->free_head = idx;
     vq->num_free = (uint16_t)(vq->num_free - n);
-    virtq__commit(vq, head, n, (uint32_t)wlen, cookie);
+    virtq__commit(vq, head, (uint16_t)n, (uint32_t)wlen, cookie);
     return VIRTQ_OK;
 }
 
@@ -1138,25 +1183,29 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
                                  unsigned in, struct virtq_desc *table, void *cookie)
 {
     uint64_t wlen;
-    uint16_t head, end;
+    uint16_t head;
+    unsigned n = out + in;
     struct virtq_desc *d;
-    int rc = virtq__add_check(vq, bufs, out, in, cookie);
-    if (rc != VIRTQ_OK)
-        return rc;
+    if (vq == NULL || bufs == NULL || cookie == NULL ||
+        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY || n == 0u ||
+        n > vq->num || n < out) {
+        int rc = virtq__add_error(vq, bufs, out, in, cookie);
+        return rc == VIRTQ_ENOSPC ? VIRTQ_EINVAL : rc;
+    }
     if (table == NULL || ((uintptr_t)table & 15u) != 0u)
         return VIRTQ_EINVAL;
     if (!(vq->flags & VIRTQ__Q_INDIRECT))
         return VIRTQ_ENOTSUP; /* "Indirect Descriptors" need the feature */
     if (vq->num_free == 0u)
         return VIRTQ_ENOSPC;
-    wlen = virtq__fill(table, NULL, 0, bufs, out, out + in, &end);
+    wlen = virtq__fill_table(table, bufs, out, n);
     if (wlen > UINT32_MAX)
         return VIRTQ_EINVAL;
     head = vq->free_head;
     d = &vq->desc[head];
-    VIRTQ_DMA_SYNC_FOR_DEVICE(table, 16u * (out + in), 0);
+    VIRTQ_DMA_SYNC_FOR_DEVICE(table, 16u * n, 0);
     VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(table));
-    VIRTQ__ST32(&d->len, 16u * (out + in));
+    VIRTQ__ST32(&d->len, 16u * n);
     VIRTQ__ST16(&d->flags, VIRTQ_DESC_F_INDIRECT); /* never with NEXT (2.7.5.3.1) */
     VIRTQ__ST16(&d->next, 0);
     vq->free_head = vq->slot[head].next;
@@ -1165,13 +1214,18 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
     return VIRTQ_OK;
 }
 
+/* EINVAL for a bad queue, EBROKEN for a broken one. */
+static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
+{
+    return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+}
+
 VIRTQ_API int virtq_publish(struct virtq *vq)
 {
     uint16_t old, now;
-    if (vq == NULL)
-        return VIRTQ_EINVAL;
-    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
-        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY(vq == NULL ||
+                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+        return virtq__state_error(vq);
     old = vq->kicked_idx;
     now = vq->avail_idx;
     if (old == now)
@@ -1191,48 +1245,52 @@ VIRTQ_API int virtq_publish(struct virtq *vq)
 
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
-    uint16_t last, pending, tail, i;
+    uint16_t last, pending, tail, i, n;
     uint32_t id, ulen;
     const struct virtq_used_elem *e;
     struct virtq_slot *s;
-    if (vq == NULL || cookie == NULL)
-        return VIRTQ_EINVAL;
-    if ((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
-        return (vq->flags & VIRTQ__Q_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    void *c;
+    if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
+                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+        return virtq__state_error(vq);
     last = vq->last_used;
     /* Read used.idx once; the acquire orders the element reads after it. */
     pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &vq->used->idx) - last);
     if (pending == 0u)
         return VIRTQ_EAGAIN;
     /* The device cannot use more chains than were published. */
-    if (pending > (uint16_t)(vq->kicked_idx - last))
+    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->kicked_idx - last)))
         goto broken;
     /* Copy the element once; shared memory is never read twice. */
-    e = &vq->used->ring[last & (vq->num - 1u)];
+    e = &vq->used->ring[last & vq->mask];
     id = VIRTQ__LD32(&e->id);
     ulen = VIRTQ__LD32(&e->len);
-    if (id >= vq->num)
-        goto broken; /* full 32-bit id range-checked */
+    /* The full 32-bit id must name an in-flight head (not a chain's middle,
+       not one already used), and the device may not claim to have written
+       more than was posted writable. */
+    if (VIRTQ__UNLIKELY(id >= vq->num))
+        goto broken;
     s = &vq->slot[id];
-    if (s->cookie == NULL)
-        goto broken; /* not an in-flight head: non-head or used twice */
-    if (ulen > s->wlen)
-        goto broken; /* wrote more than was posted writable */
+    c = s->cookie;
+    if (VIRTQ__UNLIKELY(c == NULL || ulen > s->wlen))
+        goto broken;
     /* Free the chain through private links only. */
-    for (tail = (uint16_t)id, i = 1; i < s->ndesc; i++)
+    n = s->ndesc;
+    for (tail = (uint16_t)id, i = 1; i < n; i++)
         tail = vq->slot[tail].next;
     vq->slot[tail].next = vq->free_head;
     vq->free_head = (uint16_t)id;
-    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
-    *cookie = s->cookie;
+    vq->num_free = (uint16_t)(vq->num_free + n);
     s->cookie = NULL;
+    *cookie = c;
     if (len != NULL)
         *len = ulen;
-    vq->last_used = (uint16_t)(last + 1u);
+    last++;
+    vq->last_used = last;
     /* Keep the device interrupting for the next buffer.  No barrier: this
        is a hint, and every sleep re-arms through virtq_enable_intr(). */
     if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
-        VIRTQ__ST16(vq->used_event, vq->last_used);
+        VIRTQ__ST16(vq->used_event, last);
     return VIRTQ_OK;
 broken:
     vq->flags |= VIRTQ__Q_BROKEN;

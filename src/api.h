@@ -65,7 +65,7 @@ struct virtq {
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
     uint16_t detach_pos;   /* scan cursor for virtq_detach() */
-    uint16_t reserved0;
+    uint16_t mask;         /* num - 1 */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
     void *user;            /* free for the caller */
 };

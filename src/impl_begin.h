@@ -19,3 +19,15 @@ extern "C" {
 #define VIRTQ__D_DRIVER_OK 4u
 #define VIRTQ__D_IRQ_ROUTED 8u
 #define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
+
+/* Hot-path helpers: keep the common case straight-line and the error
+   classification out of line. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTQ__INLINE static inline __attribute__((always_inline))
+#define VIRTQ__COLD __attribute__((cold, noinline))
+#define VIRTQ__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define VIRTQ__INLINE static inline
+#define VIRTQ__COLD
+#define VIRTQ__UNLIKELY(x) (x)
+#endif
