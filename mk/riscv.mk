@@ -12,6 +12,8 @@
 #                                command that boots ELF under the harness
 #   REPEAT=N TIMEOUT=S TEE=1     harness knobs on the make command line
 #
+# Tests: test-riscv-hello (rv64, the one we run) and test-riscv-hello-rv32.
+#
 # Example fragment:
 #   $(eval $(call rv_program,blk,examples/riscv/blk.c examples/drivers/blk.c))
 #   test-riscv-blk: $(RV_BUILD)/blk.elf
@@ -67,7 +69,8 @@ RV_HELLO_QEMU := -smp 2 -device virtio-rng-device
 RV_HELLO_EXPECT := \
   --expect '^virtio-mmio slot [0-7] @0x1000[1-8]000 irq [1-8]: version [12] device 4 \(rng\)' \
   --expect '^FIGURE hello virtio_devices=1 count$$' \
-  --expect '^FIGURE hello pingpong_rounds=50 count$$'
+  --expect '^FIGURE hello pingpong_rounds=50 count$$' \
+  --expect '^FIGURE hello uart_irqs=20 count$$'
 
 .PHONY: test-riscv-hello demo-riscv-hello
 test-riscv-hello: $(RV_BUILD)/hello.elf
@@ -76,5 +79,20 @@ test-riscv-hello: $(RV_BUILD)/hello.elf
 demo-riscv-hello: $(RV_BUILD)/hello.elf
 	$(call rv_boot,hello,$<,$(RV_HELLO_QEMU),--tee)
 
-TEST_TARGETS += test-riscv-hello
+# rv32 keeps the board code honest about xlen (64-bit mtimecmp and rdtime
+# halves, frame layout): the same program built rv32gc on qemu-system-riscv32.
+RV32_ARCH := -march=rv32gc -mabi=ilp32d -mcmodel=medany
+RV32_CFLAGS := $(RV32_ARCH) $(filter-out $(RV_ARCH),$(RV_CFLAGS))
+QEMU_RV32 := $(subst qemu-system-riscv64,qemu-system-riscv32,$(QEMU_RV))
+
+$(RV_BUILD)/hello-rv32.elf: $(RV_DIR)/hello.c $(RV_BOARD_DEPS) | $(RV_BUILD)
+	$(RV_CC) $(RV32_CFLAGS) -o $@ $(RV_DIR)/hello.c $(RV_BOARD_SRCS) $(RV_LDFLAGS)
+
+.PHONY: test-riscv-hello-rv32
+test-riscv-hello-rv32: $(RV_BUILD)/hello-rv32.elf
+	$(PYTHON) $(BOOT_PY) --name hello --timeout $(TIMEOUT) --repeat $(REPEAT) \
+	  --log $(RV_BUILD)/hello-rv32.log $(if $(TEE),--tee) $(RV_HELLO_EXPECT) \
+	  -- $(QEMU_RV32) $(RV_HELLO_QEMU) -kernel $<
+
+TEST_TARGETS += test-riscv-hello test-riscv-hello-rv32
 DEMO_TARGETS += demo-riscv-hello

@@ -31,7 +31,7 @@
 #define BOARD_VIRTIO_IRQ0      1            /* slot i raises PLIC source 1+i */
 #define BOARD_RAM_BASE         0x80000000
 #define BOARD_TIMEBASE_HZ      10000000     /* mtime / rdtime rate on virt  */
-#define BOARD_IRQ_COUNT        96           /* PLIC sources 1..95 on virt   */
+#define BOARD_IRQ_COUNT        97  /* table size: sources 1..96 (riscv,ndev) */
 
 /* ---- trap frame layout (shared with trap.S) ---------------------------- */
 /* One frame per execution context (boot/idle and each task).  Slot 0 of the

@@ -15,6 +15,10 @@ enum task_state {
 };
 
 #define STACK_CANARY 0x5afec0deu
+/* Words of canary at the bottom of each stack, checked at every switch.  A
+ * band rather than one word: frames with large locals can step over a single
+ * word without writing it. */
+#define CANARY_WORDS 32
 
 typedef struct sched_task {
     board_frame frame;             /* first: 16-byte aligned, trap.S saves here */
@@ -24,7 +28,7 @@ typedef struct sched_task {
     void *chan;
     uint64_t deadline_us;          /* BOARD_NEVER when not waiting on time */
     int wake_result;               /* SCHED_OK or SCHED_ETIMEDOUT */
-    volatile uint32_t *canary;     /* lowest word of the task's stack */
+    volatile uint32_t *canary;     /* CANARY_WORDS at the stack's bottom */
 } sched_task;
 
 static sched_task tasks[SCHED_MAX_TASKS];
@@ -58,10 +62,20 @@ static uint64_t next_deadline(void)
     return next;
 }
 
-static void check_canary(int id)
+/* Overflow checks at every switch: the saved sp must lie above the canary
+ * band, and the band must be intact.  Neither sees an overflow that came
+ * and went between two switches without touching the band, so size stacks
+ * with margin. */
+static void check_stack(int id)
 {
-    if (*tasks[id].canary != STACK_CANARY)
-        board_fail("sched: task %d overflowed its stack", id);
+    const sched_task *t = &tasks[id];
+
+    if (t->frame.x[2] < (uintptr_t)(t->canary + CANARY_WORDS))
+        board_fail("sched: task %d overflowed its stack (sp 0x%lx)", id,
+                   (unsigned long)t->frame.x[2]);
+    for (int i = 0; i < CANARY_WORDS; i++)
+        if (t->canary[i] != STACK_CANARY)
+            board_fail("sched: task %d overflowed its stack (canary)", id);
 }
 
 static void task_entry(void *p)
@@ -83,7 +97,7 @@ int sched_create(sched_fn fn, void *arg, void *stack, size_t stack_size)
     tls_bytes = ((uintptr_t)_tls_size() + 15u) & ~(uintptr_t)15u;
     lo = ((uintptr_t)stack + 15u) & ~(uintptr_t)15u;
     top = ((uintptr_t)stack + stack_size) & ~(uintptr_t)15u;
-    if (top < lo || top - lo < SCHED_MIN_STACK + tls_bytes + 16u)
+    if (top < lo || top - lo < SCHED_MIN_STACK + tls_bytes + 4u * CANARY_WORDS)
         return SCHED_EINVAL;
 
     s = board_irq_save();
@@ -103,7 +117,8 @@ int sched_create(sched_fn fn, void *arg, void *stack, size_t stack_size)
     top -= tls_bytes;
     _init_tls((void *)top);
     t->canary = (volatile uint32_t *)lo;
-    *t->canary = STACK_CANARY;
+    for (int i = 0; i < CANARY_WORDS; i++)
+        t->canary[i] = STACK_CANARY;
     board_frame_init(&t->frame, task_entry, t, top, (void *)top);
     t->fn = fn;
     t->arg = arg;
@@ -125,7 +140,7 @@ static board_frame *sched_switch(board_frame *cur)
     if (current < 0) {
         idle_frame = cur;
     } else {
-        check_canary(current);
+        check_stack(current);
         if (tasks[current].state == TASK_RUNNING)
             tasks[current].state = TASK_READY;
     }
@@ -151,7 +166,7 @@ static board_frame *sched_switch(board_frame *cur)
         stats.switches++;
     current = next;
     tasks[next].state = TASK_RUNNING;
-    check_canary(next);
+    check_stack(next);
     return &tasks[next].frame;
 }
 

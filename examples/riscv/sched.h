@@ -29,7 +29,10 @@
 #ifndef SCHED_TICK_US
 #define SCHED_TICK_US 1000u
 #endif
-/* Smallest stack sched_create accepts (TLS block and canary come on top). */
+/* Smallest stack sched_create accepts; the TLS block and a 128-byte canary
+ * band come on top.  Each switch checks the saved sp and the band, which
+ * catches a task that is deep when preempted or that wrote the band, not
+ * every overflow: size stacks with margin. */
 #define SCHED_MIN_STACK 1024u
 
 /* Return values.  >= 0 means "look at your condition again". */

@@ -34,13 +34,13 @@ class RunFailure(Exception):
 
 
 def parse_args(argv):
-    if "--" not in argv:
-        raise SystemExit("boot: usage: boot.py [options] -- QEMU COMMAND... "
-                         "(the '--' is required)")
-    split = argv.index("--")
-    ours, command = argv[:split], argv[split + 1:]
+    if "--" in argv:
+        split = argv.index("--")
+        ours, command = argv[:split], argv[split + 1:]
+    else:
+        ours, command = argv, []
     p = argparse.ArgumentParser(
-        prog="boot.py",
+        prog="boot.py", usage="%(prog)s [options] -- QEMU COMMAND...",
         description="Boot QEMU with a hard timeout and check its output.")
     p.add_argument("--name", help="program name the RESULT line must carry")
     p.add_argument("--timeout", type=float, default=30.0,
@@ -58,7 +58,7 @@ def parse_args(argv):
                    help="boot N times, stop at the first failure")
     args = p.parse_args(ours)
     if not command:
-        p.error("no QEMU command after '--'")
+        p.error("give the QEMU command after '--'")
     if args.timeout <= 0 or args.repeat < 1:
         p.error("--timeout must be > 0 and --repeat >= 1")
     try:
