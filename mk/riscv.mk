@@ -14,10 +14,19 @@
 #
 # Tests: test-riscv-hello (rv64, the one we run) and test-riscv-hello-rv32.
 #
+# The top-level Makefile includes fragments in name order, so blk.mk or
+# gpu.mk would come before this file: start such a fragment with
+#   include mk/riscv.mk
+# (the guard below makes the top-level include of it a no-op), or name it so
+# it sorts after this one (mk/riscv-blk.mk).
+#
 # Example fragment:
 #   $(eval $(call rv_program,blk,examples/riscv/blk.c examples/drivers/blk.c))
 #   test-riscv-blk: $(RV_BUILD)/blk.elf
 #   	$(call rv_boot,blk,$<,-drive ... -device virtio-blk-device,...)
+
+ifndef RV_MK_INCLUDED
+RV_MK_INCLUDED := 1
 
 DEPS_PKGS += gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
              picolibc-riscv64-unknown-elf qemu-system-misc
@@ -35,7 +44,7 @@ RV_LDFLAGS := -nostartfiles -T $(RV_DIR)/link.ld -Wl,--gc-sections
 RV_BOARD_SRCS := $(RV_DIR)/start.S $(RV_DIR)/trap.S $(RV_DIR)/board.c \
                  $(RV_DIR)/sched.c
 RV_BOARD_DEPS := $(RV_BOARD_SRCS) $(RV_DIR)/board.h $(RV_DIR)/sched.h \
-                 $(RV_DIR)/link.ld
+                 $(RV_DIR)/virtq_board.h $(RV_DIR)/link.ld
 
 QEMU_RV := qemu-system-riscv64 -machine virt -bios none -nographic \
            -m 128M -no-reboot
@@ -96,3 +105,5 @@ test-riscv-hello-rv32: $(RV_BUILD)/hello-rv32.elf
 
 TEST_TARGETS += test-riscv-hello test-riscv-hello-rv32
 DEMO_TARGETS += demo-riscv-hello
+
+endif # RV_MK_INCLUDED
