@@ -1,0 +1,57 @@
+# The host fake virtio-mmio device (shims/fake) and its own tests.
+#
+# Reusable by later fragments (driver and ring tests that run against it):
+#   FAKE_CC       host compiler (gcc)
+#   FAKE_CFLAGS   C11, warnings as errors, ASan+UBSan, pthreads
+#   FAKE_INC      include flags for virtq.h and shims/fake/*.h
+#   FAKE_LIB      $(BUILD)/fake/libvirtq_fake.a (the device, fake CPU, blk model)
+#   FAKE_LDLIBS   what a test binary links after its objects
+#
+# Example fragment:
+#   $(BUILD)/blk/test_blk: tests/blk/test_blk.c $(FAKE_LIB)
+#   	@mkdir -p $(@D)
+#   	$(FAKE_CC) $(FAKE_CFLAGS) $(FAKE_INC) $< $(FAKE_LDLIBS) -o $@
+#
+# Tests: test-fake (tests/fake/*.c, cmocka).
+
+ifndef FAKE_MK_INCLUDED
+FAKE_MK_INCLUDED := 1
+
+DEPS_PKGS += libcmocka-dev
+
+FAKE_DIR := shims/fake
+FAKE_BUILD := $(BUILD)/fake
+FAKE_CC ?= gcc
+FAKE_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=all -pthread
+FAKE_INC := -I. -I$(FAKE_DIR)
+FAKE_LIB := $(FAKE_BUILD)/libvirtq_fake.a
+FAKE_LDLIBS := $(FAKE_LIB) -lcmocka
+
+FAKE_SRCS := $(wildcard $(FAKE_DIR)/*.c)
+FAKE_HDRS := $(wildcard $(FAKE_DIR)/*.h) virtq.h
+FAKE_OBJS := $(patsubst $(FAKE_DIR)/%.c,$(FAKE_BUILD)/%.o,$(FAKE_SRCS))
+
+$(FAKE_BUILD)/%.o: $(FAKE_DIR)/%.c $(FAKE_HDRS)
+	@mkdir -p $(@D)
+	$(FAKE_CC) $(FAKE_CFLAGS) $(FAKE_INC) -c $< -o $@
+
+$(FAKE_LIB): $(FAKE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+FAKE_TEST_SRCS := $(wildcard tests/fake/test_*.c)
+FAKE_TESTS := $(patsubst tests/fake/%.c,$(FAKE_BUILD)/%,$(FAKE_TEST_SRCS))
+
+$(FAKE_BUILD)/test_%: tests/fake/test_%.c tests/fake/minidrv.h $(FAKE_LIB)
+	@mkdir -p $(@D)
+	$(FAKE_CC) $(FAKE_CFLAGS) $(FAKE_INC) -Itests/fake $< $(FAKE_LDLIBS) -o $@
+
+TEST_TARGETS += test-fake
+.PHONY: test-fake fake-lib
+fake-lib: $(FAKE_LIB)
+
+test-fake: $(FAKE_TESTS)
+	@set -e; for t in $(FAKE_TESTS); do echo "--- $$t"; $$t; done
+
+endif
