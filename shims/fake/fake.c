@@ -1863,29 +1863,35 @@ int virtq_fake_in_flight(struct virtq_fake_dev *dev, int q)
 
 void virtq_fake_req_complete(struct virtq_fake_dev *dev, struct virtq_fake_req *req, uint32_t written)
 {
-    struct fake_req *r = (struct fake_req *)req, **pp;
-    struct fake_queue *q;
-    if (bad_queue(dev, req->queue))
-        return;
+    struct fake_req *r = (struct fake_req *)req, **pp = NULL;
+    struct fake_queue *q = NULL;
+    int qi;
     dev_lock(dev);
-    q = &dev->q[req->queue];
-    for (pp = &q->parked; *pp && *pp != r; pp = &(*pp)->next)
-        ;
-    if (*pp == NULL || r->state != REQ_HELD) {
-        vio(dev, req->queue, NULL, "model completed a request it does not hold");
+    /* Find it by address only: a stale pointer is never dereferenced. */
+    for (qi = 0; qi < dev->nq && pp == NULL; qi++) {
+        struct fake_req **p;
+        for (p = &dev->q[qi].parked; *p; p = &(*p)->next)
+            if (*p == r) {
+                pp = p;
+                q = &dev->q[qi];
+                break;
+            }
+    }
+    qi--;
+    if (pp == NULL || r->state != REQ_HELD) {
+        vio(dev, -1, NULL, "model completed a request it does not hold");
     } else {
         *pp = r->next;
         if (r->epoch != q->epoch || !can_serve(dev, q)) {
             req_release(q, r); /* the queue was reset or disabled meanwhile */
         } else {
             if (written > r->pub.writable) {
-                vio(dev, req->queue, NULL, "model says it wrote %u bytes into %u writable ones", written,
-                    r->pub.writable);
+                vio(dev, qi, NULL, "model says it wrote %u bytes into %u writable ones", written, r->pub.writable);
                 written = r->pub.writable;
             }
             batch_begin(q);
             finish_req(dev, q, r, written);
-            batch_end(dev, req->queue, q);
+            batch_end(dev, qi, q);
         }
     }
     dev_unlock(dev);
