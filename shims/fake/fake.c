@@ -499,17 +499,18 @@ static uint16_t *used_event_ptr(struct fake_queue *q)
    Suppression"): used.flags without EVENT_IDX, avail_event with it. */
 static void publish_notify_wish(struct virtq_fake_dev *d, struct fake_queue *q)
 {
+    /* Seq_cst stores here and seq_cst loads of avail.idx after: our flag
+       store is ordered before the re-check (a store-load pair, which a
+       release/acquire pair does not order). */
     if (!q->ready)
         return;
     if (has_feat(d, VIRTIO_F_EVENT_IDX)) {
         uint16_t ev = (uint16_t)(q->suppress ? q->last_avail - 1u : q->last_avail);
-        __atomic_store_n(avail_event_ptr(q), ev, __ATOMIC_RELAXED);
+        __atomic_store_n(avail_event_ptr(q), ev, __ATOMIC_SEQ_CST);
     } else {
         __atomic_store_n(&q->used->flags, (uint16_t)(q->suppress ? VIRTQ_USED_F_NO_NOTIFY : 0),
-                         __ATOMIC_RELAXED);
+                         __ATOMIC_SEQ_CST);
     }
-    /* Our flag store before any later read of avail.idx. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /* Bring a queue live over desc/avail/used (host addresses).  Returns 0, or
@@ -825,7 +826,7 @@ static int pop_avail(struct virtq_fake_dev *d, int qi)
         if (!has_feat(d, VIRTIO_F_EVENT_IDX) || q->suppress)
             break;
         publish_notify_wish(d, q);
-        if (__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) == q->last_avail)
+        if (__atomic_load_n(&q->avail->idx, __ATOMIC_SEQ_CST) == q->last_avail)
             break;
     }
     return n;
@@ -839,8 +840,10 @@ static void put_used(struct fake_queue *q, uint32_t id, uint32_t len)
     __atomic_store_n(&e->id, id, __ATOMIC_RELAXED);
     __atomic_store_n(&e->len, len, __ATOMIC_RELAXED);
     q->used_idx++;
-    /* "The Virtqueue Used Ring": id and len before used.idx. */
-    __atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+    /* "The Virtqueue Used Ring": id and len before used.idx (release);
+       seq_cst also orders it before batch_end()'s loads of the driver's
+       used_event/flags. */
+    __atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_SEQ_CST);
     q->st.completed++;
 }
 
@@ -924,7 +927,7 @@ static void finish_req(struct virtq_fake_dev *d, struct fake_queue *q, struct fa
         put_used(q, id, len);
     if (extra) {
         q->used_idx = (uint16_t)(q->used_idx + extra);
-        __atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+        __atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_SEQ_CST);
     }
     (void)d;
     req_release(q, r);
@@ -942,18 +945,18 @@ static void batch_end(struct virtq_fake_dev *d, int qi, struct fake_queue *q)
     int want;
     if (q->used_idx == q->batch_old && !q->force_irq)
         return;
-    /* Our used.idx store before reading the driver's used_event/flags:
-       the store-load pair that would otherwise lose an interrupt. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    /* Our used.idx store (seq_cst, put_used) before these seq_cst loads
+       of the driver's used_event/flags: the store-load pair that would
+       otherwise lose an interrupt. */
     check_avail_flags(d, qi, q);
     if (q->force_irq) {
         want = 1;
         q->force_irq = 0;
     } else if (has_feat(d, VIRTIO_F_EVENT_IDX)) {
-        uint16_t ev = __atomic_load_n(used_event_ptr(q), __ATOMIC_RELAXED);
+        uint16_t ev = __atomic_load_n(used_event_ptr(q), __ATOMIC_SEQ_CST);
         want = virtq_need_event(ev, q->used_idx, q->batch_old);
     } else {
-        want = !(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+        want = !(__atomic_load_n(&q->avail->flags, __ATOMIC_SEQ_CST) & VIRTQ_AVAIL_F_NO_INTERRUPT);
     }
     q->batch_old = q->used_idx;
     if (want) {

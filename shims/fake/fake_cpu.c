@@ -93,7 +93,7 @@ int virtq_fake_os_wait(void *ctx, volatile uint32_t *seq, uint32_t seen, uint64_
     w0 = os->wake_count;
     /* The waker changes *seq before it takes os->m to wake us, so a
        change we miss here is followed by a broadcast we do not miss. */
-    while (*seq == seen && os->wake_count == w0) {
+    while (__atomic_load_n(seq, __ATOMIC_RELAXED) == seen && os->wake_count == w0) {
         if (virtq_fake_now_us() >= deadline) {
             os->st.timeouts++;
             rc = 1;
@@ -128,7 +128,7 @@ void virtq_fake_os_get_stats(struct virtq_fake_os *os, struct virtq_fake_os_stat
 static struct {
     pthread_mutex_t m;
     pthread_cond_t c;
-    int pending;  /* interrupts raised and not yet taken (read unlocked as a hint) */
+    int pending;  /* an interrupt raised and not yet taken (atomic: read unlocked) */
     int masked;
     int in_isr;
     void (*isr)(void *);
@@ -172,7 +172,7 @@ static void cpu_take(void)
             pthread_mutex_unlock(&cpu.m);
             return;
         }
-        cpu.pending = 0;
+        __atomic_store_n(&cpu.pending, 0, __ATOMIC_RELAXED);
         cpu.in_isr = 1;
         fn = cpu.isr;
         ctx = cpu.isr_ctx;
@@ -189,7 +189,7 @@ static void cpu_take(void)
 void virtq_fake__cpu_raise(void)
 {
     cpu_lock();
-    cpu.pending = 1;
+    __atomic_store_n(&cpu.pending, 1, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&cpu.c);
     pthread_mutex_unlock(&cpu.m);
     cpu_take(); /* runs the handler only on the CPU's own thread */
@@ -218,7 +218,7 @@ void virtq_fake_cpu_reset(void)
     cpu.isr = NULL;
     cpu.isr_ctx = NULL;
     cpu.has_owner = 0;
-    cpu.pending = 0;
+    __atomic_store_n(&cpu.pending, 0, __ATOMIC_RELAXED);
     cpu.masked = 0;
     cpu.in_isr = 0;
     cpu.alarm = 0;
