@@ -276,6 +276,16 @@ static void dev_unlock(struct virtq_fake_dev *d)
     }
 }
 
+void virtq_fake_lock(struct virtq_fake_dev *dev)
+{
+    dev_lock(dev);
+}
+
+void virtq_fake_unlock(struct virtq_fake_dev *dev)
+{
+    dev_unlock(dev);
+}
+
 void virtq_fake_violation(struct virtq_fake_dev *dev, const char *fmt, ...)
 {
     va_list ap;

@@ -282,7 +282,9 @@ struct virtq_fake_dev *virtq_fake_blk_create(const struct virtq_fake_blk_params 
 void virtq_fake_blk_get_stats(struct virtq_fake_dev *dev, struct virtq_fake_blk_stats *out)
 {
     const struct blk *b = virtq_fake_model_ctx(dev);
+    virtq_fake_lock(dev); /* the device thread may be serving */
     *out = b->st;
+    virtq_fake_unlock(dev);
 }
 
 int virtq_fake_blk_set_capacity(struct virtq_fake_dev *dev, uint64_t sectors)

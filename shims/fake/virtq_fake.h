@@ -323,6 +323,12 @@ int virtq_fake_in_flight(struct virtq_fake_dev *dev, int q);
 void virtq_fake_set_thread_delay(struct virtq_fake_dev *dev, uint32_t max_delay_us);
 int virtq_fake_start_thread(struct virtq_fake_dev *dev);
 void virtq_fake_stop_thread(struct virtq_fake_dev *dev);
+/* The device lock, for models that touch their own state from outside a
+   callback (a test thread feeding a net model a packet): callbacks run
+   with it held, and it nests.  Interrupts raised meanwhile are delivered
+   at the outermost unlock. */
+void virtq_fake_lock(struct virtq_fake_dev *dev);
+void virtq_fake_unlock(struct virtq_fake_dev *dev);
 /* Let a model finish a request it returned VIRTQ_FAKE_HELD for. */
 void virtq_fake_req_complete(struct virtq_fake_dev *dev, struct virtq_fake_req *req,
                              uint32_t written);
