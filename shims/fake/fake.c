@@ -1473,9 +1473,10 @@ uint32_t virtq_fake_mmio_read(uintptr_t addr, int width)
     struct virtq_fake_dev *d;
     uint32_t off, v;
     virtq_fake__cpu_boundary();
-    d = lookup(addr);
-    if (d == NULL || bad_width(width)) {
-        virtq_fake__violation_now("%d-bit MMIO read at %#lx: no fake device there", width * 8, (unsigned long)addr);
+    d = bad_width(width) ? NULL : lookup(addr);
+    if (d == NULL) {
+        virtq_fake__violation_now("%d-bit MMIO read at %#lx: %s", width * 8, (unsigned long)addr,
+                                  bad_width(width) ? "no such access width" : "no fake device there");
         return 0;
     }
     off = (uint32_t)(addr - d->base);
@@ -1497,10 +1498,10 @@ void virtq_fake_mmio_write(uintptr_t addr, uint32_t val, int width)
     struct virtq_fake_dev *d;
     uint32_t off;
     virtq_fake__cpu_boundary();
-    d = lookup(addr);
-    if (d == NULL || bad_width(width)) {
-        virtq_fake__violation_now("%d-bit MMIO write of %#x at %#lx: no fake device there", width * 8, val,
-                                  (unsigned long)addr);
+    d = bad_width(width) ? NULL : lookup(addr);
+    if (d == NULL) {
+        virtq_fake__violation_now("%d-bit MMIO write of %#x at %#lx: %s", width * 8, val, (unsigned long)addr,
+                                  bad_width(width) ? "no such access width" : "no fake device there");
         return;
     }
     off = (uint32_t)(addr - d->base);

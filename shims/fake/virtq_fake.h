@@ -18,14 +18,22 @@
 
    Wiring a driver to it:
 
+     static void my_irq(struct virtq_fake_dev *fd, void *ctx) { virtq_dev_isr(ctx); }
+
+     static uint8_t disk[64 * 512];
+     struct virtq_dev vdev;
      struct virtq_fake_blk_params bp = { .version = 2, .image = disk,
          .image_bytes = sizeof disk, .features = VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX) };
      struct virtq_fake_dev *fd = virtq_fake_blk_create(&bp);
-     virtq_fake_set_irq_callback(fd, my_irq, &vdev);   // e.g. calls virtq_dev_isr()
-     struct virtq_dev vdev;
-     virtq_mmio_probe(&vdev, virtq_fake_base(fd));      // the driver now talks to the fake
-     ...
+     virtq_fake_set_irq_callback(fd, my_irq, &vdev);  // the "interrupt handler"
+     virtq_mmio_probe(&vdev, virtq_fake_base(fd));     // the driver now talks to the fake
+     ... virtq_dev_begin, _negotiate, _queue_setup (legacy rings from
+         virtq_fake_lowmem_alloc), _driver_ok, virtq_add, _dev_kick, _wait, _get ...
      virtq_fake_destroy(fd);
+
+   Interrupts are edge-like: each raise is one callback (or one pending
+   interrupt on the fake CPU); InterruptStatus keeps its bits until the
+   driver writes InterruptACK.
 
    What the shims do (all defined below, each only if not defined already):
 
