@@ -318,11 +318,13 @@ void virtq_fake_set_mode(struct virtq_fake_dev *dev, enum virtq_fake_mode mode, 
 int virtq_fake_poll(struct virtq_fake_dev *dev, int q);
 /* Complete up to n queued requests (n < 0: all) as one batch, then decide
    once whether to interrupt.  Polls first when the queue's notifications
-   are suppressed.  Returns the number completed. */
+   are suppressed.  Returns the number served (-1 while the device thread
+   runs: it owns completion then). */
 int virtq_fake_step(struct virtq_fake_dev *dev, int q, int n);
-/* Requests taken from the ring and not completed: queued, held by the
-   model, or swallowed by VIRTQ_FAKE_FAULT_NEVER_COMPLETE. */
+/* Requests taken from the ring and queued for step() (deferred modes). */
 int virtq_fake_pending(struct virtq_fake_dev *dev, int q);
+/* Every request the device still owns: queued, held by the model, or
+   swallowed by VIRTQ_FAKE_FAULT_NEVER_COMPLETE. */
 int virtq_fake_in_flight(struct virtq_fake_dev *dev, int q);
 /* Concurrent mode: a device thread polls every ready queue and completes
    requests in random order (seeded by virtq_fake_set_mode), sleeping a
@@ -417,7 +419,7 @@ struct virtq_fake_queue_stats {
     uint32_t popped;              /* chains taken from the available ring */
     uint32_t completed;           /* used elements written */
     uint32_t irqs;                /* used-buffer interrupts raised */
-    uint32_t irqs_suppressed;     /* completions the driver asked not to hear of */
+    uint32_t irqs_suppressed;     /* completion batches the driver asked not to hear of */
     uint32_t indirect;            /* chains with an indirect table */
     uint32_t max_chain;           /* most descriptors in one chain */
 };
