@@ -1886,7 +1886,12 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
         case VIRTQ_WAIT_OS: {
             /* Futex order: take the sequence before arming and
                re-checking, so a wake after the check ends the block. */
+#if VIRTQ_USE_ATOMICS
+            /* virtq_dev_isr() bumps it atomically, maybe on another CPU. */
+            uint32_t seen = __atomic_load_n(&dev->wake_seq, __ATOMIC_RELAXED);
+#else
             uint32_t seen = dev->wake_seq;
+#endif
             r = virtq_enable_intr(vq);
             if (r == 0)
                 (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
