@@ -42,16 +42,24 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
 }
 
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
-static void virtq__wait_wfi(struct virtq *vq, uint64_t deadline)
+#ifndef VIRTQ_WFI_SLICE_US
+/* Longest single wfi: a lost or misrouted interrupt costs at most this
+   much latency, not the whole timeout. */
+#define VIRTQ_WFI_SLICE_US 10000u
+#endif
+static void virtq__wait_wfi(struct virtq *vq, uint64_t now, uint64_t deadline)
 {
     /* Mask, arm and re-check, then wfi: an interrupt after the check stays
        pending and wakes the wfi instead of being taken before it. */
     unsigned long flags = VIRTQ_IRQ_SAVE();
     if (virtq_enable_intr(vq) == 0) {
 #if defined(VIRTQ_WFI_ALARM_US)
-        VIRTQ_WFI_ALARM_US(deadline); /* a wake-up that needs no device */
+        /* A wake-up that needs no device. */
+        VIRTQ_WFI_ALARM_US(deadline - now > VIRTQ_WFI_SLICE_US ? now + VIRTQ_WFI_SLICE_US
+                                                                : deadline);
 #else
-        (void)deadline; /* VIRTQ_WFI_TICK_US promises a periodic wake-up */
+        (void)now; /* VIRTQ_WFI_TICK_US promises a periodic wake-up */
+        (void)deadline;
 #endif
         VIRTQ_WFI();
     }
@@ -89,7 +97,7 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
             /* virtq_dev_isr() bumps it atomically, maybe on another CPU. */
             uint32_t seen = __atomic_load_n(&dev->wake_seq, __ATOMIC_RELAXED);
 #else
-            uint32_t seen = dev->wake_seq;
+            uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
 #endif
             r = virtq_enable_intr(vq);
             if (r == 0)
@@ -109,7 +117,7 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
         case VIRTQ_WAIT_WFI:
             if (dev->state & VIRTQ__D_IRQ_ROUTED) {
-                virtq__wait_wfi(vq, deadline);
+                virtq__wait_wfi(vq, now, deadline);
                 break;
             }
             /* No routed interrupt could end a wfi: spin instead. */
