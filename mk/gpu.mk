@@ -1,0 +1,34 @@
+# virtio-gpu: the portable driver (examples/drivers/virtio_gpu.*), the board
+# demo (examples/riscv/gpu_demo.c) and their tests.
+#
+#   test-gpu-qemu   screendumps at two resolutions, pixels checked, and the
+#                   starvation matrix (flush storm x SPIN/WFI/OS x
+#                   single-threaded/multi-threaded TCG)
+#   demo-gpu        runs gpu_demo and prints where its screenshot is
+#
+# This file sorts before riscv.mk: include it first (it has a guard).
+include mk/riscv.mk
+
+ifndef GPU_MK_INCLUDED
+GPU_MK_INCLUDED := 1
+
+GPU_BUILD := $(BUILD)/gpu
+GPU_DRV := examples/drivers/virtio_gpu.c
+GPU_DRV_H := examples/drivers/virtio_gpu.h
+GPU_PY := tests/gpu/gpu_qemu.py
+
+$(eval $(call rv_program,gpu_demo,$(RV_DIR)/gpu_demo.c $(GPU_DRV),-DVIRTQ_CONFIG_FILE='"virtq_board.h"',$(GPU_DRV_H)))
+
+GPU_QEMU_ARGS = --qemu "$(QEMU_RV)" --elf $(RV_BUILD)/gpu_demo.elf --out $(GPU_BUILD)
+
+.PHONY: test-gpu-qemu demo-gpu
+test-gpu-qemu: $(RV_BUILD)/gpu_demo.elf
+	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) test
+
+demo-gpu: $(RV_BUILD)/gpu_demo.elf
+	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) demo
+
+TEST_TARGETS += test-gpu-qemu
+DEMO_TARGETS += demo-gpu
+
+endif # GPU_MK_INCLUDED
