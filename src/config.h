@@ -17,7 +17,10 @@
 #define VIRTQ_VERSION_MINOR 1
 
 #if !defined(VIRTQ_API)
-#if defined(VIRTQ_STATIC)
+#if defined(VIRTQ_STATIC) && (defined(__GNUC__) || defined(__clang__))
+/* unused: a private copy need not call every function (-Wunused-function) */
+#define VIRTQ_API static __attribute__((unused))
+#elif defined(VIRTQ_STATIC)
 #define VIRTQ_API static
 #else
 #define VIRTQ_API extern

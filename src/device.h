@@ -11,7 +11,8 @@
 #if VIRTQ_USE_ATOMICS
 #define VIRTQ__BUMP(p) ((void)__atomic_fetch_add((p), 1u, __ATOMIC_RELAXED))
 #else
-#define VIRTQ__BUMP(p) ((void)(*(p) += 1u))
+/* Spelled out: C++20 deprecates compound assignment to a volatile. */
+#define VIRTQ__BUMP(p) ((void)(*(p) = *(p) + 1u))
 #endif
 
 static int virtq__dev_ok(const struct virtq_dev *dev)
@@ -93,6 +94,7 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
         return VIRTQ_EINVAL;
     align = dev->version == 1u ? VIRTQ_ALIGN_LEGACY : VIRTQ_ALIGN_MODERN;
     /* Legacy QueuePFN is a 32-bit page number. */
+    /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 bounds pointer values */
     if (dev->version == 1u && page != (uint32_t)page)
         return VIRTQ_EINVAL;
     rc = virtq__mmio_queue_max(dev, index, &max);

@@ -49,11 +49,11 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
     if (features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED))
         return VIRTQ_ENOTSUP;
     vq->desc = (struct virtq_desc *)mem;
-    vq->avail = (struct virtq_avail *)(void *)(base + 16u * num);
+    vq->avail = (struct virtq_avail *)(void *)(base + (uintptr_t)16u * num);
     vq->used = (struct virtq_used *)(void *)(base +
         VIRTQ__ALIGN_UP((size_t)16u * num + 6u + (size_t)2u * num, align));
-    vq->used_event = (uint16_t *)(void *)((uintptr_t)vq->avail + 4u + 2u * num);
-    vq->avail_event = (uint16_t *)(void *)((uintptr_t)vq->used + 4u + 8u * num);
+    vq->used_event = (uint16_t *)(void *)((uintptr_t)vq->avail + 4u + (uintptr_t)2u * num);
+    vq->avail_event = (uint16_t *)(void *)((uintptr_t)vq->used + 4u + (uintptr_t)8u * num);
     vq->slot = slots;
     vq->num = (uint16_t)num;
     vq->mask = (uint16_t)(num - 1u);

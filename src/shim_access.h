@@ -27,6 +27,7 @@ static inline uint16_t virtq__ld16_acquire(const struct virtq *vq, const uint16_
     uint16_t v = VIRTQ__LD16(p);
     /* 2.7.14 "Receiving Used Buffers": the used entries are read only
        after the index that covers them; the load above stays first. */
+    /* NOLINTNEXTLINE(bugprone-branch-clone): the two differ on most arches */
     if (vq->flags & VIRTQ__Q_PLATFORM)
         VIRTQ_DMA_RMB();
     else
@@ -37,6 +38,7 @@ static inline void virtq__st16_release(const struct virtq *vq, uint16_t *p, uint
 {
     /* 2.7.13 "Supplying Buffers": descriptors and ring entries must be
        visible before the index that publishes them. */
+    /* NOLINTNEXTLINE(bugprone-branch-clone): the two differ on most arches */
     if (vq->flags & VIRTQ__Q_PLATFORM)
         VIRTQ_DMA_WMB();
     else
@@ -52,6 +54,7 @@ static inline void virtq__st16_release(const struct virtq *vq, uint16_t *p, uint
    the store-load pair that otherwise loses a notification or an interrupt. */
 static inline void virtq__mb(const struct virtq *vq)
 {
+    /* NOLINTNEXTLINE(bugprone-branch-clone): the two differ on most arches */
     if (vq->flags & VIRTQ__Q_PLATFORM)
         VIRTQ_DMA_MB();
     else

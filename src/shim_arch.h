@@ -170,14 +170,25 @@ static inline unsigned long virtq__irq_save(void)
 #define VIRTQ_IRQ_RESTORE(f) __asm__ __volatile__("msr daif, %0" ::"r"(f) : "memory")
 #define VIRTQ_WFI() __asm__ __volatile__("wfi" ::: "memory")
 #elif defined(__arm__)
+#if defined(__ARM_ARCH_PROFILE) && (__ARM_ARCH_PROFILE == 'M')
 static inline unsigned long virtq__irq_save(void)
 {
     unsigned long primask;
     __asm__ __volatile__("mrs %0, primask\n\tcpsid i" : "=r"(primask) : : "memory");
     return primask;
 }
-#define VIRTQ_IRQ_SAVE() virtq__irq_save()
 #define VIRTQ_IRQ_RESTORE(f) __asm__ __volatile__("msr primask, %0" ::"r"(f) : "memory")
+#else
+/* A/R-profile has no PRIMASK: the I bit lives in CPSR (control field). */
+static inline unsigned long virtq__irq_save(void)
+{
+    unsigned long cpsr;
+    __asm__ __volatile__("mrs %0, cpsr\n\tcpsid i" : "=r"(cpsr) : : "memory");
+    return cpsr;
+}
+#define VIRTQ_IRQ_RESTORE(f) __asm__ __volatile__("msr cpsr_c, %0" ::"r"(f) : "memory")
+#endif
+#define VIRTQ_IRQ_SAVE() virtq__irq_save()
 #define VIRTQ_WFI() __asm__ __volatile__("wfi" ::: "memory")
 #endif
 #endif
