@@ -1,0 +1,172 @@
+/* tests/ring/t_publish.c — virtq_publish: avail.idx written only here, and
+   the notification decision ("Available Buffer Notification
+   Suppression"): used.flags NO_NOTIFY without EVENT_IDX, avail_event with
+   it, across the 16-bit wrap. */
+#include "ring_test.h"
+
+static unsigned char byte;
+
+static void add_n(struct virtq *vq, unsigned k)
+{
+    struct virtq_buf b = {&byte, 1};
+    unsigned i;
+    for (i = 0; i < k; i++)
+        assert_int_equal(virtq_add(vq, &b, 1, 0, &byte), VIRTQ_OK);
+}
+
+static void drain(struct virtq *vq, struct rt_dev *d, unsigned k)
+{
+    void *cookie;
+    unsigned i;
+    assert_int_equal(rt_dev_complete_all(d, 0), k);
+    for (i = 0; i < k; i++)
+        assert_int_equal(virtq_get(vq, &cookie, NULL), VIRTQ_OK);
+    assert_int_equal(virtq_get(vq, &cookie, NULL), VIRTQ_EAGAIN);
+}
+
+static void test_publish_nothing_new(void **state)
+{
+    static const uint64_t feats[] = {0, RT_F_EVENT_IDX};
+    size_t f;
+    (void)state;
+    for (f = 0; f < 2; f++) {
+        struct rt_ring r;
+        struct rt_dev d;
+        rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, feats[f]);
+        rt_dev_attach(&d, &r.vq, feats[f]);
+        assert_int_equal(virtq_publish(&r.vq), 0);
+        assert_int_equal(r.vq.avail->idx, 0);
+        add_n(&r.vq, 2);
+        assert_int_equal(r.vq.avail->idx, 0);
+        assert_int_equal(virtq_publish(&r.vq), 1);
+        assert_int_equal(r.vq.avail->idx, 2);
+        assert_int_equal(virtq_publish(&r.vq), 0);
+        assert_int_equal(virtq_publish(&r.vq), 0);
+        drain(&r.vq, &d, 2);
+        /* Completions don't count as something new to publish. */
+        assert_int_equal(virtq_publish(&r.vq), 0);
+        assert_int_equal(r.vq.avail->idx, 2);
+        rt_ring_free(&r);
+    }
+}
+
+/* Without EVENT_IDX: notify unless the device set VIRTQ_USED_F_NO_NOTIFY;
+   avail_event means nothing. */
+static void test_publish_flag_mode(void **state)
+{
+    struct rt_ring r;
+    struct rt_dev d;
+    unsigned i;
+    (void)state;
+    rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, RT_F_ORDER_PLATFORM);
+    rt_dev_attach(&d, &r.vq, r.features);
+    for (i = 0; i < 40; i++) {
+        int no_notify = (i % 3) == 1;
+        uint16_t before = r.vq.avail->idx;
+        rt_dev_set_no_notify(&d, no_notify);
+        /* An avail_event that EVENT_IDX would never cross: ignored here. */
+        rt_dev_set_avail_event(&d, (uint16_t)(before + 100u));
+        add_n(&r.vq, 1u + i % 4u);
+        assert_int_equal(virtq_publish(&r.vq), !no_notify);
+        /* Published either way. */
+        assert_int_equal(r.vq.avail->idx, (uint16_t)(before + 1u + i % 4u));
+        drain(&r.vq, &d, 1u + i % 4u);
+    }
+    rt_ring_free(&r);
+}
+
+/* With EVENT_IDX: notify exactly when the new avail.idx moved past
+   avail_event, i.e. avail_event in [old, new), mod 2^16 (vring_need_event);
+   used.flags is ignored.  Positions straddle the 16-bit wrap. */
+static void run_event_idx(uint64_t features, uint32_t align)
+{
+    struct rt_ring r;
+    struct rt_dev d;
+    uint32_t seed = 0x9e3779b9u;
+    unsigned long kicks = 0, quiet = 0, wrapped = 0;
+    unsigned it;
+    rt_ring_init(&r, 8, align, features);
+    rt_dev_attach(&d, &r.vq, features);
+    /* Ignored with EVENT_IDX. */
+    rt_dev_set_no_notify(&d, 1);
+    for (it = 0; it < 3000; it++) {
+        uint16_t old, now, e;
+        unsigned k = 1u + it % 8u;
+        int rc, want;
+        if (it == 1000) /* jump to just before the wrap */
+            rt_advance(&r.vq, &d, (uint16_t)(65536u - 40u - r.vq.avail->idx));
+        old = r.vq.avail->idx;
+        if (it % 2u == 0u)
+            e = (uint16_t)(old - 3u + it % (k + 7u)); /* at and around the window */
+        else
+            e = (uint16_t)rt_rand(&seed);
+        rt_dev_set_avail_event(&d, e);
+        add_n(&r.vq, k);
+        now = (uint16_t)(old + k);
+        want = rt_in_window(e, now, old);
+        rc = virtq_publish(&r.vq);
+        assert_int_equal(rc, want);
+        assert_int_equal(rc, virtq_need_event(e, now, old) != 0);
+        assert_int_equal(r.vq.avail->idx, now);
+        if (now < old)
+            wrapped++;
+        if (rc)
+            kicks++;
+        else
+            quiet++;
+        drain(&r.vq, &d, k);
+    }
+    /* Both outcomes were exercised, and the wrap was crossed. */
+    assert_true(kicks > 100);
+    assert_true(quiet > 100);
+    assert_true(wrapped >= 1);
+    rt_ring_free(&r);
+}
+
+static void test_publish_event_idx(void **state)
+{
+    (void)state;
+    run_event_idx(RT_F_EVENT_IDX, VIRTQ_ALIGN_MODERN);
+    run_event_idx(RT_F_EVENT_IDX | RT_F_ORDER_PLATFORM | RT_F_INDIRECT, VIRTQ_ALIGN_LEGACY);
+}
+
+/* The classic device pattern: it sets avail_event to the next entry it
+   has not seen when it goes idle, so exactly the first publish after that
+   notifies; publishes while it is busy don't. */
+static void test_publish_event_idx_idle_device(void **state)
+{
+    struct rt_ring r;
+    struct rt_dev d;
+    static struct rt_chain c;
+    void *cookie;
+    (void)state;
+    rt_ring_init(&r, 16, VIRTQ_ALIGN_MODERN, RT_F_EVENT_IDX);
+    rt_dev_attach(&d, &r.vq, r.features);
+    add_n(&r.vq, 1);
+    assert_int_equal(virtq_publish(&r.vq), 1); /* avail_event 0: first one */
+    add_n(&r.vq, 2);
+    assert_int_equal(virtq_publish(&r.vq), 0); /* device never went idle */
+    /* Device takes all three, then goes idle asking for entry 3. */
+    while (rt_dev_pop(&d, &c))
+        rt_dev_use(&d, c.head, 0);
+    rt_dev_set_avail_event(&d, d.last_avail);
+    rt_dev_flush(&d);
+    add_n(&r.vq, 1);
+    assert_int_equal(virtq_publish(&r.vq), 1);
+    add_n(&r.vq, 1);
+    assert_int_equal(virtq_publish(&r.vq), 0);
+    while (virtq_get(&r.vq, &cookie, NULL) == VIRTQ_OK)
+        ;
+    rt_ring_free(&r);
+}
+
+int rt_group_publish(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_publish_nothing_new),
+        cmocka_unit_test(test_publish_flag_mode),
+        cmocka_unit_test(test_publish_event_idx),
+        cmocka_unit_test(test_publish_event_idx_idle_device),
+    };
+    return cmocka_run_group_tests_name("ring_publish", tests, NULL, NULL);
+}
