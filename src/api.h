@@ -44,7 +44,8 @@ struct virtq_slot {
     void *cookie;  /* head of an in-flight chain: the caller's cookie */
     uint32_t wlen; /* head: writable bytes posted (bounds used.len) */
     uint16_t next; /* free-list and chain link */
-    uint16_t ndesc; /* head: descriptors in the chain (0: not a head) */
+    uint16_t ndesc; /* head: descriptors in the chain */
+    uint16_t pos;  /* head: its avail index (published yet?) */
 };
 
 /* A split virtqueue.  Public so callers can place it statically; fields

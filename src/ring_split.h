@@ -25,6 +25,7 @@ static void virtq__reset(struct virtq *vq)
         vq->slot[i].cookie = NULL;
         vq->slot[i].wlen = 0;
         vq->slot[i].ndesc = 0;
+        vq->slot[i].pos = 0;
         vq->slot[i].next = (uint16_t)((i + 1u) & (vq->num - 1u));
     }
     vq->num_free = vq->num;
@@ -127,6 +128,7 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t ndesc
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = ndesc;
+    s->pos = vq->avail_idx;
     VIRTQ__ST16(&vq->avail->ring[vq->avail_idx & vq->mask], head);
     vq->avail_idx++;
 }
@@ -273,13 +275,15 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     id = VIRTQ__LD32(&e->id);
     ulen = VIRTQ__LD32(&e->len);
     /* The full 32-bit id must name an in-flight head (not a chain's middle,
-       not one already used), and the device may not claim to have written
-       more than was posted writable. */
+       not one already used, not one added but not yet published), and the
+       device may not claim to have written more than was posted writable. */
     if (VIRTQ__UNLIKELY(id >= vq->num))
         goto broken;
     s = &vq->slot[id];
     c = s->cookie;
-    if (VIRTQ__UNLIKELY(c == NULL || ulen > s->wlen))
+    if (VIRTQ__UNLIKELY(c == NULL || ulen > s->wlen ||
+                        (uint16_t)(s->pos - vq->kicked_idx) <
+                            (uint16_t)(vq->avail_idx - vq->kicked_idx)))
         goto broken;
     /* Free the chain through private links only. */
     n = s->ndesc;

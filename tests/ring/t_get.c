@@ -187,13 +187,15 @@ enum bad {
     BAD_LEN_READONLY,  /* len 1 on a read-only chain */
     BAD_LEN_MAX,       /* len 0xffffffff */
     BAD_AFTER_GOOD,    /* a good element, then an out-of-range id */
+    BAD_UNPUB_HEAD,    /* the head of an added-but-unpublished chain */
     BAD_COUNT
 };
 
 static void run_bad(enum bad which, uint64_t features)
 {
     struct fixture f;
-    setup(&f, features, which == BAD_IDX_UNPUB || which == BAD_UNPUB_LATER);
+    setup(&f, features,
+          which == BAD_IDX_UNPUB || which == BAD_UNPUB_LATER || which == BAD_UNPUB_HEAD);
     switch (which) {
     case BAD_IDX_PLUS_ONE:
         rt_dev_use(&f.d, f.head[REQ_A], 0);
@@ -280,6 +282,12 @@ static void run_bad(enum bad which, uint64_t features)
         rt_dev_use(&f.d, 9, 0);
         rt_dev_flush(&f.d);
         get_ok(&f, REQ_C, WLEN_C);
+        break;
+    case BAD_UNPUB_HEAD:
+        /* The count is within what was published; only the head's avail
+           position shows the device read ahead of avail.idx. */
+        rt_dev_use(&f.d, f.head[REQ_D], 0);
+        rt_dev_flush(&f.d);
         break;
     default:
         fail();
