@@ -106,6 +106,7 @@ struct virtq_fake_dev {
     uint8_t dev_sel_written, dev_sel_fresh, drv_sel_written, drv_high_garbage;
     uint8_t fo_unchecked; /* FEATURES_OK written, status not read back yet */
     uint8_t refuse_fo;
+    uint8_t reset_stuck; /* test switch: a Status write of 0 does nothing */
     uint64_t drv_features, negotiated;
     uint32_t flap;
     /* completion */
@@ -1109,7 +1110,8 @@ static void status_write(struct virtq_fake_dev *d, uint32_t val)
     uint32_t old = d->status, added, cleared;
     d->st.status_writes++;
     if (val == 0) {
-        dev_reset(d);
+        if (!d->reset_stuck) /* stuck: the reset never completes */
+            dev_reset(d);
         return;
     }
     if (val & ~ST_ALL)
@@ -1791,6 +1793,13 @@ void virtq_fake_refuse_features_ok(struct virtq_fake_dev *dev, int refuse)
 {
     dev_lock(dev);
     dev->refuse_fo = (uint8_t)(refuse != 0);
+    dev_unlock(dev);
+}
+
+void virtq_fake_stick_reset(struct virtq_fake_dev *dev, int stuck)
+{
+    dev_lock(dev);
+    dev->reset_stuck = (uint8_t)(stuck != 0);
     dev_unlock(dev);
 }
 

@@ -271,6 +271,10 @@ uint32_t virtq_fake_interrupt_status(struct virtq_fake_dev *dev);
 /* Test switches. */
 void virtq_fake_set_offered_features(struct virtq_fake_dev *dev, uint64_t features);
 void virtq_fake_refuse_features_ok(struct virtq_fake_dev *dev, int refuse);
+/* A reset that never finishes: while stuck, a Status write of 0 changes
+   nothing and Status keeps reading its old value, so the driver's bounded
+   wait for 0 ("Device Reset") has to give up. */
+void virtq_fake_stick_reset(struct virtq_fake_dev *dev, int stuck);
 
 /* ---- violations ------------------------------------------------------------ */
 
