@@ -1276,7 +1276,7 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     void *c;
     if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return virtq__state_error(vq);
+        return cookie == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
     last = vq->last_used;
     /* Read used.idx once; the acquire orders the element reads after it. */
     pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &vq->used->idx) - last);
