@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Driver instructions per request, from callgrind.
+
+Runs the lock-step harness (bench/icount.c) under
+    valgrind --tool=callgrind
+for 1 and 3 segments, EVENT_IDX off and on, and reads the inclusive
+instruction count (Ir) of virtq_add, virtq_publish and virtq_get with
+callgrind_annotate --inclusive=yes.  The library is its own translation
+unit, so these are the driver's instructions only: the harness's device
+side and its loop are not counted.  Each count divided by the number of
+rounds is exact: every round takes the same path.  The harness is also
+run natively (best of 3 x 2M rounds) for the single-CPU time of a
+lock-step round, driver plus harness device.
+
+Writes <results>/icount.csv.
+
+  python3 bench/icount.py --bin build/bench/icount [--rounds N]
+"""
+import argparse
+import csv
+import os
+import re
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FUNCS = ("virtq_add", "virtq_publish", "virtq_get")
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*:(virtq_\w+)(?:\s|$)")
+
+
+def measure(binary, build, segs, ev, rounds):
+    out = os.path.join(build, "callgrind.s%d.e%d.out" % (segs, ev))
+    subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, binary,
+                    "-s", str(segs), "-e", str(ev), "-n", str(rounds)],
+                   check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
+                         check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True).stdout
+    inc = {}
+    for line in ann.splitlines():
+        m = LINE.match(line)
+        if m:
+            n = int(m.group(1).replace(",", ""))
+            inc[m.group(2)] = max(inc.get(m.group(2), 0), n)
+    missing = [f for f in FUNCS if f not in inc]
+    if missing:
+        raise SystemExit("icount: callgrind saw no %s (inlined?)" % ", ".join(missing))
+    per = {f: inc[f] / rounds for f in FUNCS}
+    for f, v in per.items():
+        if v != int(v):
+            raise SystemExit("icount: %s: %d instructions over %d rounds is not whole"
+                             % (f, inc[f], rounds))
+    return {f: int(v) for f, v in per.items()}
+
+
+def lockstep_ns(binary, segs, ev, rounds=2000000, reps=3):
+    """Best-of-reps native time per lock-step round (driver + harness device)."""
+    best = None
+    for _ in range(reps):
+        out = subprocess.run([binary, "-s", str(segs), "-e", str(ev), "-n", str(rounds)],
+                             check=True, stdout=subprocess.PIPE, text=True).stdout
+        ns = float(re.search(r"ns_per_round=([\d.]+)", out).group(1))
+        best = ns if best is None else min(best, ns)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build/bench/icount"))
+    ap.add_argument("--build", default=os.path.join(ROOT, "build/bench"))
+    ap.add_argument("--results", default=os.path.join(ROOT, "bench/results"))
+    ap.add_argument("--rounds", type=int, default=10000)
+    args = ap.parse_args()
+    os.makedirs(args.results, exist_ok=True)
+    rows = []
+    for segs in (1, 3):
+        for ev in (0, 1):
+            c = measure(args.bin, args.build, segs, ev, args.rounds)
+            row = dict(segments=segs, event_idx=ev, add=c["virtq_add"],
+                       publish=c["virtq_publish"], get=c["virtq_get"],
+                       submit=c["virtq_add"] + c["virtq_publish"],
+                       total=c["virtq_add"] + c["virtq_publish"] + c["virtq_get"],
+                       lockstep_ns="%.1f" % lockstep_ns(args.bin, segs, ev))
+            rows.append(row)
+            print("icount: segments %d event_idx %d: add %d + publish %d + get %d = %d "
+                  "(%s ns per lock-step round natively)" %
+                  (segs, ev, row["add"], row["publish"], row["get"], row["total"],
+                   row["lockstep_ns"]))
+    with open(os.path.join(args.results, "icount.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()

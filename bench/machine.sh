@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# What the figures were measured on: "key: value" lines for BENCHMARKS.md.
+set -u
+first() { "$@" 2>&1 | head -n 1; }
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src virtq.h bench 2>/dev/null || echo ' (+ uncommitted changes in src/, virtq.h or bench/)')"
+echo "nproc: $(nproc)"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+echo "hypervisor: $(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)"
+echo "kernel: $(uname -sr)"
+echo "gcc: $(first gcc --version)"
+echo "riscv gcc: $(first riscv64-unknown-elf-gcc --version)"
+echo "binutils: $(first riscv64-unknown-elf-ld --version)"
+echo "valgrind: $(first valgrind --version)"
+echo "gnuplot: $(first gnuplot --version)"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
