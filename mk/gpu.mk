@@ -6,7 +6,11 @@
 #                   single-threaded/multi-threaded TCG)
 #   demo-gpu        runs gpu_demo and prints where its screenshot is
 #
-# This file sorts before riscv.mk: include it first (it has a guard).
+#   test-gpu-host   the driver against the fake device's gpu model
+#                   (shims/fake/fake_gpu.c), cmocka, ASan+UBSan
+#
+# This file sorts before riscv.mk: include it first (both have guards).
+include mk/fake.mk
 include mk/riscv.mk
 
 ifndef GPU_MK_INCLUDED
@@ -21,14 +25,21 @@ $(eval $(call rv_program,gpu_demo,$(RV_DIR)/gpu_demo.c $(GPU_DRV),-DVIRTQ_CONFIG
 
 GPU_QEMU_ARGS = --qemu "$(QEMU_RV)" --elf $(RV_BUILD)/gpu_demo.elf --out $(GPU_BUILD)
 
-.PHONY: test-gpu-qemu demo-gpu
+$(GPU_BUILD)/test_gpu: tests/gpu/test_gpu.c $(GPU_DRV) $(GPU_DRV_H) $(FAKE_LIB)
+	@mkdir -p $(@D)
+	$(FAKE_CC) $(FAKE_CFLAGS) $(FAKE_INC) tests/gpu/test_gpu.c $(GPU_DRV) $(FAKE_LDLIBS) -o $@
+
+.PHONY: test-gpu-host test-gpu-qemu demo-gpu
+test-gpu-host: $(GPU_BUILD)/test_gpu
+	$<
+
 test-gpu-qemu: $(RV_BUILD)/gpu_demo.elf
 	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) test
 
 demo-gpu: $(RV_BUILD)/gpu_demo.elf
 	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) demo
 
-TEST_TARGETS += test-gpu-qemu
+TEST_TARGETS += test-gpu-host test-gpu-qemu
 DEMO_TARGETS += demo-gpu
 
 endif # GPU_MK_INCLUDED

@@ -285,7 +285,7 @@ static void phase_pattern(void)
 static void phase_full(void)
 {
     struct virtio_gpu_rect full = {0, 0, W, H};
-    uint64_t fence0 = virtio_gpu_fence_done(&gpu);
+    uint64_t fence0 = virtio_gpu_fence_done(&gpu); /* the cursor's three */
     uint64_t t0 = board_now_us(), dt;
 
     virtio_gpu_set_fence(&gpu, 1);
@@ -469,12 +469,16 @@ static void init_gpu(void)
                 c = 0xff000000u;
             cursor_img[y * VIRTIO_GPU_CURSOR_SIZE + x] = c;
         }
+    /* "Configure mouse cursor": the fill must have completed, which only a
+     * fenced command guarantees (a device may answer before it is done). */
+    virtio_gpu_set_fence(&gpu, 1);
     check(virtio_gpu_resource_create_2d(&gpu, CURSOR_RES, VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM,
                                         VIRTIO_GPU_CURSOR_SIZE, VIRTIO_GPU_CURSOR_SIZE),
           "create cursor");
     check(virtio_gpu_attach_backing_buf(&gpu, CURSOR_RES, cursor_img, sizeof(cursor_img)),
           "attach cursor");
     check(virtio_gpu_transfer_to_host_2d(&gpu, CURSOR_RES, &cur, 0), "cursor transfer");
+    virtio_gpu_set_fence(&gpu, 0);
     check(virtio_gpu_update_cursor(&gpu, 0, CURSOR_RES, 32, 32, W / 4u, H / 4u),
           "update cursor");
     for (uint32_t i = 1; i <= 8; i++)
