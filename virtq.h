@@ -601,6 +601,7 @@ extern "C" {
 #define VIRTQ__D_DRIVER_OK 4u
 #define VIRTQ__D_IRQ_ROUTED 8u
 #define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
+#define VIRTQ__D_BEGUN 32u  /* ACKNOWLEDGE, DRIVER set: features may be negotiated */
 
 /* Hot-path helpers: keep the common case straight-line and the error
    classification out of line. */
@@ -1613,13 +1614,18 @@ VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev)
     virtq__add_status(dev, VIRTIO_STATUS_ACKNOWLEDGE);
     virtq__add_status(dev, VIRTIO_STATUS_DRIVER);
     dev->device_features = virtq__mmio_features(dev);
+    dev->state |= VIRTQ__D_BEGUN;
     return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required)
 {
     uint64_t accepted;
-    if (!virtq__dev_ok(dev) || (dev->state & (VIRTQ__D_FEATURES_OK | VIRTQ__D_DRIVER_OK)))
+    /* Only between begin and FEATURES_OK: before begin the status is not
+       DRIVER, and a FAILED device must be reset first ("Device Status
+       Field"), so either way nothing may be written. */
+    if (!virtq__dev_ok(dev) ||
+        (dev->state & (VIRTQ__D_BEGUN | VIRTQ__D_FEATURES_OK | VIRTQ__D_DRIVER_OK)) != VIRTQ__D_BEGUN)
         return VIRTQ_EINVAL;
     /* "Legacy Interface: Device Initialization": a modern device must be
        driven as one, which VERSION_1 says. */
@@ -1685,8 +1691,10 @@ VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev)
 
 VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev)
 {
-    if (virtq__dev_ok(dev))
-        virtq__add_status(dev, VIRTIO_STATUS_FAILED);
+    if (!virtq__dev_ok(dev))
+        return;
+    virtq__add_status(dev, VIRTIO_STATUS_FAILED);
+    dev->state &= (uint8_t)~VIRTQ__D_BEGUN; /* only a reset (begin) starts over */
 }
 
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)

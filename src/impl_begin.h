@@ -19,6 +19,7 @@ extern "C" {
 #define VIRTQ__D_DRIVER_OK 4u
 #define VIRTQ__D_IRQ_ROUTED 8u
 #define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
+#define VIRTQ__D_BEGUN 32u  /* ACKNOWLEDGE, DRIVER set: features may be negotiated */
 
 /* Hot-path helpers: keep the common case straight-line and the error
    classification out of line. */
