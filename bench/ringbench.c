@@ -60,8 +60,7 @@ static struct {
 struct chan {
     int fd;        /* eventfd */
     uint32_t seq;  /* futex word, bumped on each signal */
-    char pad[CACHELINE - sizeof(int) - sizeof(uint32_t)];
-};
+} __attribute__((aligned(CACHELINE)));
 
 static uint32_t chan_seen(struct chan *c)
 {
@@ -100,12 +99,10 @@ static void chan_wait(struct chan *c, uint32_t seen)
 
 /* ---- shared between the threads -------------------------------------------- */
 static unsigned char *ring_mem;                          /* device-visible ring */
-static struct chan kick_chan __attribute__((aligned(CACHELINE)));
-static struct chan call_chan __attribute__((aligned(CACHELINE)));
+static struct chan kick_chan, call_chan; /* a line each */
 static struct {
     volatile int go, stop;
-    char pad[CACHELINE - 2 * sizeof(int)];
-} ctl __attribute__((aligned(CACHELINE)));
+} __attribute__((aligned(CACHELINE))) ctl;
 
 /* ---- driver-private state ------------------------------------------------- */
 struct req {
@@ -122,8 +119,7 @@ static struct {
     unsigned inflight;
     unsigned free_top;
     struct req **free_req;        /* stack of idle request structs */
-} drv __attribute__((aligned(CACHELINE)));
-static char drv_pad[CACHELINE] __attribute__((aligned(CACHELINE))) __attribute__((unused));
+} __attribute__((aligned(CACHELINE))) drv; /* whole lines: size rounded up */
 static struct virtq_slot *slots;
 static struct req *reqs;
 
@@ -138,8 +134,7 @@ static struct {
     uint64_t interrupts;   /* read by the driver thread: atomic */
     uint64_t sleeps;
     uint64_t consumed;
-} dev __attribute__((aligned(CACHELINE)));
-static char dev_pad[CACHELINE] __attribute__((aligned(CACHELINE))) __attribute__((unused));
+} __attribute__((aligned(CACHELINE))) dev; /* whole lines: size rounded up */
 
 static inline void cpu_relax(void)
 {
@@ -430,8 +425,7 @@ static void drv_run(struct snap *a, struct snap *b)
 /* ---- calibration: one cache line bounced between the two CPUs ------------ */
 static struct {
     volatile uint64_t v;
-    char pad[CACHELINE - sizeof(uint64_t)];
-} ping __attribute__((aligned(CACHELINE))), pong __attribute__((aligned(CACHELINE)));
+} __attribute__((aligned(CACHELINE))) ping, pong;
 #define C2C_STOP UINT64_MAX
 
 static void *c2c_thread(void *arg)
@@ -566,7 +560,7 @@ int main(int argc, char **argv)
     bytes = virtq_ring_bytes(cfg.ring, VIRTQ_ALIGN_MODERN);
     ring_mem = aligned_alloc(4096, (bytes + 4095u) & ~(size_t)4095u);
     slots = calloc(cfg.ring, sizeof *slots);
-    reqs = aligned_alloc(CACHELINE, cfg.inflight * sizeof *reqs);
+    reqs = aligned_alloc(CACHELINE, (cfg.inflight * sizeof *reqs + CACHELINE - 1) & ~(size_t)(CACHELINE - 1));
     drv.free_req = calloc(cfg.inflight, sizeof *drv.free_req);
     if (!ring_mem || !slots || !reqs || !drv.free_req)
         fail("out of memory");
