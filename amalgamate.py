@@ -9,6 +9,9 @@ deterministic: same inputs, same bytes.
 
   python3 amalgamate.py           write virtq.h
   python3 amalgamate.py --check   exit 1 if the committed virtq.h is stale
+  --src DIR --out FILE            read the parts from DIR and write (or check)
+                                  FILE instead of src/ and virtq.h (the gates
+                                  in tests/gates use this on scratch copies)
 """
 import os
 import re
@@ -91,11 +94,35 @@ def build():
     return "".join(chunks)
 
 
+def parse_args(args):
+    """--check, --src DIR, --out FILE (also --src=DIR, --out=FILE)."""
+    global SRC, OUT
+    check = False
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--check":
+            check = True
+        elif a in ("--src", "--out") and i + 1 < len(args):
+            i += 1
+            if a == "--src":
+                SRC = os.path.abspath(args[i])
+            else:
+                OUT = os.path.abspath(args[i])
+        elif a.startswith("--src=") and len(a) > 6:
+            SRC = os.path.abspath(a[6:])
+        elif a.startswith("--out=") and len(a) > 6:
+            OUT = os.path.abspath(a[6:])
+        else:
+            fail("usage: amalgamate.py [--check] [--src DIR] [--out FILE]")
+        i += 1
+    if not os.path.isdir(SRC):
+        fail("no parts directory %s" % SRC)
+    return check
+
+
 def main(argv):
-    check = "--check" in argv[1:]
-    unknown = [a for a in argv[1:] if a != "--check"]
-    if unknown:
-        fail("usage: amalgamate.py [--check]")
+    check = parse_args(argv[1:])
     text = build()
     if check:
         try:
@@ -104,9 +131,10 @@ def main(argv):
         except FileNotFoundError:
             current = None
         if current != text:
-            sys.stderr.write("amalgamate.py: virtq.h is stale; run `python3 amalgamate.py`\n")
+            sys.stderr.write("amalgamate.py: %s is stale; run `python3 amalgamate.py`\n"
+                             % os.path.basename(OUT))
             return 1
-        print("amalgamate.py: virtq.h is up to date")
+        print("amalgamate.py: %s is up to date" % os.path.basename(OUT))
         return 0
     with open(OUT, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
