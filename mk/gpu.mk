@@ -21,7 +21,10 @@ GPU_DRV := examples/drivers/virtio_gpu.c
 GPU_DRV_H := examples/drivers/virtio_gpu.h
 GPU_PY := tests/gpu/gpu_qemu.py
 
-$(eval $(call rv_program,gpu_demo,$(RV_DIR)/gpu_demo.c $(GPU_DRV),-DVIRTQ_CONFIG_FILE='"virtq_board.h"',$(GPU_DRV_H)))
+GPU_RV_CFLAGS := -DVIRTQ_CONFIG_FILE='"virtq_board.h"'
+$(eval $(call rv_program,gpu_demo,$(RV_DIR)/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS),$(GPU_DRV_H)))
+# Control experiment: SPIN replaced by a memory-only poll (no register read).
+$(eval $(call rv_program,gpu_demo_memspin,$(RV_DIR)/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS) -DGPU_DEMO_MEMORY_SPIN=1,$(GPU_DRV_H)))
 
 GPU_QEMU_ARGS = --qemu "$(QEMU_RV)" --elf $(RV_BUILD)/gpu_demo.elf --out $(GPU_BUILD)
 
@@ -29,7 +32,7 @@ $(GPU_BUILD)/test_gpu: tests/gpu/test_gpu.c $(GPU_DRV) $(GPU_DRV_H) $(FAKE_LIB)
 	@mkdir -p $(@D)
 	$(FAKE_CC) $(FAKE_CFLAGS) $(FAKE_INC) tests/gpu/test_gpu.c $(GPU_DRV) $(FAKE_LDLIBS) -o $@
 
-.PHONY: test-gpu-host test-gpu-qemu demo-gpu
+.PHONY: test-gpu-host test-gpu-qemu demo-gpu bench-gpu gpu-spin-control
 test-gpu-host: $(GPU_BUILD)/test_gpu
 	$<
 
@@ -37,9 +40,20 @@ test-gpu-qemu: $(RV_BUILD)/gpu_demo.elf
 	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) test
 
 demo-gpu: $(RV_BUILD)/gpu_demo.elf
-	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) demo
+	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) --tee demo
+
+# FIGURE lines at 1280x800 with WFI waits: 600 full-frame flushes, a storm
+# of 10,000 damage-rectangle flushes (build/gpu/bench.txt).
+bench-gpu: $(RV_BUILD)/gpu_demo.elf
+	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) bench
+
+# Not a test: does a guest that spins on memory alone (no register read)
+# starve QEMU's virtio-gpu bottom half?  Runs the storm under both TCG modes.
+gpu-spin-control: $(RV_BUILD)/gpu_demo_memspin.elf
+	$(PYTHON) $(GPU_PY) --qemu "$(QEMU_RV)" --elf $< --out $(GPU_BUILD) control
 
 TEST_TARGETS += test-gpu-host test-gpu-qemu
+BENCH_TARGETS += bench-gpu
 DEMO_TARGETS += demo-gpu
 
 endif # GPU_MK_INCLUDED

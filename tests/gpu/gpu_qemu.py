@@ -409,10 +409,37 @@ def cmd_test(args):
 
 def cmd_demo(args):
     pngs, f, secs = screens_run(args, "demo-1280x800", 1280, 800, False)
-    for k in ("full_frame_fps", "small_rect_fps", "os_small_rect_fps"):
+    for k in ("full_frame_fps", "small_rect_fps", "storm_flushes_per_s", "os_small_rect_fps"):
         print("gpu: %s=%s" % (k, f.get(k)))
     print("gpu: screenshot: %s" % pngs[0])
     return 0
+
+
+def cmd_bench(args):
+    extra = ["-m", "256M", "-device", "virtio-gpu-device,xres=1280,yres=800"]
+    extra += knob_args(MODES["WFI"], 0, 10000, 600)
+    lines, secs = boot(args.qemu, args.elf, "bench-1280x800", args.out, extra, tee=args.tee)
+    figs = [l for l in lines if FIGURE_RE.match(l)]
+    with open(os.path.join(args.out, "bench.txt"), "w") as f:
+        f.write("\n".join(figs) + "\n")
+    for l in figs:
+        print(l)
+    print("gpu: bench done in %.1fs (%s)" % (secs, os.path.join(args.out, "bench.txt")))
+    return 0
+
+
+def cmd_control(args):
+    """The storm with a memory-only spin (gpu_demo_memspin.elf), both TCG modes."""
+    failed = 0
+    for accel in ("tcg,thread=single", "tcg,thread=multi"):
+        try:
+            f, secs = matrix_run(args, accel, "SPIN")
+            print("gpu: memory-only spin, %-18s completed %d flushes in %.1fs, no timeout"
+                  % (accel, f.get("storm_flushes"), secs))
+        except Fail as e:
+            failed += 1
+            print("gpu: memory-only spin, %-18s did NOT complete: %s" % (accel, e))
+    return 1 if failed else 0
 
 
 def cmd_shot(args):
@@ -433,6 +460,8 @@ def main(argv):
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("test")
     sub.add_parser("demo")
+    sub.add_parser("bench")
+    sub.add_parser("control")
     s = sub.add_parser("shot")
     s.add_argument("--res", default="1024x768")
     s.add_argument("--modern", action="store_true")
@@ -440,7 +469,8 @@ def main(argv):
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     try:
-        return {"test": cmd_test, "demo": cmd_demo, "shot": cmd_shot}[args.cmd](args)
+        return {"test": cmd_test, "demo": cmd_demo, "shot": cmd_shot, "bench": cmd_bench,
+                "control": cmd_control}[args.cmd](args)
     except Fail as e:
         print("gpu: FAIL %s" % e, file=sys.stderr)
         return 1
