@@ -565,7 +565,7 @@ static int queue_activate(struct virtq_fake_dev *d, int qi, uint64_t desc, uint6
     q->visit = xcalloc(q->num, sizeof *q->visit);
     q->scratch_seg = xcalloc(q->num, sizeof *q->scratch_seg);
     q->scratch_ring = xcalloc(q->num, sizeof *q->scratch_ring);
-    q->pending = xcalloc(q->num, sizeof *q->pending);
+    q->pending = xcalloc(q->num, sizeof(struct fake_req *));
     q->stamp = 0;
     q->bad_flags = 0;
     q->ready = 1;
@@ -689,7 +689,7 @@ static int walk_indirect(struct walk *w, const struct virtq_desc *ind, unsigned 
             vio(w->d, w->qi, S_DESC, "indirect descriptor chain loops (table of descriptor %u)", at);
             return -1;
         }
-        load_desc(table + 16u * i, &t);
+        load_desc(table + (size_t)16u * i, &t);
         if (t.flags & VIRTQ_DESC_F_INDIRECT) {
             vio(w->d, w->qi, S_INDIRECT, "indirect descriptor %u sets VIRTQ_DESC_F_INDIRECT (nested table)", i);
             return -1;
@@ -1017,7 +1017,7 @@ static struct fake_req *take_pending(struct virtq_fake_dev *d, struct fake_queue
     else if (d->mode == VIRTQ_FAKE_REVERSED)
         k = q->npending - 1;
     r = q->pending[k];
-    memmove(&q->pending[k], &q->pending[k + 1], sizeof *q->pending * (size_t)(q->npending - k - 1));
+    memmove(&q->pending[k], &q->pending[k + 1], sizeof(struct fake_req *) * (size_t)(q->npending - k - 1));
     q->npending--;
     return r;
 }

@@ -82,7 +82,7 @@ void virtq_fake_os_destroy(struct virtq_fake_os *os)
     free(os);
 }
 
-int virtq_fake_os_wait(void *ctx, volatile uint32_t *seq, uint32_t seen, uint64_t timeout_us)
+int virtq_fake_os_wait(void *ctx, const volatile uint32_t *seq, uint32_t seen, uint64_t timeout_us)
 {
     struct virtq_fake_os *os = os_of(ctx);
     uint64_t deadline = virtq_fake_now_us() + timeout_us;

@@ -98,7 +98,7 @@ extern "C" {
 uint32_t virtq_fake_mmio_read(uintptr_t addr, int width);            /* width 1, 2, 4 */
 void virtq_fake_mmio_write(uintptr_t addr, uint32_t val, int width); /* width 1, 2, 4 */
 uint64_t virtq_fake_now_us(void);
-int virtq_fake_os_wait(void *ctx, volatile uint32_t *seq, uint32_t seen, uint64_t timeout_us);
+int virtq_fake_os_wait(void *ctx, const volatile uint32_t *seq, uint32_t seen, uint64_t timeout_us);
 void virtq_fake_os_wake(void *ctx);
 unsigned long virtq_fake_cpu_irq_save(void);
 void virtq_fake_cpu_irq_restore(unsigned long flags);
