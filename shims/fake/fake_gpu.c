@@ -44,7 +44,6 @@
 #define SZ_CREATE_2D 40u
 #define SZ_UNREF 32u
 #define SZ_SET_SCANOUT 48u
-#define SZ_FLUSH 48u
 #define SZ_TRANSFER 56u
 #define SZ_ATTACH 32u
 #define SZ_MEM_ENTRY 16u
@@ -382,7 +381,7 @@ static void display_info(struct gpu *g, uint8_t *resp)
 {
     uint32_t i;
     for (i = 0; i < g->nscan; i++) {
-        uint8_t *m = resp + HDR + 24u * i;
+        uint8_t *m = resp + HDR + (size_t)24u * i;
         put32(m + 8, g->sc[i].mode_w);
         put32(m + 12, g->sc[i].mode_h);
         put32(m + 16, g->sc[i].enabled);
@@ -397,8 +396,8 @@ static uint32_t cmd_size(uint32_t type, const struct virtq_fake_req *req)
     case CMD_GET_DISPLAY_INFO: return HDR;
     case CMD_RESOURCE_CREATE_2D: return SZ_CREATE_2D;
     case CMD_RESOURCE_UNREF: return SZ_UNREF;
-    case CMD_SET_SCANOUT: return SZ_SET_SCANOUT;
-    case CMD_RESOURCE_FLUSH: return SZ_FLUSH;
+    case CMD_SET_SCANOUT: /* both 48 bytes */
+    case CMD_RESOURCE_FLUSH: return SZ_SET_SCANOUT;
     case CMD_TRANSFER_TO_HOST_2D: return SZ_TRANSFER;
     case CMD_RESOURCE_DETACH_BACKING: return SZ_DETACH;
     case CMD_RESOURCE_ATTACH_BACKING:
