@@ -70,5 +70,5 @@ test-net-host:
 	@echo "test-net-host: mk/fake.mk (the fake device) is missing"; exit 1
 endif
 
-TEST_TARGETS += test-net-qemu test-net-bootloop
+TEST_TARGETS += test-net-host test-net-qemu test-net-bootloop
 DEMO_TARGETS += demo-net
