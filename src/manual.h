@@ -85,8 +85,8 @@
    (VIRTQ_WAIT), because one image typically moves through all of them:
      SPIN  always available; the default after probe.  Polls the ring and
            reads a device register each round, so an emulator's event loop
-           still runs (QEMU completes virtio-gpu commands in a bottom half
-           that a tight memory-only spin can starve).
+           gets a chance even if the guest spins (QEMU completes virtio-gpu
+           commands in a bottom half; 7.2 was measured not to starve it).
      WFI   after virtq_dev_irq_routed(dev, 1) (the board routed and enabled
            the device interrupt); until then it spins, because a wfi that no
            interrupt can end sleeps forever.  Interrupts are masked between
