@@ -454,12 +454,14 @@ static const struct virtq_fake_model net_model = {
 struct virtq_fake_dev *virtq_fake_net_create(const struct virtq_fake_net_params *p)
 {
     static const uint8_t default_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    static const uint8_t zero_mac[6] = {0, 0, 0, 0, 0, 0};
+    const uint8_t *mac;
     struct virtq_fake_params fp;
     struct virtq_fake_dev *dev;
     uint8_t cfg[CFG_BYTES];
     struct net *m;
     uint16_t qmax;
-    int version;
+    int version, i;
 
     if (p == NULL || p->version < 0 || p->version > 2 || p->queue_num_max > 4096u) {
         fprintf(stderr, "virtq_fake_net_create: bad parameters\n");
@@ -477,15 +479,17 @@ struct virtq_fake_dev *virtq_fake_net_create(const struct virtq_fake_net_params 
     m->peer_ctx = p->peer_ctx;
     m->fifo_cap = qmax;
     m->bl_cap = p->backlog ? p->backlog : 1024u;
-    m->fifo = calloc(m->fifo_cap, sizeof *m->fifo);
+    m->fifo = calloc(m->fifo_cap, sizeof(struct virtq_fake_req *));
     m->bl = calloc(m->bl_cap, sizeof *m->bl);
     if (m->fifo == NULL || m->bl == NULL) {
         net_destroy(m);
         return NULL;
     }
 
+    mac = memcmp(p->mac, zero_mac, sizeof zero_mac) != 0 ? p->mac : default_mac;
     memset(cfg, 0, sizeof cfg);
-    memcpy(cfg, memcmp(p->mac, "\0\0\0\0\0\0", 6) ? p->mac : default_mac, 6);
+    for (i = 0; i < 6; i++)
+        cfg[i] = mac[i];
     cfg[6] = p->link_down ? 0u : 1u; /* VIRTIO_NET_S_LINK_UP */
     cfg[8] = 1;                      /* max_virtqueue_pairs */
     cfg[10] = 1500 & 0xff;           /* mtu */
