@@ -19,6 +19,8 @@
 include mk/riscv.mk
 -include mk/fake.mk
 
+DEPS_PKGS += python3 qemu-system-misc libcmocka-dev
+
 NET_BUILD := $(BUILD)/net
 NET_DRV_SRCS := examples/drivers/virtio_net.c
 NET_DRV_DEPS := examples/drivers/virtio_net.h
