@@ -9,7 +9,7 @@ callgrind_annotate --inclusive=yes.  The library is its own translation
 unit, so these are the driver's instructions only: the harness's device
 side and its loop are not counted.  Each count divided by the number of
 rounds is exact: every round takes the same path.  The harness is also
-run natively (best of 3 x 2M rounds) for the single-CPU time of a
+run natively (best of 5 x 2M rounds) for the single-CPU time of a
 lock-step round, driver plus harness device.
 
 Writes <results>/icount.csv.
@@ -52,7 +52,7 @@ def measure(binary, build, segs, ev, rounds):
     return {f: int(v) for f, v in per.items()}
 
 
-def lockstep_ns(binary, segs, ev, rounds=2000000, reps=3):
+def lockstep_ns(binary, segs, ev, rounds=2000000, reps=5):
     """Best-of-reps native time per lock-step round (driver + harness device)."""
     best = None
     for _ in range(reps):

@@ -3,7 +3,7 @@
 set -u
 first() { "$@" 2>&1 | head -n 1; }
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src virtq.h bench 2>/dev/null || echo ' (+ uncommitted changes in src/, virtq.h or bench/)')"
+echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src virtq.h bench ':!bench/results' 2>/dev/null || echo ' (+ uncommitted changes in src/, virtq.h or bench/ sources)')"
 echo "nproc: $(nproc)"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 echo "hypervisor: $(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)"
