@@ -60,6 +60,7 @@
    virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
                                          used-buffer notification control
    virtq_detach                          after reset: every cookie, once
+   virtq_ignore_used_len                 legacy queues whose used.len is junk
    A request is a chain of segments, device-readable first, then
    device-writable.  The cookie (any non-NULL pointer, usually the caller's
    request struct) comes back exactly once.  Private bookkeeping (struct
@@ -459,6 +460,13 @@ VIRTQ_API int virtq_is_broken(const struct virtq *vq);
 VIRTQ_API void virtq_break(struct virtq *vq);
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
 
+/* Legacy devices often put junk in used.len for buffers they only read
+   ("The Virtqueue Used Ring", legacy note; e.g. a net transmit queue).
+   With ignore set, requests added from now on skip the length bound, and
+   the len virtq_get() reports for them means nothing.  Every other check
+   stays.  Call after setup (virtq_init clears it). */
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore);
+
 /* After the device was reset (it no longer touches the ring): hand back one
    in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
    at which point the ring is empty, un-broken and ready for reuse. */
@@ -594,6 +602,7 @@ extern "C" {
 #define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
 #define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
 #define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
+#define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
 
 /* Private device states (struct virtq_dev.state bits). */
 #define VIRTQ__D_PROBED 1u
@@ -1142,7 +1151,7 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t ndesc
 {
     struct virtq_slot *s = &vq->slot[head];
     s->cookie = cookie;
-    s->wlen = wlen;
+    s->wlen = (vq->flags & VIRTQ__Q_ANY_LEN) ? UINT32_MAX : wlen;
     s->ndesc = ndesc;
     s->pos = vq->avail_idx;
     VIRTQ__ST16(&vq->avail->ring[vq->avail_idx & vq->mask], head);
@@ -1391,6 +1400,16 @@ VIRTQ_API void virtq_break(struct virtq *vq)
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
 {
     return vq == NULL ? 0u : vq->num_free;
+}
+
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore)
+{
+    if (vq == NULL)
+        return;
+    if (ignore)
+        vq->flags |= VIRTQ__Q_ANY_LEN;
+    else
+        vq->flags &= (uint16_t)~VIRTQ__Q_ANY_LEN;
 }
 
 VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)

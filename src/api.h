@@ -135,6 +135,13 @@ VIRTQ_API int virtq_is_broken(const struct virtq *vq);
 VIRTQ_API void virtq_break(struct virtq *vq);
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
 
+/* Legacy devices often put junk in used.len for buffers they only read
+   ("The Virtqueue Used Ring", legacy note; e.g. a net transmit queue).
+   With ignore set, requests added from now on skip the length bound, and
+   the len virtq_get() reports for them means nothing.  Every other check
+   stays.  Call after setup (virtq_init clears it). */
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore);
+
 /* After the device was reset (it no longer touches the ring): hand back one
    in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
    at which point the ring is empty, un-broken and ready for reuse. */

@@ -60,6 +60,7 @@
    virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
                                          used-buffer notification control
    virtq_detach                          after reset: every cookie, once
+   virtq_ignore_used_len                 legacy queues whose used.len is junk
    A request is a chain of segments, device-readable first, then
    device-writable.  The cookie (any non-NULL pointer, usually the caller's
    request struct) comes back exactly once.  Private bookkeeping (struct

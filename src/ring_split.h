@@ -126,7 +126,7 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t ndesc
 {
     struct virtq_slot *s = &vq->slot[head];
     s->cookie = cookie;
-    s->wlen = wlen;
+    s->wlen = (vq->flags & VIRTQ__Q_ANY_LEN) ? UINT32_MAX : wlen;
     s->ndesc = ndesc;
     s->pos = vq->avail_idx;
     VIRTQ__ST16(&vq->avail->ring[vq->avail_idx & vq->mask], head);
@@ -375,6 +375,16 @@ VIRTQ_API void virtq_break(struct virtq *vq)
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
 {
     return vq == NULL ? 0u : vq->num_free;
+}
+
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore)
+{
+    if (vq == NULL)
+        return;
+    if (ignore)
+        vq->flags |= VIRTQ__Q_ANY_LEN;
+    else
+        vq->flags &= (uint16_t)~VIRTQ__Q_ANY_LEN;
 }
 
 VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)

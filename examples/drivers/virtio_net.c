@@ -134,6 +134,10 @@ int virtio_net_init(struct virtio_net *n, struct virtq_dev *dev, const struct vi
     rc = virtq_dev_queue_setup(dev, &n->tx, VIRTIO_NET_TX_ID, VIRTIO_NET_TX_NUM, n->tx_ring, n->tx_slot);
     if (rc != VIRTQ_OK)
         goto fail;
+    /* Legacy devices may report the whole buffer as "used" on transmit;
+       the length is not read here, so don't let it break the queue. */
+    if (dev->version == 1u)
+        virtq_ignore_used_len(&n->tx, 1);
     n->rx_num = (uint16_t)(n->rx.num / descs_per_buf(n));
     n->tx_num = (uint16_t)(n->tx.num / descs_per_buf(n));
     if (n->rx_num == 0u || n->tx_num == 0u) {
