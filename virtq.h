@@ -337,7 +337,7 @@ static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_
 #define VIRTQ_ENOTSUP (-6)   /* feature or strategy not negotiated/built */
 #define VIRTQ_ENODEV (-7)    /* no virtio device (bad magic, empty slot) */
 #define VIRTQ_EIO (-8)       /* device refused: FEATURES_OK, QueueReady... */
-#define VIRTQ_EBUSY (-9)     /* queue already live, or buffers in flight */
+#define VIRTQ_EBUSY (-9)     /* queue already live on the device */
 
 /* Used-ring alignment, the second argument of virtq_ring_bytes(): modern
    devices need 4 ("Virtqueue alignment"), legacy ones the QueueAlign the
@@ -521,7 +521,9 @@ VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev);
 VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required);
 
 /* Set up queue index over caller memory (see virtq_init(); legacy needs a
-   4096-aligned mem).  num is a wish: the queue gets min(num, QueueNumMax)
+   4096-aligned mem whose page number fits 32 bits).  This starts vq
+   afresh: after a reset, take every cookie back with virtq_detach() first,
+   or those requests are dropped.  num is a wish: the queue gets min(num, QueueNumMax)
    rounded down to a power of two.  VIRTQ_ENODEV: the queue does not exist;
    VIRTQ_EBUSY: it is already live; VIRTQ_EIO: QueueReady did not stick. */
 VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uint16_t index,
@@ -547,7 +549,8 @@ VIRTQ_API int virtq_dev_check(struct virtq_dev *dev);
 /* Device-specific configuration space, read with the field's own width
    ("Device Configuration Space") and, on a modern device, retried until
    ConfigGeneration is stable (bounded: VIRTQ_EIO).  The bytes form reads
-   byte by byte inside one generation. */
+   byte by byte inside one generation; after VIRTQ_EIO its buffer holds
+   an unstable mix (the fixed-width forms leave *val untouched). */
 VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_t *val);
 VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint16_t *val);
 VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint32_t *val);
@@ -1893,6 +1896,20 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
     return r ? VIRTQ_OK : VIRTQ_EAGAIN;
 }
 
+/* One round of spinning.  The device register read leaves the emulated
+   CPU's translated code, giving an emulator's event loop a chance (a
+   precaution: QEMU 7.2 runs guest code without its global lock under both
+   TCG modes, and the gpu flush-storm test passes even with memory-only
+   polling, tests/gpu).  It also shows a pending config change, which is
+   how NEEDS_RESET arrives, so a dead device ends the wait now, not at the
+   deadline, even with no interrupt handler. */
+static void virtq__spin_round(struct virtq_dev *dev)
+{
+    if (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG)
+        (void)virtq_dev_check(dev);
+    VIRTQ_CPU_RELAX();
+}
+
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
 #ifndef VIRTQ_WFI_SLICE_US
 /* Longest single wfi: a lost or misrouted interrupt costs at most this
@@ -1973,18 +1990,11 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
                 break;
             }
             /* No routed interrupt could end a wfi: spin instead. */
-            (void)VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
-            VIRTQ_CPU_RELAX();
+            virtq__spin_round(dev);
             break;
 #endif
         default:
-            /* A device register read each round leaves the emulated CPU's
-               translated code, giving an emulator's event loop a chance.
-               A precaution: QEMU 7.2 runs guest code without its global
-               lock under both TCG modes, and the gpu flush-storm test
-               passes even with memory-only polling (tests/gpu). */
-            (void)VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
-            VIRTQ_CPU_RELAX();
+            virtq__spin_round(dev);
             break;
         }
     }

@@ -41,6 +41,20 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
     return r ? VIRTQ_OK : VIRTQ_EAGAIN;
 }
 
+/* One round of spinning.  The device register read leaves the emulated
+   CPU's translated code, giving an emulator's event loop a chance (a
+   precaution: QEMU 7.2 runs guest code without its global lock under both
+   TCG modes, and the gpu flush-storm test passes even with memory-only
+   polling, tests/gpu).  It also shows a pending config change, which is
+   how NEEDS_RESET arrives, so a dead device ends the wait now, not at the
+   deadline, even with no interrupt handler. */
+static void virtq__spin_round(struct virtq_dev *dev)
+{
+    if (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG)
+        (void)virtq_dev_check(dev);
+    VIRTQ_CPU_RELAX();
+}
+
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
 #ifndef VIRTQ_WFI_SLICE_US
 /* Longest single wfi: a lost or misrouted interrupt costs at most this
@@ -121,18 +135,11 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
                 break;
             }
             /* No routed interrupt could end a wfi: spin instead. */
-            (void)VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
-            VIRTQ_CPU_RELAX();
+            virtq__spin_round(dev);
             break;
 #endif
         default:
-            /* A device register read each round leaves the emulated CPU's
-               translated code, giving an emulator's event loop a chance.
-               A precaution: QEMU 7.2 runs guest code without its global
-               lock under both TCG modes, and the gpu flush-storm test
-               passes even with memory-only polling (tests/gpu). */
-            (void)VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
-            VIRTQ_CPU_RELAX();
+            virtq__spin_round(dev);
             break;
         }
     }
