@@ -371,6 +371,7 @@ struct virtq_slot {
     uint16_t next; /* free-list and chain link */
     uint16_t ndesc; /* head: descriptors in the chain */
     uint16_t pos;  /* head: its avail index (published yet?) */
+    uint16_t tail; /* head: last descriptor of the chain */
 };
 
 /* A split virtqueue.  Public so callers can place it statically; fields
@@ -462,9 +463,9 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
 
 /* Legacy devices often put junk in used.len for buffers they only read
    ("The Virtqueue Used Ring", legacy note; e.g. a net transmit queue).
-   With ignore set, requests added from now on skip the length bound, and
-   the len virtq_get() reports for them means nothing.  Every other check
-   stays.  Call after setup (virtq_init clears it). */
+   With ignore set, virtq_get() skips the length bound on this queue and
+   the len it reports means nothing.  Every other check stays.  Call after
+   setup (virtq_init clears it). */
 VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore);
 
 /* After the device was reset (it no longer touches the ring): hand back one
@@ -1054,6 +1055,7 @@ static void virtq__reset(struct virtq *vq)
         vq->slot[i].wlen = 0;
         vq->slot[i].ndesc = 0;
         vq->slot[i].pos = 0;
+        vq->slot[i].tail = 0;
         vq->slot[i].next = (uint16_t)((i + 1u) & (vq->num - 1u));
     }
     vq->num_free = vq->num;
@@ -1149,16 +1151,18 @@ static uint64_t virtq__fill_table(struct virtq_desc *table, const struct virtq_b
 
 /* The chain is owned from here on: record it and queue its head in the
    avail ring (not yet visible: virtq_publish() writes avail.idx). */
-VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t ndesc, uint32_t wlen,
-                                 void *cookie)
+VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail, uint16_t ndesc,
+                                 uint32_t wlen, void *cookie)
 {
     struct virtq_slot *s = &vq->slot[head];
+    uint16_t pos = vq->avail_idx;
     s->cookie = cookie;
-    s->wlen = (vq->flags & VIRTQ__Q_ANY_LEN) ? UINT32_MAX : wlen;
+    s->wlen = wlen;
     s->ndesc = ndesc;
-    s->pos = vq->avail_idx;
-    VIRTQ__ST16(&vq->avail->ring[vq->avail_idx & vq->mask], head);
-    vq->avail_idx++;
+    s->pos = pos;
+    s->tail = tail;
+    VIRTQ__ST16(&vq->avail->ring[pos & vq->mask], head);
+    vq->avail_idx = (uint16_t)(pos + 1u);
 }
 
 VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
@@ -1167,7 +1171,7 @@ VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned
     struct virtq_desc *desc;
     const struct virtq_slot *slot;
     uint64_t wlen = 0;
-    uint16_t head, idx;
+    uint16_t head, idx, last;
     unsigned i, n = out + in;
     /* One test for every refusal: NULLs, not ready or broken, n == 0 or
        beyond the free count (which also bounds it by the ring size), and
@@ -1186,33 +1190,32 @@ VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned
     for (i = 0;;) {
         struct virtq_desc *d = &desc[idx];
         void *addr = bufs[i].addr;
-        uint64_t len = bufs[i].len;
-        uint16_t next = slot[idx].next;
-        uint64_t flags = 0;
+        uint32_t len = bufs[i].len;
+        uint16_t flags = 0;
         if (VIRTQ__UNLIKELY(addr == NULL || len == 0u))
             return VIRTQ_EINVAL;
         if (i >= out) {
             flags = VIRTQ_DESC_F_WRITE;
             wlen += len;
         }
-        VIRTQ_DMA_SYNC_FOR_DEVICE(addr, (uint32_t)len, i >= out);
+        VIRTQ_DMA_SYNC_FOR_DEVICE(addr, len, i >= out);
         VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(addr));
-        /* len, flags and next in one store: the device reads none of them
-           before avail.idx publishes the chain. */
+        VIRTQ__ST32(&d->len, len);
+        last = idx;
+        idx = slot[idx].next;
+        /* The last descriptor has no NEXT (its next field is never read). */
         if (++i == n) {
-            VIRTQ__ST64((uint64_t *)(void *)&d->len, len | flags << 32);
-            idx = next;
+            VIRTQ__ST16(&d->flags, flags);
             break;
         }
-        VIRTQ__ST64((uint64_t *)(void *)&d->len,
-                    len | (flags | VIRTQ_DESC_F_NEXT) << 32 | (uint64_t)next << 48);
-        idx = next;
+        VIRTQ__ST16(&d->flags, flags | VIRTQ_DESC_F_NEXT);
+        VIRTQ__ST16(&d->next, idx);
     }
     if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
         return VIRTQ_EINVAL; /* used.len could not say it */
     vq->free_head = idx;
     vq->num_free = (uint16_t)(vq->num_free - n);
-    virtq__commit(vq, head, (uint16_t)n, (uint32_t)wlen, cookie);
+    virtq__commit(vq, head, last, (uint16_t)n, (uint32_t)wlen, cookie);
     return VIRTQ_OK;
 }
 
@@ -1247,7 +1250,7 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
     VIRTQ__ST16(&d->next, 0);
     vq->free_head = vq->slot[head].next;
     vq->num_free--;
-    virtq__commit(vq, head, 1, (uint32_t)wlen, cookie);
+    virtq__commit(vq, head, head, 1, (uint32_t)wlen, cookie);
     return VIRTQ_OK;
 }
 
@@ -1282,7 +1285,7 @@ VIRTQ_API int virtq_publish(struct virtq *vq)
 
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
-    uint16_t last, pending, tail, i, n;
+    uint16_t last, pending;
     uint32_t id, ulen;
     const struct virtq_used_elem *e;
     struct virtq_slot *s;
@@ -1309,17 +1312,16 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
         goto broken;
     s = &vq->slot[id];
     c = s->cookie;
-    if (VIRTQ__UNLIKELY(c == NULL || ulen > s->wlen ||
+    if (VIRTQ__UNLIKELY(c == NULL ||
+                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
                         (uint16_t)(s->pos - vq->kicked_idx) <
                             (uint16_t)(vq->avail_idx - vq->kicked_idx)))
         goto broken;
-    /* Free the chain through private links only. */
-    n = s->ndesc;
-    for (tail = (uint16_t)id, i = 1; i < n; i++)
-        tail = vq->slot[tail].next;
-    vq->slot[tail].next = vq->free_head;
+    /* Free the chain through private state only: its links are intact
+       from the free list, so splice head..tail back in front. */
+    vq->slot[s->tail].next = vq->free_head;
     vq->free_head = (uint16_t)id;
-    vq->num_free = (uint16_t)(vq->num_free + n);
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
     s->cookie = NULL;
     *cookie = c;
     if (len != NULL)

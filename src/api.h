@@ -46,6 +46,7 @@ struct virtq_slot {
     uint16_t next; /* free-list and chain link */
     uint16_t ndesc; /* head: descriptors in the chain */
     uint16_t pos;  /* head: its avail index (published yet?) */
+    uint16_t tail; /* head: last descriptor of the chain */
 };
 
 /* A split virtqueue.  Public so callers can place it statically; fields
@@ -137,9 +138,9 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
 
 /* Legacy devices often put junk in used.len for buffers they only read
    ("The Virtqueue Used Ring", legacy note; e.g. a net transmit queue).
-   With ignore set, requests added from now on skip the length bound, and
-   the len virtq_get() reports for them means nothing.  Every other check
-   stays.  Call after setup (virtq_init clears it). */
+   With ignore set, virtq_get() skips the length bound on this queue and
+   the len it reports means nothing.  Every other check stays.  Call after
+   setup (virtq_init clears it). */
 VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore);
 
 /* After the device was reset (it no longer touches the ring): hand back one
