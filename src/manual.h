@@ -29,7 +29,7 @@
        struct { uint32_t type, reserved; uint64_t sector; } hdr = {0, 0, 0};
        uint8_t data[512], status = 0xff;
        struct virtq_buf bufs[3] = {{&hdr, 16}, {data, 512}, {&status, 1}};
-       void *cookie; uint32_t len;
+       void *cookie; uint32_t len; int ok = 0;
 
        if (virtq_mmio_probe(&dev, 0x10001000) != VIRTQ_OK) return;
        virtq_dev_begin(&dev);                       // reset, ACK, DRIVER
@@ -38,9 +38,9 @@
        virtq_dev_driver_ok(&dev);
        virtq_add(&vq, bufs, 1, 2, &hdr);            // 1 readable, 2 writable
        virtq_dev_kick(&dev, &vq);                   // publish + notify
-       if (virtq_wait(&dev, &vq, 1000000) == VIRTQ_OK &&
+       if (virtq_wait(&dev, &vq, 1000000) == VIRTQ_OK &&    // bounded
            virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
-           ;                                        // data[] holds sector 0
+           ok = 1;                                  // data[] holds sector 0
 
    ERRORS
    ------
