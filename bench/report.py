@@ -3,9 +3,10 @@
 
 Only the blocks between
     <!-- bench:NAME:begin -->  and  <!-- bench:NAME:end -->
-are rewritten (NAME: targets, machine, ring, icount, size); everything
-else in BENCHMARKS.md is prose kept by hand.  A results file that is
-missing leaves its block as it was.
+are rewritten (NAME: targets, machine, ring, icount, size, qemu, uboot);
+everything else in BENCHMARKS.md is prose kept by hand.  A results file
+that is missing leaves its block as it was.  The QEMU blocks come from
+bench/results/qemu_figures.csv and uboot_commands.txt (bench/qemu_figures.py).
 
   python3 bench/report.py [--results DIR] [--doc BENCHMARKS.md]
 """
@@ -22,6 +23,41 @@ T_ICOUNT_1, T_ICOUNT_3 = 70, 110          # instructions, add + publish + get
 T_POLL_NS = 100                            # two polling threads
 T_SLEEP_NS, T_SLEEP_KICKS = 170, 0.02      # sleeping, batch 32
 T_SIZE = 2048                              # ring + MMIO, rv32imac -Os .text
+T_QD32_OVER_QD1 = 5.0                      # QEMU blk: 4 KiB IOPS at QD32 over QD1
+T_QD32_KICKS = 0.05                        # QEMU blk: kicks per request at QD32
+T_GPU_FPS, T_GPU_RES = 60, (1280, 800)     # QEMU gpu: full-frame flushes per second
+
+# The QEMU figures BENCHMARKS.md shows: (part, example, key, what it is).
+QEMU_ROWS = [
+    ("blk", "blk_demo", "seq_read", "virtio-blk sequential read: 64 MiB in 1 MiB requests "
+     "(16 segments, indirect), 4 in flight, second pass"),
+    ("blk", "blk_demo", "seq_read_cold", "the same, first pass (host page cache filling)"),
+    ("blk", "blk_demo", "seq_kicks_per_req", "sequential read: kicks per request"),
+    ("blk", "blk_demo", "seq_irqs_per_req", "sequential read: interrupts per request"),
+    ("blk", "blk_demo", "qd1", "4 KiB random reads at queue depth 1 (WFI wait)"),
+    ("blk", "blk_demo", "qd1_kicks_per_req", "QD1: kicks per request"),
+    ("blk", "blk_demo", "qd1_irqs_per_req", "QD1: interrupts per request"),
+    ("blk", "blk_demo", "qd32", "4 KiB random reads at queue depth 32 (WFI wait)"),
+    ("blk", "blk_demo", "qd32_kicks_per_req", "QD32: kicks per request"),
+    ("blk", "blk_demo", "qd32_irqs_per_req", "QD32: interrupts per request"),
+    ("blk", "blk_demo", "qd32_over_qd1", "QD32 IOPS over QD1 IOPS, per boot"),
+    ("blk", "blk_demo", "spin_qd1", "4 KiB random reads at QD1, SPIN wait (no interrupt)"),
+    ("blk", "blk_demo", "os_qd1", "4 KiB random reads at QD1, blocking under the scheduler (OS)"),
+    ("blk", "blk_demo", "os_seq_read", "32 blocking 1 MiB reads one at a time (OS)"),
+    ("gpu", "gpu_demo", "full_frame_fps", "virtio-gpu full-frame flushes per second "
+     "(whole-frame TRANSFER_TO_HOST_2D + RESOURCE_FLUSH, fenced, 600 frames)"),
+    ("gpu", "gpu_demo", "small_rect_fps", "frames of two damage-rectangle flushes per second"),
+    ("gpu", "gpu_demo", "storm_flushes_per_s", "damage-rectangle flushes per second "
+     "(storm of 10,000)"),
+    ("net", "net_peer", "echo_pps", "virtio-net frames echoed per second (net_peer against "
+     "tests/net/net_qemu.py, 8 in flight, 60-1514 bytes)"),
+    ("net", "net_demo", "ping_rtt_min_us", "ping round trip to the user network's gateway, min"),
+    ("net", "net_demo", "ping_rtt_avg_us", "the same, average of 5"),
+    ("net", "net_demo", "ping_rtt_max_us", "the same, max"),
+    ("net", "net_demo", "dhcp_ms", "DHCP lease from the user network"),
+]
+QEMU_FROM = {"blk": "`make demo-blk`", "gpu": "`make bench-gpu` (1280x800, WFI)",
+             "net": "`make demo-net`"}
 
 
 def read_csv(path):
@@ -43,6 +79,108 @@ def verdict(value, limit, unit, fmt="%g"):
         return "**met**"
     return "**missed** by %s %s (%.0f%% over)" % (fmt % (value - limit), unit,
                                                   100.0 * (value - limit) / limit)
+
+
+def verdict_ge(value, limit, unit, fmt="%g"):
+    if value >= limit:
+        return "**met**"
+    return "**missed** by %s%s (%.0f%% under)" % (fmt % (limit - value),
+                                                  " " + unit if unit else "",
+                                                  100.0 * (limit - value) / limit)
+
+
+def qnum(v):
+    v = float(v)
+    if v.is_integer() or abs(v) >= 100:
+        return "%.0f" % v
+    if abs(v) >= 10:
+        return "%.1f" % v
+    return "%.3g" % v
+
+
+def read_qemu(res):
+    rows = read_csv(os.path.join(res, "qemu_figures.csv"))
+    if rows is None:
+        return None
+    return {(r["part"], r["example"], r["key"]): r for r in rows}
+
+
+def block_qemu(res):
+    q = read_qemu(res)
+    if q is None:
+        return None
+    rows = []
+    for part, example, key, what in QEMU_ROWS:
+        r = q.get((part, example, key))
+        if r is None:
+            continue
+        unit = {"count": "", "x": "x"}.get(r["unit"], r["unit"])
+        rows.append((what, "**%s**" % qnum(r["median"]), "%s-%s" % (qnum(r["min"]),
+                     qnum(r["max"])), unit, r["runs"], "`%s %s`" % (example, key),
+                     QEMU_FROM.get(part, "")))
+    if not rows:
+        return None
+    return table(["figure", "median", "range", "unit", "boots", "FIGURE", "boots of"], rows,
+                 ["---", "---:", "---:", "---", "---:", "---", "---"])
+
+
+def block_uboot(res):
+    q = read_qemu(res)
+    if q is None or ("uboot", "u-boot", "seq_read_64m_1cmd") not in q:
+        return None
+    g = lambda ex, key: q.get(("uboot", ex, key))
+    spec = [
+        ("blk_demo", "seq_read", "blk_demo: 64 MiB in 1 MiB requests, 4 in flight, second pass",
+         "guest (mtime)"),
+        ("blk_demo", "seq_read_cold", "blk_demo: the same, first pass", "guest (mtime)"),
+        ("blk_demo", "os_seq_read", "blk_demo: 32 blocking 1 MiB reads, one at a time (OS)",
+         "guest (mtime)"),
+        ("u-boot", "seq_read_64m_1cmd", "U-Boot: 64 MiB in one `virtio read` (one request)",
+         "guest (mtime)"),
+        ("u-boot", "seq_read_64m_1cmd_host", "U-Boot: the same", "host (console)"),
+        ("u-boot", "seq_read_1m_x64", "U-Boot: 64 `virtio read`s of 1 MiB in a hush loop",
+         "guest (mtime)"),
+        ("u-boot", "seq_read_1m_x64_host", "U-Boot: the same", "host (console)"),
+        ("host", "preadv_1m_x64", "for scale, the host: `preadv` of the cached image in "
+         "1 MiB chunks into 4 MiB of buffers (best of 3)", "host"),
+        ("host", "preadv_64m_x1", "for scale, the host: one 64 MiB `preadv` (best of 3)",
+         "host"),
+    ]
+    rows = []
+    for ex, key, what, clock in spec:
+        r = g(ex, key)
+        if r:
+            n = r["runs"] + {"u-boot": " reads", "host": " runs"}.get(ex, " boots")
+            rows.append((what, "**%s**" % qnum(r["median"]), "%s-%s" % (qnum(r["min"]),
+                         qnum(r["max"])), n, clock))
+    out = [table(["64 MiB sequential read, same image, same QEMU line", "MiB/s (median)",
+                  "range", "n", "clock"], rows, ["---", "---:", "---:", "---:", "---"])]
+    ratios = []
+    for key, what in (("seq_read_64m_1cmd", "one 64 MiB read"),
+                      ("seq_read_1m_x64", "64 x 1 MiB"),
+                      ("seq_read_64m_1cmd_host", "one 64 MiB read, host clock"),
+                      ("seq_read_1m_x64_host", "64 x 1 MiB, host clock")):
+        r = g("blk_demo", "over_uboot_" + key)
+        if r:
+            ratios.append("**%sx** against %s (range %s-%s)" % (qnum(r["median"]), what,
+                                                             qnum(r["min"]), qnum(r["max"])))
+    if ratios:
+        out.append("\nblk_demo's `seq_read` over U-Boot's, median of the per-run ratios: "
+                   + "; ".join(ratios) + ".")
+    over = []
+    for key, what in (("wrap_overhead_us", "the two `md.q` reads of mtime (guest)"),
+                      ("loop_overhead_ms", "the hush loop without its reads (guest)"),
+                      ("empty_cmd_rtt_ms", "an empty command line's round trip (host)")):
+        r = g("u-boot", key)
+        if r:
+            over.append("%s %s %s" % (what, qnum(r["median"]), r["unit"]))
+    if over:
+        out.append("Subtracted or for scale (medians): " + "; ".join(over) + ".")
+    path = os.path.join(res, "uboot_commands.txt")
+    if os.path.exists(path):
+        out.append("\nThe exact commands (`bench/results/uboot_commands.txt`):\n")
+        out.append("```sh\n" + open(path).read().rstrip("\n") + "\n```")
+    return "\n".join(out)
 
 
 def block_machine(res):
@@ -208,9 +346,61 @@ def block_targets(res):
             rows.append(("ring + MMIO transport (v1 and v2), rv32imac -Os .text", "<= %d bytes"
                          % T_SIZE, "%s bytes" % r[0]["text"],
                          verdict(int(r[0]["text"]), T_SIZE, "bytes")))
+    rows += qemu_targets(res)
     if not rows:
         return None
     return table(["target", "goal", "measured", "status"], rows, ["---", "---", "---", "---"])
+
+
+def qemu_targets(res):
+    q = read_qemu(res)
+    if q is None:
+        return []
+    rows = []
+    s = q.get(("uboot", "blk_demo", "seq_read"))
+    r1 = q.get(("uboot", "blk_demo", "over_uboot_seq_read_64m_1cmd"))
+    r2 = q.get(("uboot", "blk_demo", "over_uboot_seq_read_1m_x64"))
+    u1 = q.get(("uboot", "u-boot", "seq_read_64m_1cmd"))
+    u2 = q.get(("uboot", "u-boot", "seq_read_1m_x64"))
+    if s and r1 and r2 and u1 and u2:
+        worst = min(float(r1["median"]), float(r2["median"]))
+        rows.append(("QEMU blk: large sequential reads at least as fast as U-Boot on the same "
+                     "image", ">= U-Boot (ratio >= 1)",
+                     "blk_demo %s MiB/s; U-Boot %s MiB/s (one 64 MiB read), %s MiB/s (64 x 1 MiB);"
+                     " ratio %sx / %sx (medians over %s runs)"
+                     % (qnum(s["median"]), qnum(u1["median"]), qnum(u2["median"]),
+                        qnum(r1["median"]), qnum(r2["median"]), s["runs"]),
+                     verdict_ge(worst, 1.0, "", "%.2fx") +
+                     ("" if min(float(r1["min"]), float(r2["min"])) >= 1.0 or worst < 1.0
+                      else " on the median (lowest single run %sx)"
+                      % qnum(min(float(r1["min"]), float(r2["min"]))))))
+    r = q.get(("blk", "blk_demo", "qd32_over_qd1"))
+    a, b = q.get(("blk", "blk_demo", "qd32")), q.get(("blk", "blk_demo", "qd1"))
+    if r and a and b:
+        rows.append(("QEMU blk: 4 KiB IOPS at queue depth 32 vs depth 1", ">= %gx" %
+                     T_QD32_OVER_QD1, "QD32 %s IOPS, QD1 %s IOPS: %sx (median of %s boots, "
+                     "range %s-%s)" % (qnum(a["median"]), qnum(b["median"]), qnum(r["median"]),
+                                      r["runs"], qnum(r["min"]), qnum(r["max"])),
+                     verdict_ge(float(r["median"]), T_QD32_OVER_QD1, "", "%.2fx")))
+    k = q.get(("blk", "blk_demo", "qd32_kicks_per_req"))
+    if k:
+        rows.append(("QEMU blk: kicks per request at queue depth 32", "<= %g" % T_QD32_KICKS,
+                     "%s (range %s-%s; interrupts %s)" % (
+                         k["median"], k["min"], k["max"],
+                         q.get(("blk", "blk_demo", "qd32_irqs_per_req"), {}).get("median", "?")),
+                     verdict(float(k["median"]), T_QD32_KICKS, "kicks/request", "%.3f")))
+    f = q.get(("gpu", "gpu_demo", "full_frame_fps"))
+    w = q.get(("gpu", "gpu_demo", "full_frame_w"))
+    h = q.get(("gpu", "gpu_demo", "full_frame_h"))
+    if f and w and h:
+        res_ok = (int(float(w["median"])), int(float(h["median"]))) == T_GPU_RES
+        rows.append(("QEMU gpu: full-frame flushes per second at %dx%d" % T_GPU_RES,
+                     ">= %d" % T_GPU_FPS, "%s (range %s-%s) at %sx%s" % (
+                         qnum(f["median"]), qnum(f["min"]), qnum(f["max"]), w["median"],
+                         h["median"]),
+                     verdict_ge(float(f["median"]), T_GPU_FPS, "flushes/s", "%.0f")
+                     if res_ok else "**not measured** at %dx%d" % T_GPU_RES))
+    return rows
 
 
 def main():
@@ -220,7 +410,8 @@ def main():
     args = ap.parse_args()
     doc = open(args.doc).read()
     blocks = {"targets": block_targets, "machine": block_machine, "ring": block_ring,
-              "icount": block_icount, "size": block_size}
+              "icount": block_icount, "size": block_size, "qemu": block_qemu,
+              "uboot": block_uboot}
     for name, fn in blocks.items():
         body = fn(args.results)
         pat = re.compile(r"(<!-- bench:%s:begin -->\n)(.*?)(<!-- bench:%s:end -->)"

@@ -10,12 +10,25 @@
 #   bench-ring     two-thread ring throughput sweep (ringbench)
 #                                          -> bench/results/ring*.csv, .dat
 #   bench-chart    ns/request against batch size -> ring_batch.png
-#   bench-report   rewrites the generated blocks of BENCHMARKS.md
+#   bench-qemu-blk / -gpu / -net
+#                  the examples' FIGURE lines over BENCH_QEMU_RUNS boots of
+#                  `make demo-blk`, `make bench-gpu`, `make demo-net`
+#                                          -> bench/results/qemu_runs_*.csv
+#   bench-uboot    blk_demo and Debian's U-Boot on the same image, same QEMU
+#                                          -> qemu_runs_uboot.csv,
+#                                             uboot_commands.txt
+#                  (each QEMU step rebuilds qemu_figures.csv: median and
+#                  range per FIGURE key)
+#   bench-report   rewrites the generated blocks of BENCHMARKS.md; it is the
+#                  last entry of BENCH_TARGETS (see the end of this file)
 #
 # Knobs: BENCH_REPS (runs per ring configuration, default 3), BENCH_MS
-# (measured milliseconds per run, default 300).  The whole `make bench`
-# takes about 2 minutes on the 2-core machine.  Later areas that add QEMU
-# figures append their own targets to BENCH_TARGETS.
+# (measured milliseconds per run, default 300), BENCH_QEMU_RUNS (boots per
+# QEMU step, default 5), BENCH_UBOOT_ROUNDS (timed reads per U-Boot boot,
+# default 5).  The whole `make bench` takes about 4 minutes on the 2-core
+# machine.  Fragments sort after this one, so anything they append to
+# BENCH_TARGETS would run after bench-report: an area with new figures adds
+# its step to the list at the end of this file instead.
 
 DEPS_PKGS += valgrind gnuplot-nox gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
              picolibc-riscv64-unknown-elf
@@ -62,10 +75,12 @@ bench-chart: | $(BENCH_RESULTS)
 	gnuplot -e "dat='$(BENCH_RESULTS)/ring_batch.dat'; out='$(BENCH_RESULTS)/ring_batch.png'" \
 	  bench/ring_chart.gp
 
+# Every step that writes bench/results/ must run before this one.
 bench-report:
+	@if [ "$(lastword $(BENCH_TARGETS))" != bench-report ]; then \
+	  echo "bench-report: WARNING: BENCH_TARGETS does not end with bench-report," \
+	       "so steps after it miss this report: $(BENCH_TARGETS)"; fi
 	$(PYTHON) bench/report.py --results $(BENCH_RESULTS) --doc BENCHMARKS.md
-
-BENCH_TARGETS += bench-machine bench-icount bench-size bench-ring bench-chart bench-report
 
 # A smoke test for `make test`: the benchmark programs still build against
 # the current virtq.h and run correctly (every cookie back exactly once,
@@ -80,3 +95,44 @@ test-bench-smoke: $(BENCH_BUILD)/ringbench $(BENCH_BUILD)/icount
 	@echo "test-bench-smoke: benchmark programs build and run correctly"
 
 TEST_TARGETS += test-bench-smoke
+
+# ---- In-QEMU figures (issue 7) --------------------------------------------
+# Each step boots an example through its own make target BENCH_QEMU_RUNS
+# times (bench/qemu_figures.py keeps every FIGURE line); every boot has the
+# harness's timeout and each command a 300 s bound.  No timing here is
+# asserted anywhere; `make test` runs none of it.
+include mk/riscv.mk
+
+DEPS_PKGS += qemu-system-misc u-boot-qemu
+
+BENCH_QEMU_RUNS ?= 5
+BENCH_UBOOT_ROUNDS ?= 5
+# Debian's u-boot-qemu: M-mode U-Boot for QEMU virt (TEXT_BASE 0x80000000),
+# booted like our examples with -bios none -kernel.
+BENCH_UBOOT_ELF ?= /usr/lib/u-boot/qemu-riscv64/uboot.elf
+BENCH_QEMU_PY = $(PYTHON) bench/qemu_figures.py --results $(BENCH_RESULTS)
+
+.PHONY: bench-qemu-blk bench-qemu-gpu bench-qemu-net bench-uboot
+bench-qemu-blk: | $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part blk --runs $(BENCH_QEMU_RUNS) \
+	  --show seq_read,qd1,qd32,qd32_kicks_per_req --cmd '$(MAKE) --no-print-directory demo-blk'
+
+bench-qemu-gpu: | $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part gpu --runs $(BENCH_QEMU_RUNS) \
+	  --show full_frame_fps,storm_flushes_per_s --cmd '$(MAKE) --no-print-directory bench-gpu'
+
+bench-qemu-net: | $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part net --runs $(BENCH_QEMU_RUNS) \
+	  --show echo_pps,ping_rtt_avg_us --cmd '$(MAKE) --no-print-directory demo-net'
+
+# Same image (build/bench/qemu/disk.img, 128 MiB of random bytes, read once
+# before every boot), the same QEMU line as `make demo-blk`; only -kernel
+# differs.
+bench-uboot: $(RV_BUILD)/blk_demo.elf | $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) uboot --runs $(BENCH_QEMU_RUNS) --rounds $(BENCH_UBOOT_ROUNDS) \
+	  --qemu "$(QEMU_RV)" --elf $(RV_BUILD)/blk_demo.elf --uboot $(BENCH_UBOOT_ELF) \
+	  --image $(BENCH_BUILD)/qemu/disk.img
+
+# The order `make bench` runs them in; the report comes last.
+BENCH_TARGETS += bench-machine bench-icount bench-size bench-ring bench-chart \
+                 bench-qemu-blk bench-qemu-gpu bench-qemu-net bench-uboot bench-report
