@@ -52,6 +52,10 @@ void core_mmio_override(uintptr_t addr, uint32_t val); /* reads of addr return v
    before it blocks (VIRTQ_OS_WAIT) or sleeps (VIRTQ_WFI): the window in
    which a completion must not be lost. */
 typedef void (*core_hook_fn)(void *ctx);
+/* VIRTQ_WAIT_CUSTOM's body: called once per round of virtq_wait. */
+typedef void (*core_custom_fn)(void *ctx, struct virtq_dev *dev, struct virtq *vq,
+                               uint64_t remaining_us);
+void core_set_custom_wait(core_custom_fn fn, void *ctx);
 void core_set_os_wait_hook(core_hook_fn fn, void *ctx);
 void core_set_wfi_hook(core_hook_fn fn, void *ctx);
 /* Once: run fn inside the (skip + 1)-th VIRTQ_NOW_US() from now.  In

@@ -18,6 +18,12 @@ uint64_t core_now_us(void);
 #define VIRTQ_OS_WAIT(ctx, seqptr, seen, timeout_us) core_os_wait((ctx), (seqptr), (seen), (timeout_us))
 #define VIRTQ_WFI() core_wfi()
 #define VIRTQ_NOW_US() core_now_us()
+/* Every strategy built in, CUSTOM too (run by tests through a hook). */
+struct virtq_dev;
+struct virtq;
+void core_custom_wait(struct virtq_dev *dev, struct virtq *vq, uint64_t remaining_us);
+#define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_WFI | VIRTQ_WAIT_OS | VIRTQ_WAIT_CUSTOM)
+#define VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) core_custom_wait((dev), (vq), (remaining_us))
 
 #define VIRTQ_IMPLEMENTATION
 #include "virtq_fake.h" /* first: the fake's shims for everything else */
@@ -204,3 +210,19 @@ void core_wfi(void)
 /* The implementation's bounds, for tests that check a loop stops there. */
 const unsigned core_config_retries = VIRTQ_CONFIG_RETRIES;
 const unsigned core_reset_polls = VIRTQ_RESET_POLLS;
+
+/* VIRTQ_WAIT_CUSTOM: the test's function, called once per wait round. */
+static core_custom_fn custom_fn;
+static void *custom_ctx;
+
+void core_set_custom_wait(core_custom_fn fn, void *ctx)
+{
+    custom_fn = fn;
+    custom_ctx = ctx;
+}
+
+void core_custom_wait(struct virtq_dev *dev, struct virtq *vq, uint64_t remaining_us)
+{
+    if (custom_fn != NULL)
+        custom_fn(custom_ctx, dev, vq, remaining_us);
+}

@@ -264,6 +264,28 @@ static void test_uninitialised_queue(void **state)
     virtq_break(NULL);
 }
 
+/* This binary builds virtq with the default VIRTQ_WAIT (SPIN only): asking
+   a device for a strategy that is not built in is VIRTQ_ENOTSUP and
+   changes nothing.  A plain array stands in for the register file. */
+static void test_wait_not_built_in(void **state)
+{
+    static uint32_t regs[64] __attribute__((aligned(16)));
+    struct virtq_dev dev;
+    int ctx;
+    (void)state;
+    regs[VIRTIO_MMIO_MAGIC_VALUE / 4] = VIRTIO_MMIO_MAGIC;
+    regs[VIRTIO_MMIO_VERSION / 4] = 2;
+    regs[VIRTIO_MMIO_DEVICE_ID / 4] = VIRTIO_ID_BLOCK;
+    assert_int_equal(virtq_mmio_probe(&dev, (uintptr_t)regs), VIRTQ_OK);
+    assert_int_equal(dev.wait, VIRTQ_WAIT_SPIN);
+    assert_int_equal(virtq_dev_set_wait(&dev, VIRTQ_WAIT_WFI, NULL), VIRTQ_ENOTSUP);
+    assert_int_equal(virtq_dev_set_wait(&dev, VIRTQ_WAIT_OS, &ctx), VIRTQ_ENOTSUP);
+    assert_int_equal(virtq_dev_set_wait(&dev, VIRTQ_WAIT_CUSTOM, NULL), VIRTQ_ENOTSUP);
+    assert_int_equal(dev.wait, VIRTQ_WAIT_SPIN);
+    assert_null(dev.os_ctx);
+    assert_int_equal(virtq_dev_set_wait(&dev, VIRTQ_WAIT_SPIN, NULL), VIRTQ_OK);
+}
+
 static void test_strerror(void **state)
 {
     static const int codes[] = {VIRTQ_OK,     VIRTQ_EINVAL,    VIRTQ_ENOSPC, VIRTQ_EAGAIN,
@@ -313,6 +335,7 @@ int rt_group_layout(void)
         cmocka_unit_test(test_init_bad_args),
         cmocka_unit_test(test_uninitialised_queue),
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_wait_not_built_in),
     };
     return cmocka_run_group_tests_name("ring_layout", tests, NULL, NULL);
 }
