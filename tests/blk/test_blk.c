@@ -15,6 +15,7 @@
 #include "virtq.h"
 
 #include "fake_blk.h"
+#include "virtq_fake_cmocka.h"
 #include "examples/drivers/virtio_blk.h"
 
 #include <setjmp.h>
@@ -45,18 +46,7 @@ static struct virtq_fake_dev *fd;
 static struct virtq_dev vdev;
 static struct vblk blk;
 
-static void count_violation(void *ctx, const char *msg)
-{
-    (void)ctx;
-    (void)msg; /* the fake counts and keeps the last message */
-}
-
-#define assert_clean()                                                                   \
-    do {                                                                                 \
-        if (virtq_fake_violation_count() != 0)                                           \
-            fail_msg("unexpected violation (%u): %s", virtq_fake_violation_count(),       \
-                     virtq_fake_last_violation());                                       \
-    } while (0)
+#define assert_clean() virtq_fake_assert_clean()
 
 static void fill_disk(void)
 {
@@ -75,7 +65,7 @@ static int env_up_rc(struct virtq_fake_blk_params *bp, uint64_t refuse, uint32_t
                      unsigned nreq)
 {
     struct vblk_params p;
-    virtq_fake_set_violation_handler(count_violation, NULL);
+    virtq_fake_set_violation_handler(virtq_fake_count_violations, NULL);
     virtq_fake_clear_violations();
     virtq_fake_cpu_reset();
     fill_disk();

@@ -21,6 +21,7 @@
 
 #include "fake_blk.h"
 #include "fake_gpu.h"
+#include "virtq_fake_cmocka.h"
 #include "examples/drivers/virtio_gpu.h"
 
 #include <pthread.h>
@@ -49,23 +50,12 @@ static struct virtq_fake_dev *fd;
 static struct virtq_dev vdev;
 static struct virtio_gpu gpu;
 
-static void count_violation(void *ctx, const char *msg)
-{
-    (void)ctx;
-    (void)msg; /* the fake counts and keeps the last message */
-}
-
-#define assert_clean()                                                                   \
-    do {                                                                                 \
-        if (virtq_fake_violation_count() != 0)                                           \
-            fail_msg("unexpected violation (%u): %s", virtq_fake_violation_count(),       \
-                     virtq_fake_last_violation());                                       \
-    } while (0)
+#define assert_clean() virtq_fake_assert_clean()
 
 static int setup(void **state)
 {
     (void)state;
-    virtq_fake_set_violation_handler(count_violation, NULL);
+    virtq_fake_set_violation_handler(virtq_fake_count_violations, NULL);
     virtq_fake_clear_violations();
     virtq_fake_cpu_reset();
     return 0;

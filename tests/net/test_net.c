@@ -24,6 +24,7 @@
 
 #include "fake_blk.h"
 #include "fake_net.h"
+#include "virtq_fake_cmocka.h"
 #include "virtio_net.h"
 
 #include <pthread.h>
@@ -51,18 +52,7 @@ static unsigned rx_n, rx_bad;
 static unsigned tx_seen;
 static int echo_peer; /* the peer sends every frame straight back */
 
-static void count_violation(void *ctx, const char *msg)
-{
-    (void)ctx;
-    (void)msg; /* the fake counts and keeps the last message */
-}
-
-#define assert_clean()                                                                   \
-    do {                                                                                 \
-        if (virtq_fake_violation_count() != 0)                                           \
-            fail_msg("unexpected violation (%u): %s", virtq_fake_violation_count(),       \
-                     virtq_fake_last_violation());                                       \
-    } while (0)
+#define assert_clean() virtq_fake_assert_clean()
 
 #define assert_violation(frag)                                                           \
     do {                                                                                 \
@@ -142,7 +132,7 @@ static void params(struct virtq_fake_net_params *p, int version)
 
 static int env_up_rc(struct virtq_fake_net_params *p, const struct virtio_net_config *cfg)
 {
-    virtq_fake_set_violation_handler(count_violation, NULL);
+    virtq_fake_set_violation_handler(virtq_fake_count_violations, NULL);
     virtq_fake_clear_violations();
     virtq_fake_cpu_reset();
     rx_n = rx_bad = tx_seen = 0;
