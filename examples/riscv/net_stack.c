@@ -275,8 +275,10 @@ static void icmp_input(struct ns *s, const uint8_t *eth_src, uint32_t src, const
         r[0] = 0;
         ns_put16(r + 2, 0);
         ns_put16(r + 2, ns_fold(ns_sum(0, r, len)));
-        if (ip_send(s, eth_src, src, NS_PROTO_ICMP, len) == 0)
+        if (ip_send(s, eth_src, src, NS_PROTO_ICMP, len) == 0) {
             s->st.icmp_echo_answered++;
+            s->st.icmp_echo_last_seq = ns_get16(c + 6);
+        }
     } else if (c[0] == 0 && ns_get16(c + 4) == s->ping_id && ns_get16(c + 6) == s->ping_seq &&
                !s->ping_answered) {
         s->ping_answered = 1;

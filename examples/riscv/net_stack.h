@@ -43,6 +43,7 @@ struct ns_stats {
     uint32_t tx_frames, tx_errors;
     uint32_t arp_requests_answered, arp_replies_seen;
     uint32_t icmp_echo_answered, icmp_replies_seen;
+    uint32_t icmp_echo_last_seq; /* sequence number of the last request answered */
     uint32_t udp_echo_answered;
     uint32_t dhcp_sent;
 };
