@@ -87,6 +87,8 @@ enum {
     OP_REINIT,       /* features byte */
     OP_GET_ALL,      /* drain with get until not OK (bounded) */
     OP_CYCLE,        /* 1 + (u8 & 15) times: add, publish, honest completion, get */
+    OP_IGNORE_LEN,   /* u8: virtq_ignore_used_len(vq, b & 1) */
+    OP_NULLS,        /* every ring call with NULL arguments */
     OP_COUNT
 };
 
@@ -119,6 +121,7 @@ static struct model {
     uint16_t avail, kicked, last_used; /* model ring indices since reset */
     unsigned inflight;
     int broken, detaching, break_called;
+    int any_len; /* virtq_ignore_used_len() set: used.len is not bounded */
     int taint_used, taint_intr; /* hostile device touched used ring / avail side */
     int armed, arm_delayed;
     uint16_t arm_outstanding;
@@ -286,6 +289,7 @@ static void do_init(uint64_t features)
     int rc = virtq_init(&m.vq, m.num, m.align, m.mem, m.slots, features);
     CHECK(rc == VIRTQ_OK, "virtq_init(%u, %u) = %d", m.num, m.align, rc);
     m.features = features;
+    m.any_len = 0; /* virtq_init clears it; detach does not */
     model_reset();
 }
 
@@ -516,7 +520,7 @@ static void op_get(struct input *in)
             want = VIRTQ_EBROKEN; /* out of range, non-head, or not in flight */
         else if (!published(&m.req[head_req[id]]))
             want = VIRTQ_EBROKEN; /* the device cannot have seen it yet */
-        else if (elen > m.req[head_req[id]].wlen)
+        else if (elen > m.req[head_req[id]].wlen && !m.any_len)
             want = VIRTQ_EBROKEN; /* longer than the writable bytes posted */
         else {
             want = VIRTQ_OK;
@@ -532,8 +536,8 @@ static void op_get(struct input *in)
         CHECK(q == &m.req[r], "get returned the wrong cookie");
         CHECK(q->state == R_INFLIGHT, "cookie came back twice");
         if (b & 1u)
-            CHECK(len == elen && len <= q->wlen, "get len %u, used %u, posted %u", len, elen,
-                  q->wlen);
+            CHECK(len == elen && (len <= q->wlen || m.any_len), "get len %u, used %u, posted %u",
+                  len, elen, q->wlen);
         m.last_returned_head = q->head;
         retire(q);
         m.last_used++;
@@ -654,6 +658,35 @@ static void op_detach_one(void)
     }
     m.detaching = m.broken = 1;
     m.armed = 0;
+}
+
+/* Every ring call with NULL arguments: a clear error (or nothing), no crash,
+   and the live queue untouched. */
+static void op_nulls(void)
+{
+    struct virtq_buf b = {(void *)(uintptr_t)0x1000u, 1};
+    void *c;
+    uint32_t len;
+    snapshot();
+    CHECK(virtq_add(NULL, &b, 1, 0, &b) == VIRTQ_EINVAL, "add(NULL vq)");
+    CHECK(virtq_add(&m.vq, NULL, 1, 0, &b) == VIRTQ_EINVAL, "add(NULL bufs)");
+    CHECK(virtq_add_indirect(NULL, &b, 1, 0, NULL, &b) == VIRTQ_EINVAL, "add_indirect(NULL vq)");
+    CHECK(virtq_add_indirect(&m.vq, NULL, 1, 0, NULL, &b) == VIRTQ_EINVAL,
+          "add_indirect(NULL bufs)");
+    CHECK(virtq_publish(NULL) == VIRTQ_EINVAL, "publish(NULL)");
+    CHECK(virtq_get(NULL, &c, &len) == VIRTQ_EINVAL, "get(NULL)");
+    CHECK(virtq_has_used(NULL) == VIRTQ_EINVAL, "has_used(NULL)");
+    virtq_disable_intr(NULL);
+    CHECK(virtq_enable_intr(NULL) == VIRTQ_EINVAL, "enable_intr(NULL)");
+    CHECK(virtq_enable_intr_delayed(NULL) == VIRTQ_EINVAL, "enable_intr_delayed(NULL)");
+    CHECK(virtq_is_broken(NULL) == 1, "is_broken(NULL)");
+    virtq_break(NULL);
+    CHECK(virtq_num_free(NULL) == 0u, "num_free(NULL)");
+    virtq_ignore_used_len(NULL, 1);
+    CHECK(virtq_detach(NULL, &c) == VIRTQ_EINVAL, "detach(NULL vq)");
+    CHECK(virtq_detach(&m.vq, NULL) == VIRTQ_EINVAL, "detach(NULL cookie)");
+    CHECK(virtq_init(NULL, m.num, m.align, m.mem, m.slots, 0) == VIRTQ_EINVAL, "init(NULL)");
+    check_unchanged("NULL-argument calls", 0);
 }
 
 /* ---- device operations ------------------------------------------------- */
@@ -782,7 +815,7 @@ static const char *const op_names[OP_COUNT] = {
     "add", "add_indirect", "publish", "get", "has_used", "disable_intr", "enable_intr",
     "enable_delayed", "break", "detach_all", "detach_one", "dev_honest", "dev_suppress",
     "dev_used_idx", "dev_used_elem", "dev_scrib_desc", "dev_scrib_avail", "dev_scrib_used",
-    "reinit", "get_all", "cycle"};
+    "reinit", "get_all", "cycle", "ignore_len", "nulls"};
 static int trace; /* FUZZ_RING_TRACE=1 ./fuzz_ring crash-file: print the steps */
 
 static void step(struct input *in)
@@ -849,6 +882,13 @@ static void step(struct input *in)
         }
         break;
     }
+    case OP_IGNORE_LEN: {
+        uint8_t b = u8(in);
+        virtq_ignore_used_len(&m.vq, b & 1u);
+        m.any_len = b & 1u;
+        break;
+    }
+    case OP_NULLS: op_nulls(); break;
     default: { /* OP_GET_ALL */
         uint32_t k;
         for (k = 0; k <= m.num; k++) {

@@ -35,7 +35,7 @@ def u64(v):
 
 (ADD, ADD_IND, PUBLISH, GET, HAS_USED, DISABLE, ENABLE, DELAYED, BREAK, DETACH_ALL,
  DETACH_ONE, HONEST, SUPPRESS, USED_IDX, USED_ELEM, SCRIB_DESC, SCRIB_AVAIL, SCRIB_USED,
- REINIT, GET_ALL, CYCLE) = range(21)
+ REINIT, GET_ALL, CYCLE, IGNORE_LEN, NULLS) = range(23)
 
 EVENT_IDX, INDIRECT, ORDER_PLATFORM, LEGACY = 1, 2, 4, 8
 
@@ -147,6 +147,11 @@ RING_SEEDS = {
     "legacy-big": ring_header(10, LEGACY | INDIRECT, bad_init=2)
     + add(4, 1) + add(3, 3, indirect=True) + [PUBLISH] + honest((0, 0), (0, 0))
     + [GET_ALL, REINIT, EVENT_IDX] + add(1, 0) + [PUBLISH] + honest((0, 0)) + get(),
+    # Legacy junk in used.len, accepted once asked for; NULL arguments.
+    "ignore-used-len": ring_header(2, 0)
+    + add(2, 0) + [PUBLISH, IGNORE_LEN, 1] + used_elem(0x80, 0, 3) + get() + [NULLS]
+    + add(1, 0) + [PUBLISH, DETACH_ALL, IGNORE_LEN, 0] + add(1, 0) + [PUBLISH]
+    + used_elem(0x80, 0, 2) + get() + [NULLS, DETACH_ALL],
     "bad-init": ring_header(2, 0, bad_init=7) + add(1, 0) + [PUBLISH, BREAK] + get()
     + [DETACH_ALL, REINIT, ORDER_PLATFORM | EVENT_IDX] + add(2, 1) + [PUBLISH],
 }
