@@ -693,8 +693,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Probe. */
     if (misuse & 0x40u) {
+        uint8_t b8;
+        uint16_t b16;
+        uint32_t b32;
+        uint64_t b64;
         refused(virtq_mmio_probe(NULL, BASE), "probe(NULL)");
         refused(virtq_mmio_probe(&dev, 0), "probe(base 0)");
+        /* Every device call on a NULL (or never probed) device. */
+        refused(virtq_dev_reset(NULL), "reset(NULL)");
+        refused(virtq_dev_begin(&dev), "begin(unprobed)");
+        refused(virtq_dev_negotiate(NULL, 0, 0), "negotiate(NULL)");
+        refused(virtq_dev_queue_setup(NULL, &vq, 0, 8, slots, slots), "queue_setup(NULL)");
+        refused(virtq_dev_driver_ok(NULL), "driver_ok(NULL)");
+        virtq_dev_fail(NULL);
+        virtq_dev_notify(NULL, &vq);
+        refused(virtq_dev_kick(NULL, &vq), "kick(NULL, unset queue)");
+        CHECK(virtq_dev_isr(NULL) == 0u, "isr(NULL)");
+        refused(virtq_dev_check(NULL), "check(NULL)");
+        refused(virtq_dev_config_read8(NULL, 0, &b8), "config_read8(NULL)");
+        refused(virtq_dev_config_read16(&dev, 0, &b16), "config_read16(unprobed)");
+        refused(virtq_dev_config_read32(NULL, 0, &b32), "config_read32(NULL)");
+        refused(virtq_dev_config_read64(NULL, 0, &b64), "config_read64(NULL)");
+        refused(virtq_dev_config_read_bytes(NULL, 0, &b8, 1), "config_read_bytes(NULL)");
+        refused(virtq_dev_config_write32(NULL, 0, 0), "config_write32(NULL)");
+        virtq_dev_irq_routed(NULL, 1);
+        refused(virtq_dev_set_wait(NULL, VIRTQ_WAIT_SPIN, NULL), "set_wait(NULL)");
+        refused(virtq_wait(NULL, &vq, 1), "wait(NULL)");
+        CHECK(R.accesses == 0u, "a call on a NULL or unprobed device touched registers");
     }
     rc = virtq_mmio_probe(&dev, BASE);
     check_probe(rc);
