@@ -449,7 +449,9 @@ VIRTQ_API int virtq_has_used(struct virtq *vq);
    still interrupt.  virtq_enable_intr() re-arms and then re-checks the used
    ring: 1 means buffers arrived meanwhile (drain them, no interrupt may
    come for them), 0 nothing pending.  _delayed (EVENT_IDX) asks for the
-   interrupt only after about 3/4 of the outstanding buffers are used. */
+   interrupt only after about 3/4 of the outstanding buffers are used and
+   returns 1 only when more than that many are already used; without
+   EVENT_IDX it is virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
 VIRTQ_API int virtq_enable_intr(struct virtq *vq);
 VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq);
@@ -516,8 +518,9 @@ VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev);
 VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev);
 
 /* Accept wanted & offered (plus VERSION_1 on a modern device, where it is
-   required); VIRTQ_ENOTSUP and status FAILED when a required bit is not
-   offered; modern: set FEATURES_OK and read it back (VIRTQ_EIO if the
+   required), minus what virtq cannot drive (VIRTIO_F_RING_PACKED);
+   VIRTQ_ENOTSUP and status FAILED when a required bit is not offered or
+   not supported; modern: set FEATURES_OK and read it back (VIRTQ_EIO if the
    device refuses). */
 VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required);
 
@@ -1387,6 +1390,10 @@ VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
     uint16_t outstanding;
     if (vq == NULL)
         return VIRTQ_EINVAL;
+    /* Only an event index can ask for a later interrupt; with flags, a
+       delay would leave buffers used before the re-arm unannounced. */
+    if (!(vq->flags & VIRTQ__Q_EVENT_IDX))
+        return virtq__arm(vq, 0);
     outstanding = (uint16_t)(vq->kicked_idx - vq->last_used);
     return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
 }
@@ -1587,6 +1594,9 @@ static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, 
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 
+/* Feature bits virtq cannot drive yet, so never negotiates. */
+#define VIRTQ__UNSUPPORTED VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)
+
 #ifndef VIRTQ_RESET_POLLS
 #define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
 #endif
@@ -1655,11 +1665,13 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
        driven as one, which VERSION_1 says. */
     if (dev->version >= 2u)
         required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
-    if (required & ~dev->device_features) {
+    /* Never accept what virtq cannot drive (the packed ring, for now): a
+       device that agreed to it would expect a layout virtq never builds. */
+    if (required & (~dev->device_features | VIRTQ__UNSUPPORTED)) {
         virtq_dev_fail(dev);
         return VIRTQ_ENOTSUP;
     }
-    accepted = dev->device_features & (wanted | required);
+    accepted = dev->device_features & (wanted | required) & ~VIRTQ__UNSUPPORTED;
     virtq__mmio_set_features(dev, accepted);
     if (dev->version >= 2u) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */

@@ -124,7 +124,9 @@ VIRTQ_API int virtq_has_used(struct virtq *vq);
    still interrupt.  virtq_enable_intr() re-arms and then re-checks the used
    ring: 1 means buffers arrived meanwhile (drain them, no interrupt may
    come for them), 0 nothing pending.  _delayed (EVENT_IDX) asks for the
-   interrupt only after about 3/4 of the outstanding buffers are used. */
+   interrupt only after about 3/4 of the outstanding buffers are used and
+   returns 1 only when more than that many are already used; without
+   EVENT_IDX it is virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
 VIRTQ_API int virtq_enable_intr(struct virtq *vq);
 VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq);
@@ -191,8 +193,9 @@ VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev);
 VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev);
 
 /* Accept wanted & offered (plus VERSION_1 on a modern device, where it is
-   required); VIRTQ_ENOTSUP and status FAILED when a required bit is not
-   offered; modern: set FEATURES_OK and read it back (VIRTQ_EIO if the
+   required), minus what virtq cannot drive (VIRTIO_F_RING_PACKED);
+   VIRTQ_ENOTSUP and status FAILED when a required bit is not offered or
+   not supported; modern: set FEATURES_OK and read it back (VIRTQ_EIO if the
    device refuses). */
 VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required);
 

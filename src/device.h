@@ -1,6 +1,9 @@
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 
+/* Feature bits virtq cannot drive yet, so never negotiates. */
+#define VIRTQ__UNSUPPORTED VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)
+
 #ifndef VIRTQ_RESET_POLLS
 #define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
 #endif
@@ -69,11 +72,13 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
        driven as one, which VERSION_1 says. */
     if (dev->version >= 2u)
         required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
-    if (required & ~dev->device_features) {
+    /* Never accept what virtq cannot drive (the packed ring, for now): a
+       device that agreed to it would expect a layout virtq never builds. */
+    if (required & (~dev->device_features | VIRTQ__UNSUPPORTED)) {
         virtq_dev_fail(dev);
         return VIRTQ_ENOTSUP;
     }
-    accepted = dev->device_features & (wanted | required);
+    accepted = dev->device_features & (wanted | required) & ~VIRTQ__UNSUPPORTED;
     virtq__mmio_set_features(dev, accepted);
     if (dev->version >= 2u) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */

@@ -358,6 +358,10 @@ VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
     uint16_t outstanding;
     if (vq == NULL)
         return VIRTQ_EINVAL;
+    /* Only an event index can ask for a later interrupt; with flags, a
+       delay would leave buffers used before the re-arm unannounced. */
+    if (!(vq->flags & VIRTQ__Q_EVENT_IDX))
+        return virtq__arm(vq, 0);
     outstanding = (uint16_t)(vq->kicked_idx - vq->last_used);
     return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
 }

@@ -236,6 +236,28 @@ static void negotiate_required_missing(void **state)
     }
 }
 
+/* A device offering the packed ring: virtq cannot drive it, so it is never
+   accepted when merely wanted, and required means ENOTSUP + FAILED. */
+static void negotiate_packed_ring_refused(void **state)
+{
+    const uint64_t packed = VIRTQ_FEATURE(VIRTIO_F_RING_PACKED);
+    struct rig *r = rig_new(2, F_EVENT, 0);
+    (void)state;
+    assert_int_equal(virtq_mmio_probe(&r->dev, base_of(r)), VIRTQ_OK);
+    virtq_fake_set_offered_features(r->fd, BLK_BITS | F_V1 | F_EVENT | packed);
+    assert_int_equal(virtq_dev_begin(&r->dev), VIRTQ_OK);
+    assert_true(r->dev.device_features & packed);
+    assert_int_equal(virtq_dev_negotiate(&r->dev, F_EVENT | packed, 0), VIRTQ_OK);
+    assert_int_equal(r->dev.features & packed, 0);
+    assert_int_equal(virtq_fake_driver_features(r->fd) & packed, 0);
+    assert_int_equal(virtq_dev_queue_setup(&r->dev, &r->vq, 0, 8, r->ring, r->slots), VIRTQ_OK);
+    /* Required: refused like any bit virtq cannot honour. */
+    assert_int_equal(virtq_dev_begin(&r->dev), VIRTQ_OK);
+    assert_int_equal(virtq_dev_negotiate(&r->dev, 0, packed), VIRTQ_ENOTSUP);
+    assert_true(virtq_fake_status(r->fd) & VIRTIO_STATUS_FAILED);
+    rig_free(r);
+}
+
 /* A modern device must be driven as one: no VERSION_1, no deal. */
 static void negotiate_modern_without_version1(void **state)
 {
@@ -479,6 +501,7 @@ int core_group_init(void)
         CORE_TEST(probe_unknown_version),
         CORE_TEST(begin_reads_features),
         CORE_TEST(negotiate_wanted_and_offered),
+        CORE_TEST(negotiate_packed_ring_refused),
         CORE_TEST(negotiate_required_missing),
         CORE_TEST(negotiate_modern_without_version1),
         CORE_TEST(negotiate_features_ok_refused),
