@@ -82,13 +82,25 @@ static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct vir
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
         return VIRTQ_EBROKEN;
-    /* "Message Framing": a chain is at most Queue Size long (2.7.5.3.1). */
+    /* "The Virtqueue Descriptor Table": a chain is at most Queue Size long. */
     if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
         return VIRTQ_EINVAL;
     for (i = 0; i < out + in; i++)
         if (bufs[i].addr == NULL || bufs[i].len == 0u)
             return VIRTQ_EINVAL;
     return VIRTQ_ENOSPC; /* valid, but not enough free descriptors now */
+}
+
+/* Write one descriptor.  The device reads none of it before avail.idx
+   publishes the chain, so the field order does not matter. */
+VIRTQ__INLINE void virtq__desc_set(struct virtq_desc *d, void *addr, uint32_t len,
+                                   uint16_t flags, uint16_t next)
+{
+    VIRTQ_DMA_SYNC_FOR_DEVICE(addr, len, (flags & VIRTQ_DESC_F_WRITE) != 0u);
+    VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(addr));
+    VIRTQ__ST32(&d->len, len);
+    VIRTQ__ST16(&d->flags, flags);
+    VIRTQ__ST16(&d->next, next);
 }
 
 /* Fill an indirect table from bufs, readable first, entry i linked to
@@ -100,22 +112,14 @@ static uint64_t virtq__fill_table(struct virtq_desc *table, const struct virtq_b
     uint64_t wlen = 0;
     unsigned i;
     for (i = 0; i < n; i++) {
-        struct virtq_desc *d = &table[i];
-        uint32_t len = bufs[i].len;
-        uint32_t flags = i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u;
-        uint16_t next = (uint16_t)(i + 1u);
-        if (bufs[i].addr == NULL || len == 0u)
+        uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
             return UINT64_MAX;
         if (i >= out) {
             flags |= VIRTQ_DESC_F_WRITE;
-            wlen += len;
+            wlen += bufs[i].len;
         }
-        VIRTQ_DMA_SYNC_FOR_DEVICE(bufs[i].addr, len, i >= out);
-        VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(bufs[i].addr));
-        /* len, flags and next in one store: the device reads none of them
-           before avail.idx publishes the chain. */
-        VIRTQ__ST64((uint64_t *)(void *)&d->len,
-                    len | ((uint64_t)flags << 32) | ((uint64_t)next << 48));
+        virtq__desc_set(&table[i], bufs[i].addr, bufs[i].len, flags, (uint16_t)(i + 1u));
     }
     return wlen;
 }
@@ -157,30 +161,18 @@ VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned
        bad changes nothing the device may look at. */
     desc = vq->desc;
     slot = vq->slot;
-    head = idx = vq->free_head;
-    for (i = 0;;) {
-        struct virtq_desc *d = &desc[idx];
-        void *addr = bufs[i].addr;
-        uint32_t len = bufs[i].len;
-        uint16_t flags = 0;
-        if (VIRTQ__UNLIKELY(addr == NULL || len == 0u))
+    head = idx = last = vq->free_head;
+    for (i = 0; i < n; i++) {
+        uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
+        if (VIRTQ__UNLIKELY(bufs[i].addr == NULL || bufs[i].len == 0u))
             return VIRTQ_EINVAL;
         if (i >= out) {
-            flags = VIRTQ_DESC_F_WRITE;
-            wlen += len;
+            flags |= VIRTQ_DESC_F_WRITE;
+            wlen += bufs[i].len;
         }
-        VIRTQ_DMA_SYNC_FOR_DEVICE(addr, len, i >= out);
-        VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(addr));
-        VIRTQ__ST32(&d->len, len);
         last = idx;
-        idx = slot[idx].next;
-        /* The last descriptor has no NEXT (its next field is never read). */
-        if (++i == n) {
-            VIRTQ__ST16(&d->flags, flags);
-            break;
-        }
-        VIRTQ__ST16(&d->flags, flags | VIRTQ_DESC_F_NEXT);
-        VIRTQ__ST16(&d->next, idx);
+        idx = slot[last].next;
+        virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);
     }
     if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
         return VIRTQ_EINVAL; /* used.len could not say it */
@@ -196,7 +188,6 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
     uint64_t wlen;
     uint16_t head;
     unsigned n = out + in;
-    struct virtq_desc *d;
     if (vq == NULL || bufs == NULL || cookie == NULL ||
         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY || n == 0u ||
         n > vq->num || n < out) {
@@ -213,12 +204,8 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
     if (wlen > UINT32_MAX)
         return VIRTQ_EINVAL;
     head = vq->free_head;
-    d = &vq->desc[head];
-    VIRTQ_DMA_SYNC_FOR_DEVICE(table, 16u * n, 0);
-    VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(table));
-    VIRTQ__ST32(&d->len, 16u * n);
-    VIRTQ__ST16(&d->flags, VIRTQ_DESC_F_INDIRECT); /* never with NEXT (2.7.5.3.1) */
-    VIRTQ__ST16(&d->next, 0);
+    /* INDIRECT never with NEXT ("Indirect Descriptors"). */
+    virtq__desc_set(&vq->desc[head], table, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
     vq->free_head = vq->slot[head].next;
     vq->num_free--;
     virtq__commit(vq, head, head, 1, (uint32_t)wlen, cookie);

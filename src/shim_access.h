@@ -17,11 +17,7 @@
 #define VIRTQ__LD32(p) (*(const volatile uint32_t *)(p))
 #define VIRTQ__ST16(p, v) (*(volatile uint16_t *)(p) = (uint16_t)(v))
 #define VIRTQ__ST32(p, v) (*(volatile uint32_t *)(p) = (uint32_t)(v))
-/* may_alias: a descriptor's len, flags and next are written as one 64-bit
-   store, which through a plain uint64_t lvalue breaks strict aliasing (and
-   -O2 -Wall -Werror builds). */
-typedef uint64_t virtq__u64_alias __attribute__((may_alias));
-#define VIRTQ__ST64(p, v) (*(volatile virtq__u64_alias *)(void *)(p) = (uint64_t)(v))
+#define VIRTQ__ST64(p, v) (*(volatile uint64_t *)(p) = (uint64_t)(v))
 static inline uint16_t virtq__ld16_acquire(const struct virtq *vq, const uint16_t *p)
 {
     uint16_t v = VIRTQ__LD16(p);
