@@ -152,13 +152,16 @@
    HARDENING (checks on device data, always on)
    --------------------------------------------
    used.idx may not advance past what was published; each used element is
-   copied once after the barrier; its 32-bit id must be < Queue Size and an
-   in-flight chain head in the private slots (catches non-heads and double
-   completions); its length may not exceed the writable bytes posted;
-   chains are freed through private links only; config reads retry until
-   ConfigGeneration is stable, with a bound; reset, QueueReady and
-   FEATURES_OK are read back; every loop on device data is bounded.
-   Any violation latches the queue broken (VIRTQ_EBROKEN).
+   copied once after the barrier; its 32-bit id must be < Queue Size and a
+   published, in-flight chain head in the private slots (catches non-heads,
+   double completions and a device reading ahead of avail.idx); its length
+   may not exceed the writable bytes posted (virtq_ignore_used_len() lifts
+   only this, for legacy queues); chains are freed through private links
+   only; config reads retry until ConfigGeneration is stable, with a bound;
+   reset, QueueReady and FEATURES_OK are read back; features virtq cannot
+   drive are never negotiated; every loop on device data is bounded.
+   Any violation latches the queue broken (VIRTQ_EBROKEN).  The full list,
+   with the test behind each check: docs/HARDENING.md.
 
    WHAT VIRTQ DOES NOT DO
    ----------------------
