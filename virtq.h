@@ -498,7 +498,7 @@ struct virtq_dev {
     uint8_t state;            /* VIRTQ__D_* */
     uint32_t device_id;       /* VIRTIO_ID_* */
     uint32_t vendor_id;
-    uint32_t reserved0;
+    uint32_t early;           /* interrupts before DRIVER_OK (also in spurious) */
     uint64_t device_features; /* offered (after virtq_dev_begin) */
     uint64_t features;        /* negotiated (after virtq_dev_negotiate) */
     void *os_ctx;             /* VIRTQ_WAIT_OS: the channel tasks block on */
@@ -1462,7 +1462,7 @@ VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
     dev->vendor_id = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_VENDOR_ID);
     dev->wait = VIRTQ_WAIT_SPIN;
     dev->state = VIRTQ__D_PROBED;
-    dev->reserved0 = 0;
+    dev->early = 0;
     dev->device_features = 0;
     dev->features = 0;
     dev->os_ctx = NULL;
@@ -1752,7 +1752,12 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
         return 0;
     st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
     if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
-        dev->spurious++; /* nothing pending, or before DRIVER_OK: untrusted */
+        /* Nothing pending (harmless: an interrupt controller may latch a
+           line raised again while the handler ran), or before DRIVER_OK:
+           untrusted, and a sign the board wired interrupts too early. */
+        dev->spurious++;
+        if (!(dev->state & VIRTQ__D_DRIVER_OK))
+            dev->early++;
         return 0;
     }
     dev->irqs++;

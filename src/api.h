@@ -170,7 +170,7 @@ struct virtq_dev {
     uint8_t state;            /* VIRTQ__D_* */
     uint32_t device_id;       /* VIRTIO_ID_* */
     uint32_t vendor_id;
-    uint32_t reserved0;
+    uint32_t early;           /* interrupts before DRIVER_OK (also in spurious) */
     uint64_t device_features; /* offered (after virtq_dev_begin) */
     uint64_t features;        /* negotiated (after virtq_dev_negotiate) */
     void *os_ctx;             /* VIRTQ_WAIT_OS: the channel tasks block on */

@@ -173,7 +173,12 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
         return 0;
     st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
     if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
-        dev->spurious++; /* nothing pending, or before DRIVER_OK: untrusted */
+        /* Nothing pending (harmless: an interrupt controller may latch a
+           line raised again while the handler ran), or before DRIVER_OK:
+           untrusted, and a sign the board wired interrupts too early. */
+        dev->spurious++;
+        if (!(dev->state & VIRTQ__D_DRIVER_OK))
+            dev->early++;
         return 0;
     }
     dev->irqs++;

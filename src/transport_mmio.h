@@ -29,7 +29,7 @@ VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
     dev->vendor_id = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_VENDOR_ID);
     dev->wait = VIRTQ_WAIT_SPIN;
     dev->state = VIRTQ__D_PROBED;
-    dev->reserved0 = 0;
+    dev->early = 0;
     dev->device_features = 0;
     dev->features = 0;
     dev->os_ctx = NULL;

@@ -204,6 +204,7 @@ static void common_figures(void)
 {
     board_figure("irqs", (long long)net->dev->irqs, "count");
     board_figure("spurious_irqs", (long long)net->dev->spurious, "count");
+    board_figure("early_irqs", (long long)net->dev->early, "count");
     board_figure("rx_frames", (long long)net->stats.rx_frames, "count");
     board_figure("rx_merged", (long long)net->stats.rx_merged, "count");
     board_figure("rx_dropped", (long long)net->stats.rx_dropped, "count");

@@ -306,6 +306,7 @@ static void fault_irq_before_driver_ok(void **state)
         virtq_fake_raise_irq(r->fd, VIRTIO_MMIO_INT_CONFIG);
         assert_int_equal(r->last_isr, 0);
         assert_int_equal(r->dev.spurious, 2);
+        assert_int_equal(r->dev.early, 2);
         assert_int_equal(r->dev.irqs, 0);
         assert_int_equal(r->dev.wake_seq, 0);
         assert_int_equal(virtq_fake_interrupt_status(r->fd), 0); /* acknowledged: the line drops */

@@ -523,6 +523,7 @@ static void os_spurious_then_real(void **state)
     virtq_fake_os_get_stats(os, &st);
     assert_int_equal(st.timeouts, 0);
     assert_int_equal(r->dev.spurious, 1);
+    assert_int_equal(r->dev.early, 0); /* status 0 after DRIVER_OK is not "early" */
     assert_int_equal(r->dev.irqs, 2); /* the empty "used buffer" one and the real one */
     assert_false(virtq_is_broken(&r->vq));
     rig_free(r);

@@ -309,7 +309,10 @@ def config_expect(name, config, args):
     e = [r"^virtio-net: slot 0 .* %s, .* header %d bytes, mrg_rxbuf %s"
          % (legacy, hdr, "on" if mrg == "mrg" else "off"),
          r"^FIGURE %s irqs=[1-9][0-9]* count$" % name,
-         r"^FIGURE %s spurious_irqs=0 count$" % name,
+         # Interrupts before DRIVER_OK would mean IRQs wired mid-init.  A few
+         # with InterruptStatus 0 are legal: QEMU's PLIC latches a line that
+         # is raised again while the handler runs (reported, not failed).
+         r"^FIGURE %s early_irqs=0 count$" % name,
          r"^FIGURE %s rx_dropped=0 count$" % name,
          r"^FIGURE %s rx_merged=%s count$"
          % (name, "[1-9][0-9]*" if mrg == "mrg" else "0")]
