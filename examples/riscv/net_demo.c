@@ -106,6 +106,19 @@ static void service(uint64_t deadline_us)
     (void)ns_tick(&stack);
 }
 
+/* Exit only once every frame has left: a transmit completion means QEMU
+   handed the frame to its backend, while exiting with one still queued
+   would lose it (QEMU transmits in a bottom half).  Bounded. */
+static void drain_tx(void)
+{
+    uint64_t t0 = board_now_us();
+    while (net->tx_nfree != net->tx_num) {
+        if (board_now_us() - t0 > 2000000u)
+            board_fail("transmit queue did not drain");
+        service(board_now_us() + 1000u);
+    }
+}
+
 static void print_mac(const char *what, const uint8_t *m)
 {
     board_printf("%s%02x:%02x:%02x:%02x:%02x:%02x", what, m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -464,6 +477,7 @@ int main(void)
     wire_interrupts();
     wait_link();
     run();
+    drain_tx();
     if (net->dev->irqs == 0)
         board_fail("no device interrupt was taken");
     board_pass();

@@ -345,6 +345,10 @@ def run_user(args, config):
     try:
         rc, _ = boot(args, "net_demo", config, qemu,
                      [r"^FIGURE net_demo udp_echo_answered=([3-9]|[1-9][0-9]+) count$"])
+        # The last echo may still be on its way to us when QEMU exits.
+        settle = time.monotonic() + 2.0
+        while rc == 0 and prober.matched < UDP_ECHOES and time.monotonic() < settle:
+            time.sleep(0.02)
     finally:
         prober.stop.set()
         prober.join(5)
@@ -371,6 +375,12 @@ def run_peer(args, config):
     try:
         rc, log = boot(args, "net_peer", config, qemu_args(args, config, netdev),
                        [], quiet=negative)
+        # The guest's last reply may still sit in our socket when QEMU exits:
+        # keep reading a little (bounded) before judging.
+        settle = time.monotonic() + 2.0
+        while (rc == 0 and not negative and peer.pings_ok < len(PEER_PINGS)
+               and not peer.errors and time.monotonic() < settle):
+            time.sleep(0.02)
     finally:
         peer.stop.set()
         peer.join(5)
