@@ -41,7 +41,7 @@
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_WFI | VIRTQ_WAIT_OS | VIRTQ_WAIT_CUSTOM)
 #define VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)                                   \
     do {                                                                           \
-        for (unsigned n_ = 0; n_ < 100000u && virtq_has_used(vq) == 0; n_++)       \
+        for (unsigned n_ = 0; n_ < 100000u && !virtq_has_used(vq); n_++)            \
             __asm__ volatile("" ::: "memory");                                    \
     } while (0)
 #endif
