@@ -42,10 +42,20 @@
            virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
            ok = 1;                                  // data[] holds sector 0
 
-   ERRORS
-   ------
-   Functions return VIRTQ_OK (0) or a negative VIRTQ_E* code (api.h lists
-   them; virtq_strerror() names them).  A call that fails changes nothing.
+   ERRORS AND ANSWERS
+   ------------------
+   Functions that can fail return int: VIRTQ_OK (0) or a negative VIRTQ_E*
+   code (api.h lists them; virtq_strerror() names them), nothing else; an
+   answer such a function also gives goes through an out-parameter
+   (virtq_publish(vq, &notify)).  Questions return bool and cannot fail:
+     virtq_has_used       false only when virtq_get() would say VIRTQ_EAGAIN;
+                          true for a used buffer AND for a broken or unusable
+                          queue, so the caller goes to virtq_get(), which
+                          reports VIRTQ_EBROKEN / VIRTQ_EINVAL
+     virtq_enable_intr(_delayed)  true = do not sleep, call virtq_get()
+                          (buffers came in meanwhile, or the queue is broken)
+     virtq_is_broken      latched broken (or NULL)
+   A call that fails changes nothing.
    A device that breaks the protocol latches its queue broken: from then on
    every ring call returns VIRTQ_EBROKEN until the device is reset and
    virtq_detach() has handed back every outstanding cookie.
@@ -55,7 +65,7 @@
    virtq_ring_bytes / VIRTQ_RING_BYTES   size of ring memory for n entries
    virtq_init                            lay a ring over caller memory
    virtq_add / virtq_add_indirect        queue a request (not yet visible)
-   virtq_publish                         make requests visible; 1 = notify
+   virtq_publish(vq, &notify)            make requests visible; notify: kick?
    virtq_get / virtq_has_used            take a completion (cookie, length)
    virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
                                          used-buffer notification control
@@ -319,7 +329,7 @@ struct virtq_used {
 /* The event-index rule ("Used Buffer Notification Suppression"): true when
    new_idx has just moved past event_idx, i.e. event_idx lies in
    [old, new_idx).  All arithmetic is mod 2^16, so it survives wrap. */
-static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
+static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
 {
     return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old);
 }
@@ -329,8 +339,12 @@ static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_
 /* ---- api.h: public types and functions ---------------------------------- */
 
 /* Error codes.  Every function that can fail returns int: VIRTQ_OK or one of
-   these.  A failed call changes no state, except that a protocol violation
-   by the device latches the queue broken (VIRTQ_EBROKEN from then on). */
+   these, never anything else; an answer it also gives goes through an
+   out-parameter (virtq_publish's *notify).  Questions return bool and never
+   fail (virtq_has_used, virtq_enable_intr*, virtq_is_broken); each says
+   what it answers for a NULL or broken queue.  A failed call changes no
+   state, except that a protocol violation by the device latches the queue
+   broken (VIRTQ_EBROKEN from then on). */
 #define VIRTQ_OK 0
 #define VIRTQ_EINVAL (-1)    /* bad argument from the caller */
 #define VIRTQ_ENOSPC (-2)    /* not enough free descriptors right now */
@@ -390,7 +404,7 @@ struct virtq {
     uint16_t num_free;     /* descriptors on the free list */
     uint16_t free_head;    /* first free descriptor (valid if num_free) */
     uint16_t avail_idx;    /* next avail index to fill (private copy) */
-    uint16_t kicked_idx;   /* avail.idx at the last publish */
+    uint16_t published_idx; /* avail.idx as last written by virtq_publish() */
     uint16_t last_used;    /* next used index to consume */
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
@@ -434,9 +448,11 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
                                  void *cookie);
 
 /* Make every added request visible (write avail.idx) and decide whether the
-   device must be notified: returns 1 (notify), 0 (the device asked not to
-   be, or nothing new), or VIRTQ_EBROKEN.  virtq_dev_kick() does both. */
-VIRTQ_API int virtq_publish(struct virtq *vq);
+   device must be notified: *notify is true when it must be, false when the
+   device asked not to be, nothing was new, or the call failed.  VIRTQ_OK,
+   VIRTQ_EINVAL (NULL vq or notify, queue not initialised) or VIRTQ_EBROKEN.
+   virtq_dev_kick() does both. */
+VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
 
 /* --- ring: complete ------------------------------------------------------- */
 
@@ -445,25 +461,35 @@ VIRTQ_API int virtq_publish(struct virtq *vq);
    (manual: "Hardening"); a bad one latches the queue broken. */
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len);
 
-/* 1 when virtq_get() has something to return, 0 when not, VIRTQ_EBROKEN. */
-VIRTQ_API int virtq_has_used(struct virtq *vq);
+/* Does virtq_get() have something to report?  false only when its next
+   call would return VIRTQ_EAGAIN.  true when a used buffer waits, and also
+   when the queue is broken or unusable (NULL, not initialised): virtq_get()
+   then returns the error, so a poll loop `while (!virtq_has_used(q))`
+   never spins on a dead queue. */
+VIRTQ_API bool virtq_has_used(const struct virtq *vq);
 
 /* Used-buffer notification suppression: a hint to the device, which may
    still interrupt.  virtq_enable_intr() re-arms and then re-checks the used
-   ring: 1 means buffers arrived meanwhile (drain them, no interrupt may
-   come for them), 0 nothing pending.  _delayed (EVENT_IDX) asks for the
-   interrupt only after about 3/4 of the outstanding buffers are used and
-   returns 1 only when more than that many are already used; without
-   EVENT_IDX it is virtq_enable_intr(). */
+   ring: true means do not sleep, call virtq_get(): buffers arrived
+   meanwhile (no interrupt may come for them), or the queue is broken or
+   unusable (nothing re-armed; virtq_get() reports the error).  false:
+   nothing pending, an interrupt will come.  _delayed (EVENT_IDX) asks for
+   the interrupt only after about 3/4 of the outstanding buffers are used
+   and returns true only when more than that many are already used (or on
+   a broken queue); without EVENT_IDX it is virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
-VIRTQ_API int virtq_enable_intr(struct virtq *vq);
-VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
 
 /* --- ring: state and teardown --------------------------------------------- */
 
-VIRTQ_API int virtq_is_broken(const struct virtq *vq);
+/* true when vq is latched broken (every call fails with VIRTQ_EBROKEN until
+   virtq_detach() has handed back every cookie) or vq is NULL. */
+VIRTQ_API bool virtq_is_broken(const struct virtq *vq);
 /* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
 VIRTQ_API void virtq_break(struct virtq *vq);
+/* Descriptors free right now (0 for NULL): a chain of n segments fits
+   when n <= this (an indirect add needs 1). */
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
 
 /* Legacy devices often put junk in used.len for buffers they only read
@@ -471,7 +497,7 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
    With ignore set, virtq_get() skips the length bound on this queue and
    the len it reports means nothing.  Every other check stays.  Call after
    setup (virtq_init clears it). */
-VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore);
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore);
 
 /* After the device was reset (it no longer touches the ring): hand back one
    in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
@@ -542,8 +568,13 @@ VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev);
 /* Mark the device FAILED (the driver gave up on it). */
 VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev);
 
-/* Publish vq and notify the device if it asked for it. */
+/* Publish vq and notify the device if it asked for it: virtq_publish()
+   then virtq_dev_notify().  Returns virtq_publish()'s VIRTQ_OK, VIRTQ_EINVAL
+   or VIRTQ_EBROKEN; whether a notification was written is not reported
+   (dev->notifies counts them). */
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
+/* Write vq's queue notification unconditionally (after your own
+   virtq_publish() said *notify).  Does nothing for a bad dev or NULL vq. */
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
@@ -571,7 +602,7 @@ VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint
 /* The board routed and enabled this device's interrupt (PLIC, GIC...).  WFI
    waits fall back to spinning until this is said: a wfi with no interrupt
    routed would sleep forever. */
-VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed);
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, bool routed);
 
 /* Choose how waits on this device block: VIRTQ_WAIT_SPIN (the default from
    probe on), _WFI, _OS (os_ctx: the channel for VIRTQ_OS_WAIT/WAKE) or
@@ -1063,7 +1094,7 @@ static void virtq__reset(struct virtq *vq)
     vq->num_free = vq->num;
     vq->free_head = 0;
     vq->avail_idx = 0;
-    vq->kicked_idx = 0;
+    vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
@@ -1249,27 +1280,31 @@ static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
-VIRTQ_API int virtq_publish(struct virtq *vq)
+VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
 {
     uint16_t old, now;
-    if (VIRTQ__UNLIKELY(vq == NULL ||
+    if (notify != NULL)
+        *notify = false; /* an error or nothing new never asks for a kick */
+    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return virtq__state_error(vq);
-    old = vq->kicked_idx;
+        return notify == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
+    old = vq->published_idx;
     now = vq->avail_idx;
     if (old == now)
-        return 0;
+        return VIRTQ_OK;
     /* Unpublished adds never exceed the ring size (each holds a
        descriptor), so old..now always fits the 16-bit event-index window:
        the "kick before 2^16 adds" rule holds by construction. */
     VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
-    vq->kicked_idx = now;
+    vq->published_idx = now;
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
        read the device's suppression state, or both sides skip the kick. */
     virtq__mb(vq);
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
-        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
-    return !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+        *notify = virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    else
+        *notify = !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+    return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
@@ -1288,7 +1323,7 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     if (pending == 0u)
         return VIRTQ_EAGAIN;
     /* The device cannot use more chains than were published. */
-    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->kicked_idx - last)))
+    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
         goto broken;
     /* Copy the element once; shared memory is never read twice. */
     e = &vq->used->ring[last & vq->mask];
@@ -1303,8 +1338,8 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     c = s->cookie;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
-                        (uint16_t)(s->pos - vq->kicked_idx) <
-                            (uint16_t)(vq->avail_idx - vq->kicked_idx)))
+                        (uint16_t)(s->pos - vq->published_idx) <
+                            (uint16_t)(vq->avail_idx - vq->published_idx)))
         goto broken;
     /* Free the chain through private state only: its links are intact
        from the free list, so splice head..tail back in front. */
@@ -1328,13 +1363,22 @@ broken:
     return VIRTQ_EBROKEN;
 }
 
-VIRTQ_API int virtq_has_used(struct virtq *vq)
+/* What virtq_get() would say about its next call, without taking
+   anything: VIRTQ_OK (a used buffer waits), VIRTQ_EAGAIN (none yet),
+   VIRTQ_EINVAL (no usable queue) or VIRTQ_EBROKEN.  The used element is
+   checked only when virtq_get() takes it. */
+static int virtq__used_state(const struct virtq *vq)
 {
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
         return VIRTQ_EBROKEN;
-    return VIRTQ__LD16(&vq->used->idx) != vq->last_used;
+    return VIRTQ__LD16(&vq->used->idx) != vq->last_used ? VIRTQ_OK : VIRTQ_EAGAIN;
+}
+
+VIRTQ_API bool virtq_has_used(const struct virtq *vq)
+{
+    return virtq__used_state(vq) != VIRTQ_EAGAIN;
 }
 
 VIRTQ_API void virtq_disable_intr(struct virtq *vq)
@@ -1350,14 +1394,13 @@ VIRTQ_API void virtq_disable_intr(struct virtq *vq)
         VIRTQ__ST16(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-/* Re-arm with the event at last_used + delay, then re-check: 1 if more
-   than delay buffers are already used. */
-static int virtq__arm(struct virtq *vq, uint16_t delay)
+/* Re-arm with the event at last_used + delay, then re-check: true if
+   more than delay buffers are already used, or virtq_get() has an error
+   to report (no usable queue, broken): never sleep on those. */
+static bool virtq__arm(struct virtq *vq, uint16_t delay)
 {
-    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
-        return VIRTQ_EINVAL;
-    if (vq->flags & VIRTQ__Q_BROKEN)
-        return VIRTQ_EBROKEN;
+    if (vq == NULL || (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return true;
     vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used + delay));
@@ -1369,22 +1412,20 @@ static int virtq__arm(struct virtq *vq, uint16_t delay)
     return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
 }
 
-VIRTQ_API int virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
 
-VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 {
     uint16_t outstanding;
-    if (vq == NULL)
-        return VIRTQ_EINVAL;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
-    if (!(vq->flags & VIRTQ__Q_EVENT_IDX))
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__arm(vq, 0);
-    outstanding = (uint16_t)(vq->kicked_idx - vq->last_used);
+    outstanding = (uint16_t)(vq->published_idx - vq->last_used);
     return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
 }
 
-VIRTQ_API int virtq_is_broken(const struct virtq *vq)
+VIRTQ_API bool virtq_is_broken(const struct virtq *vq)
 {
     return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
 }
@@ -1400,7 +1441,7 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
     return vq == NULL ? 0u : vq->num_free;
 }
 
-VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore)
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore)
 {
     if (vq == NULL)
         return;
@@ -1729,10 +1770,11 @@ VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
 
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq)
 {
-    int rc = virtq_publish(vq);
-    if (rc > 0)
+    bool notify;
+    int rc = virtq_publish(vq, &notify);
+    if (notify)
         virtq_dev_notify(dev, vq);
-    return rc < 0 ? rc : VIRTQ_OK;
+    return rc;
 }
 
 VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
@@ -1865,7 +1907,7 @@ VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint
    spin before interrupts are routed, wfi once they are, OS blocking once a
    scheduler runs. */
 
-VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed)
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, bool routed)
 {
     if (!virtq__dev_ok(dev))
         return;
@@ -1891,14 +1933,14 @@ VIRTQ_API int virtq_dev_set_wait(struct virtq_dev *dev, int strategy, void *os_c
    A device that asked for a reset breaks the queue waited on. */
 static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
 {
-    int r = virtq_has_used(vq);
-    if (r < 0)
+    int r = virtq__used_state(vq);
+    if (r != VIRTQ_OK && r != VIRTQ_EAGAIN)
         return r;
     if (dev->state & VIRTQ__D_BROKEN) {
         virtq_break(vq);
         return VIRTQ_EBROKEN;
     }
-    return r ? VIRTQ_OK : VIRTQ_EAGAIN;
+    return r;
 }
 
 /* One round of spinning.  The device register read leaves the emulated
@@ -1926,7 +1968,7 @@ static void virtq__wait_wfi(struct virtq *vq, uint64_t now, uint64_t deadline)
     /* Mask, arm and re-check, then wfi: an interrupt after the check stays
        pending and wakes the wfi instead of being taken before it. */
     unsigned long flags = VIRTQ_IRQ_SAVE();
-    if (virtq_enable_intr(vq) == 0) {
+    if (!virtq_enable_intr(vq)) {
 #if defined(VIRTQ_WFI_ALARM_US)
         /* A wake-up that needs no device. */
         VIRTQ_WFI_ALARM_US(deadline - now > VIRTQ_WFI_SLICE_US ? now + VIRTQ_WFI_SLICE_US
@@ -1973,8 +2015,7 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
 #else
             uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
 #endif
-            r = virtq_enable_intr(vq);
-            if (r == 0)
+            if (!virtq_enable_intr(vq))
                 (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
             break;
         }
