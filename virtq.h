@@ -42,25 +42,48 @@
            virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
            ok = 1;                                  // data[] holds sector 0
 
-   ERRORS
-   ------
-   Functions return VIRTQ_OK (0) or a negative VIRTQ_E* code (api.h lists
-   them; virtq_strerror() names them).  A call that fails changes nothing.
+   ERRORS AND ANSWERS
+   ------------------
+   Functions that can fail return int: VIRTQ_OK (0) or a negative VIRTQ_E*
+   code (api.h lists them; virtq_strerror() names them), nothing else; an
+   answer such a function also gives goes through an out-parameter
+   (virtq_publish(vq, &notify)).  Questions return bool and cannot fail:
+     virtq_has_used       false only when virtq_get() would say VIRTQ_EAGAIN;
+                          true for a used buffer AND for a broken or unusable
+                          queue, so the caller goes to virtq_get(), which
+                          reports VIRTQ_EBROKEN / VIRTQ_EINVAL
+     virtq_enable_intr(_delayed)  true = do not sleep, call virtq_get()
+                          (buffers came in meanwhile, or the queue is broken)
+     virtq_is_broken      latched broken (or NULL)
+   A call that fails changes nothing.
    A device that breaks the protocol latches its queue broken: from then on
    every ring call returns VIRTQ_EBROKEN until the device is reset and
    virtq_detach() has handed back every outstanding cookie.
 
    THE RING (any transport)
    ------------------------
-   virtq_ring_bytes / VIRTQ_RING_BYTES   size of ring memory for n entries
-   virtq_init                            lay a ring over caller memory
-   virtq_add / virtq_add_indirect        queue a request (not yet visible)
-   virtq_publish                         make requests visible; 1 = notify
-   virtq_get / virtq_has_used            take a completion (cookie, length)
-   virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
-                                         used-buffer notification control
-   virtq_detach                          after reset: every cookie, once
-   virtq_ignore_used_len                 legacy queues whose used.len is junk
+   virtq_ring_bytes(num, align), VIRTQ_RING_BYTES(num, align)
+                          bytes of ring memory for num entries (the macro
+                          sizes static arrays; the function returns 0 for a
+                          bad num or align)
+   virtq_init             lay a ring over caller memory (virtq_dev_queue_setup
+                          calls it for you)
+   virtq_add, virtq_add_indirect
+                          queue a request (not yet visible to the device)
+   virtq_publish(vq, &notify)
+                          make queued requests visible; *notify says whether
+                          the device wants a notification
+   virtq_get              take one completion: cookie and bytes written
+   virtq_has_used         would virtq_get() return anything but EAGAIN?
+   virtq_disable_intr, virtq_enable_intr, virtq_enable_intr_delayed
+                          used-buffer notification control (enable re-arms,
+                          then re-checks: true = drain before sleeping)
+   virtq_num_free         free descriptors now (a chain of n needs n)
+   virtq_is_broken        latched broken (or NULL)?
+   virtq_break            latch broken yourself (e.g. the device needs reset)
+   virtq_detach           after a reset: hand back every cookie, once each
+   virtq_ignore_used_len  legacy queues whose used.len is junk
+   virtq_need_event       the spec's event-index test (used by publish)
    A request is a chain of segments, device-readable first, then
    device-writable.  The cookie (any non-NULL pointer, usually the caller's
    request struct) comes back exactly once.  Private bookkeeping (struct
@@ -68,15 +91,31 @@
 
    THE DEVICE (virtio-mmio today; the calls are transport-neutral)
    ----------------------------------------------------------------
-   virtq_mmio_probe       magic, version, device id (0 = empty slot)
+   virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
    virtq_dev_driver_ok    DRIVER_OK; interrupts before it are ignored
-   virtq_dev_kick         publish, and notify only if the device wants it
-   virtq_dev_isr          call from the device's interrupt handler
-   virtq_dev_config_read8/16/32/64/_bytes   ConfigGeneration-stable reads
-   virtq_dev_check / virtq_dev_fail / virtq_dev_reset
+   virtq_dev_kick         virtq_publish() then, only if *notify said so,
+                          virtq_dev_notify().  Returns virtq_publish()'s status
+                          (VIRTQ_OK, VIRTQ_EINVAL, VIRTQ_EBROKEN); whether it
+                          notified is not returned (dev->notifies counts)
+   virtq_dev_notify       write the queue notification unconditionally (for
+                          callers that run virtq_publish() themselves)
+   virtq_dev_isr          call from the device's interrupt handler: reads
+                          and acknowledges InterruptStatus, wakes waiters,
+                          notes NEEDS_RESET; returns the status bits seen
+   virtq_dev_check        VIRTQ_EBROKEN once the device set NEEDS_RESET/FAILED
+   virtq_dev_fail         set FAILED (the driver gives up on the device)
+   virtq_dev_reset        reset and wait (bounded) for status 0
+   virtq_dev_config_read8, virtq_dev_config_read16, virtq_dev_config_read32,
+   virtq_dev_config_read64, virtq_dev_config_read_bytes
+                          device config space, each with the field's own
+                          width, retried until ConfigGeneration is stable
+   virtq_dev_config_write32
+                          write a 32-bit config field (e.g. a gpu
+                          events_clear); the only write width today
+   virtq_strerror         a short English name for a VIRTQ_E* code
 
    WAITING
    -------
@@ -88,18 +127,56 @@
            reads a device register each round, so an emulator's event loop
            gets a chance even if the guest spins (QEMU completes virtio-gpu
            commands in a bottom half; 7.2 was measured not to starve it).
-     WFI   after virtq_dev_irq_routed(dev, 1) (the board routed and enabled
-           the device interrupt); until then it spins, because a wfi that no
-           interrupt can end sleeps forever.  Interrupts are masked between
-           the last check and wfi; an alarm (VIRTQ_WFI_ALARM_US) bounds it.
+     WFI   after virtq_dev_irq_routed(dev, true) (the board routed and
+           enabled the device interrupt); until then it spins, because a wfi
+           that no interrupt can end sleeps forever.  Interrupts are masked
+           between the last check and wfi; an alarm bounds it (below).
      OS    for tasks under a scheduler: blocks on VIRTQ_OS_WAIT with futex
            semantics, woken by virtq_dev_isr().  Never wfi inside a task.
-     CUSTOM  VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) is called each round.
-   Select with virtq_dev_set_wait(dev, VIRTQ_WAIT_*, os_ctx).  Wire device
-   interrupts only after every device finished init (DRIVER_OK).
+     CUSTOM  VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) is called each round;
+           it should block or yield briefly and return, virtq re-checks.
+   Select with virtq_dev_set_wait(dev, VIRTQ_WAIT_*, os_ctx) (VIRTQ_ENOTSUP
+   when that strategy is not built in).  Wire device interrupts only after
+   every device finished init (DRIVER_OK).
+
+   The WFI alarm contract.  VIRTQ_WFI_ALARM_US(deadline_us) is called with
+   interrupts masked, right before each wfi.  deadline_us is ABSOLUTE, in
+   the VIRTQ_NOW_US() time base, never a duration.  A long wait is cut in
+   slices of at most VIRTQ_WFI_SLICE_US (default 10000 us): the alarm is
+   re-armed before every wfi with min(now + slice, wait deadline), and each
+   call replaces the previous alarm (one comparator is enough).  So a lost
+   or misrouted device interrupt costs one slice of latency, never the
+   whole timeout.  virtq never cancels the alarm when a wait ends early: it
+   may fire later, when nobody waits.  Your timer interrupt handler must
+   therefore silence the alarm itself (RISC-V: move mtimecmp past now or
+   clear mie.MTIE; Arm: mask or disable the timer), or the level-triggered
+   timer interrupt fires again at once and the CPU never sleeps.  A
+   deadline already in the past must fire at once.  Instead of an alarm
+   you may promise a periodic interrupt of period VIRTQ_WFI_TICK_US; WFI
+   needs one of the two and VIRTQ_NOW_US() (an #error says so).
+
+   Timeouts without a clock.  Without VIRTQ_NOW_US() a timeout of T us is
+   not a time: it is T * VIRTQ_SPINS_PER_US polling rounds (default
+   VIRTQ_SPINS_PER_US 4, plus one round), each a ring check, one device
+   register read and VIRTQ_CPU_RELAX().  How long a round takes depends
+   on the CPU and on the register read (an emulated MMIO exit, a bus
+   round trip): issue 16 saw a 1 s timeout last 0.45 s under QEMU TCG on
+   riscv64 (about 110 ns a round), and on real hardware a slow bus makes
+   it longer instead.  It bounds the wait, it does not time it: define
+   VIRTQ_NOW_US() for real time, or calibrate VIRTQ_SPINS_PER_US on your
+   board (rounds per microsecond).  WFI and OS waits require a clock; a
+   CUSTOM wait without one gets the whole timeout as remaining_us each
+   round and should return quickly.
+
+   VERSION
+   -------
+   VIRTQ_VERSION_MAJOR, VIRTQ_VERSION_MINOR, VIRTQ_VERSION_PATCH, and
+   VIRTQ_VERSION = MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 is 100) for
+   #if tests.  CHANGELOG.md lists every user-visible change.
 
    CONFIGURATION (define before the implementation include; scope noted)
    -------------------------------------------------------------------
+   VIRTQ_IMPLEMENTATION   emit the implementation here     (one file only)
    VIRTQ_CONFIG_FILE      "file.h" included first            (all files)
    VIRTQ_STATIC           all functions static               (all files)
    VIRTQ_API              linkage of every function          (all files)
@@ -107,22 +184,29 @@
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
-   VIRTQ_WFI_ALARM_US(d)  arm a wake-up at time d (WFI)       (impl only)
+   VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock
+                          (default 4; see "Timeouts without a clock")
+                                                               (impl only)
+   VIRTQ_WFI_ALARM_US(d)  arm a wake-up at absolute time d (WFI; see "The
+                          WFI alarm contract")                 (impl only)
    VIRTQ_WFI_TICK_US      or: period of an interrupt you guarantee (WFI)
+   VIRTQ_WFI_SLICE_US     longest single wfi (default 10000)  (impl only)
    VIRTQ_WFI(), VIRTQ_IRQ_SAVE(), VIRTQ_IRQ_RESTORE(f)
                           built in for RISC-V (M-mode; VIRTQ_RISCV_SMODE
                           for S-mode) and Arm; needed elsewhere for WFI
    VIRTQ_OS_WAIT(ctx, seqptr, seen, timeout_us), VIRTQ_OS_WAKE(ctx)
                           block while *seqptr == seen / wake all on ctx
    VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)                   (impl only)
-   VIRTQ_MB/RMB/WMB(), VIRTQ_DMA_MB/RMB/WMB()   barriers: SMP strength, and
-                          bus strength used when VIRTIO_F_ORDER_PLATFORM is
-                          negotiated; defaults for RISC-V, AArch64, Arm,
+   VIRTQ_MB(), VIRTQ_RMB(), VIRTQ_WMB()   SMP-strength barriers
+   VIRTQ_DMA_MB(), VIRTQ_DMA_RMB(), VIRTQ_DMA_WMB()   bus-strength barriers,
+                          used when VIRTIO_F_ORDER_PLATFORM is negotiated;
+                          both sets default for RISC-V, AArch64, Arm,
                           x86-64, else compiler atomics        (impl only)
    VIRTQ_USE_ATOMICS      1: index accesses as acquire/release atomics (on
                           by itself under ThreadSanitizer)     (impl only)
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
-   VIRTQ_MMIO_READ8/16/32(a), VIRTQ_MMIO_WRITE32(a, v)
+   VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
+   VIRTQ_MMIO_WRITE32(a, v)
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
                           fence i,r after a read)              (impl only)
@@ -131,7 +215,11 @@
                           cache maintenance for non-coherent DMA (default
                           none); after virtq_get() sync your writable
                           buffers with VIRTQ_DMA_SYNC_FOR_CPU   (impl only)
-   VIRTQ_ASSERT(x), VIRTQ_LOG(...)   off by default            (impl only)
+   VIRTQ_ASSERT(x)        checks of virtq's own invariants (never of
+                          caller arguments or device data, which return
+                          errors); off by default              (impl only)
+   VIRTQ_LOG(...)         printf-style diagnostics, e.g. why a queue broke;
+                          off by default                       (impl only)
    VIRTQ_RESET_POLLS, VIRTQ_CONFIG_RETRIES   bounds on reset and config
                           generation loops                     (impl only)
    "impl only" macros matter only where VIRTQ_IMPLEMENTATION is defined and
@@ -186,8 +274,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Version (manual: VERSION; CHANGELOG.md).  VIRTQ_VERSION orders releases
+   in #if tests: MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define VIRTQ_VERSION_MAJOR 0
 #define VIRTQ_VERSION_MINOR 1
+#define VIRTQ_VERSION_PATCH 0
+#define VIRTQ_VERSION \
+    (VIRTQ_VERSION_MAJOR * 10000 + VIRTQ_VERSION_MINOR * 100 + VIRTQ_VERSION_PATCH)
 
 #if !defined(VIRTQ_API)
 #if defined(VIRTQ_STATIC) && (defined(__GNUC__) || defined(__clang__))
@@ -319,7 +412,7 @@ struct virtq_used {
 /* The event-index rule ("Used Buffer Notification Suppression"): true when
    new_idx has just moved past event_idx, i.e. event_idx lies in
    [old, new_idx).  All arithmetic is mod 2^16, so it survives wrap. */
-static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
+static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
 {
     return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old);
 }
@@ -329,8 +422,12 @@ static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_
 /* ---- api.h: public types and functions ---------------------------------- */
 
 /* Error codes.  Every function that can fail returns int: VIRTQ_OK or one of
-   these.  A failed call changes no state, except that a protocol violation
-   by the device latches the queue broken (VIRTQ_EBROKEN from then on). */
+   these, never anything else; an answer it also gives goes through an
+   out-parameter (virtq_publish's *notify).  Questions return bool and never
+   fail (virtq_has_used, virtq_enable_intr*, virtq_is_broken); each says
+   what it answers for a NULL or broken queue.  A failed call changes no
+   state, except that a protocol violation by the device latches the queue
+   broken (VIRTQ_EBROKEN from then on). */
 #define VIRTQ_OK 0
 #define VIRTQ_EINVAL (-1)    /* bad argument from the caller */
 #define VIRTQ_ENOSPC (-2)    /* not enough free descriptors right now */
@@ -390,7 +487,7 @@ struct virtq {
     uint16_t num_free;     /* descriptors on the free list */
     uint16_t free_head;    /* first free descriptor (valid if num_free) */
     uint16_t avail_idx;    /* next avail index to fill (private copy) */
-    uint16_t kicked_idx;   /* avail.idx at the last publish */
+    uint16_t published_idx; /* avail.idx as last written by virtq_publish() */
     uint16_t last_used;    /* next used index to consume */
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
@@ -434,9 +531,11 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
                                  void *cookie);
 
 /* Make every added request visible (write avail.idx) and decide whether the
-   device must be notified: returns 1 (notify), 0 (the device asked not to
-   be, or nothing new), or VIRTQ_EBROKEN.  virtq_dev_kick() does both. */
-VIRTQ_API int virtq_publish(struct virtq *vq);
+   device must be notified: *notify is true when it must be, false when the
+   device asked not to be, nothing was new, or the call failed.  VIRTQ_OK,
+   VIRTQ_EINVAL (NULL vq or notify, queue not initialised) or VIRTQ_EBROKEN.
+   virtq_dev_kick() does both. */
+VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
 
 /* --- ring: complete ------------------------------------------------------- */
 
@@ -445,25 +544,35 @@ VIRTQ_API int virtq_publish(struct virtq *vq);
    (manual: "Hardening"); a bad one latches the queue broken. */
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len);
 
-/* 1 when virtq_get() has something to return, 0 when not, VIRTQ_EBROKEN. */
-VIRTQ_API int virtq_has_used(struct virtq *vq);
+/* Does virtq_get() have something to report?  false only when its next
+   call would return VIRTQ_EAGAIN.  true when a used buffer waits, and also
+   when the queue is broken or unusable (NULL, not initialised): virtq_get()
+   then returns the error, so a poll loop `while (!virtq_has_used(q))`
+   never spins on a dead queue. */
+VIRTQ_API bool virtq_has_used(const struct virtq *vq);
 
 /* Used-buffer notification suppression: a hint to the device, which may
    still interrupt.  virtq_enable_intr() re-arms and then re-checks the used
-   ring: 1 means buffers arrived meanwhile (drain them, no interrupt may
-   come for them), 0 nothing pending.  _delayed (EVENT_IDX) asks for the
-   interrupt only after about 3/4 of the outstanding buffers are used and
-   returns 1 only when more than that many are already used; without
-   EVENT_IDX it is virtq_enable_intr(). */
+   ring: true means do not sleep, call virtq_get(): buffers arrived
+   meanwhile (no interrupt may come for them), or the queue is broken or
+   unusable (nothing re-armed; virtq_get() reports the error).  false:
+   nothing pending, an interrupt will come.  _delayed (EVENT_IDX) asks for
+   the interrupt only after about 3/4 of the outstanding buffers are used
+   and returns true only when more than that many are already used (or on
+   a broken queue); without EVENT_IDX it is virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
-VIRTQ_API int virtq_enable_intr(struct virtq *vq);
-VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
 
 /* --- ring: state and teardown --------------------------------------------- */
 
-VIRTQ_API int virtq_is_broken(const struct virtq *vq);
+/* true when vq is latched broken (every call fails with VIRTQ_EBROKEN until
+   virtq_detach() has handed back every cookie) or vq is NULL. */
+VIRTQ_API bool virtq_is_broken(const struct virtq *vq);
 /* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
 VIRTQ_API void virtq_break(struct virtq *vq);
+/* Descriptors free right now (0 for NULL): a chain of n segments fits
+   when n <= this (an indirect add needs 1). */
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
 
 /* Legacy devices often put junk in used.len for buffers they only read
@@ -471,7 +580,7 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
    With ignore set, virtq_get() skips the length bound on this queue and
    the len it reports means nothing.  Every other check stays.  Call after
    setup (virtq_init clears it). */
-VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore);
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore);
 
 /* After the device was reset (it no longer touches the ring): hand back one
    in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
@@ -542,8 +651,13 @@ VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev);
 /* Mark the device FAILED (the driver gave up on it). */
 VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev);
 
-/* Publish vq and notify the device if it asked for it. */
+/* Publish vq and notify the device if it asked for it: virtq_publish()
+   then virtq_dev_notify().  Returns virtq_publish()'s VIRTQ_OK, VIRTQ_EINVAL
+   or VIRTQ_EBROKEN; whether a notification was written is not reported
+   (dev->notifies counts them). */
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
+/* Write vq's queue notification unconditionally (after your own
+   virtq_publish() said *notify).  Does nothing for a bad dev or NULL vq. */
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
@@ -571,7 +685,7 @@ VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint
 /* The board routed and enabled this device's interrupt (PLIC, GIC...).  WFI
    waits fall back to spinning until this is said: a wfi with no interrupt
    routed would sleep forever. */
-VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed);
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, bool routed);
 
 /* Choose how waits on this device block: VIRTQ_WAIT_SPIN (the default from
    probe on), _WFI, _OS (os_ctx: the channel for VIRTQ_OS_WAIT/WAKE) or
@@ -1063,7 +1177,7 @@ static void virtq__reset(struct virtq *vq)
     vq->num_free = vq->num;
     vq->free_head = 0;
     vq->avail_idx = 0;
-    vq->kicked_idx = 0;
+    vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
@@ -1249,27 +1363,31 @@ static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
-VIRTQ_API int virtq_publish(struct virtq *vq)
+VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
 {
     uint16_t old, now;
-    if (VIRTQ__UNLIKELY(vq == NULL ||
+    if (notify != NULL)
+        *notify = false; /* an error or nothing new never asks for a kick */
+    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return virtq__state_error(vq);
-    old = vq->kicked_idx;
+        return notify == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
+    old = vq->published_idx;
     now = vq->avail_idx;
     if (old == now)
-        return 0;
+        return VIRTQ_OK;
     /* Unpublished adds never exceed the ring size (each holds a
        descriptor), so old..now always fits the 16-bit event-index window:
        the "kick before 2^16 adds" rule holds by construction. */
     VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
-    vq->kicked_idx = now;
+    vq->published_idx = now;
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
        read the device's suppression state, or both sides skip the kick. */
     virtq__mb(vq);
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
-        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
-    return !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+        *notify = virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    else
+        *notify = !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+    return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
@@ -1288,7 +1406,7 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     if (pending == 0u)
         return VIRTQ_EAGAIN;
     /* The device cannot use more chains than were published. */
-    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->kicked_idx - last)))
+    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
         goto broken;
     /* Copy the element once; shared memory is never read twice. */
     e = &vq->used->ring[last & vq->mask];
@@ -1303,8 +1421,8 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     c = s->cookie;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
-                        (uint16_t)(s->pos - vq->kicked_idx) <
-                            (uint16_t)(vq->avail_idx - vq->kicked_idx)))
+                        (uint16_t)(s->pos - vq->published_idx) <
+                            (uint16_t)(vq->avail_idx - vq->published_idx)))
         goto broken;
     /* Free the chain through private state only: its links are intact
        from the free list, so splice head..tail back in front. */
@@ -1328,13 +1446,22 @@ broken:
     return VIRTQ_EBROKEN;
 }
 
-VIRTQ_API int virtq_has_used(struct virtq *vq)
+/* What virtq_get() would say about its next call, without taking
+   anything: VIRTQ_OK (a used buffer waits), VIRTQ_EAGAIN (none yet),
+   VIRTQ_EINVAL (no usable queue) or VIRTQ_EBROKEN.  The used element is
+   checked only when virtq_get() takes it. */
+static int virtq__used_state(const struct virtq *vq)
 {
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
         return VIRTQ_EBROKEN;
-    return VIRTQ__LD16(&vq->used->idx) != vq->last_used;
+    return VIRTQ__LD16(&vq->used->idx) != vq->last_used ? VIRTQ_OK : VIRTQ_EAGAIN;
+}
+
+VIRTQ_API bool virtq_has_used(const struct virtq *vq)
+{
+    return virtq__used_state(vq) != VIRTQ_EAGAIN;
 }
 
 VIRTQ_API void virtq_disable_intr(struct virtq *vq)
@@ -1350,14 +1477,13 @@ VIRTQ_API void virtq_disable_intr(struct virtq *vq)
         VIRTQ__ST16(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-/* Re-arm with the event at last_used + delay, then re-check: 1 if more
-   than delay buffers are already used. */
-static int virtq__arm(struct virtq *vq, uint16_t delay)
+/* Re-arm with the event at last_used + delay, then re-check: true if
+   more than delay buffers are already used, or virtq_get() has an error
+   to report (no usable queue, broken): never sleep on those. */
+static bool virtq__arm(struct virtq *vq, uint16_t delay)
 {
-    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
-        return VIRTQ_EINVAL;
-    if (vq->flags & VIRTQ__Q_BROKEN)
-        return VIRTQ_EBROKEN;
+    if (vq == NULL || (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return true;
     vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used + delay));
@@ -1369,22 +1495,20 @@ static int virtq__arm(struct virtq *vq, uint16_t delay)
     return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
 }
 
-VIRTQ_API int virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
 
-VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 {
     uint16_t outstanding;
-    if (vq == NULL)
-        return VIRTQ_EINVAL;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
-    if (!(vq->flags & VIRTQ__Q_EVENT_IDX))
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__arm(vq, 0);
-    outstanding = (uint16_t)(vq->kicked_idx - vq->last_used);
+    outstanding = (uint16_t)(vq->published_idx - vq->last_used);
     return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
 }
 
-VIRTQ_API int virtq_is_broken(const struct virtq *vq)
+VIRTQ_API bool virtq_is_broken(const struct virtq *vq)
 {
     return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
 }
@@ -1400,7 +1524,7 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
     return vq == NULL ? 0u : vq->num_free;
 }
 
-VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore)
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore)
 {
     if (vq == NULL)
         return;
@@ -1729,10 +1853,11 @@ VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
 
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq)
 {
-    int rc = virtq_publish(vq);
-    if (rc > 0)
+    bool notify;
+    int rc = virtq_publish(vq, &notify);
+    if (notify)
         virtq_dev_notify(dev, vq);
-    return rc < 0 ? rc : VIRTQ_OK;
+    return rc;
 }
 
 VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
@@ -1865,7 +1990,7 @@ VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint
    spin before interrupts are routed, wfi once they are, OS blocking once a
    scheduler runs. */
 
-VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed)
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, bool routed)
 {
     if (!virtq__dev_ok(dev))
         return;
@@ -1891,14 +2016,14 @@ VIRTQ_API int virtq_dev_set_wait(struct virtq_dev *dev, int strategy, void *os_c
    A device that asked for a reset breaks the queue waited on. */
 static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
 {
-    int r = virtq_has_used(vq);
-    if (r < 0)
+    int r = virtq__used_state(vq);
+    if (r != VIRTQ_OK && r != VIRTQ_EAGAIN)
         return r;
     if (dev->state & VIRTQ__D_BROKEN) {
         virtq_break(vq);
         return VIRTQ_EBROKEN;
     }
-    return r ? VIRTQ_OK : VIRTQ_EAGAIN;
+    return r;
 }
 
 /* One round of spinning.  The device register read leaves the emulated
@@ -1926,7 +2051,7 @@ static void virtq__wait_wfi(struct virtq *vq, uint64_t now, uint64_t deadline)
     /* Mask, arm and re-check, then wfi: an interrupt after the check stays
        pending and wakes the wfi instead of being taken before it. */
     unsigned long flags = VIRTQ_IRQ_SAVE();
-    if (virtq_enable_intr(vq) == 0) {
+    if (!virtq_enable_intr(vq)) {
 #if defined(VIRTQ_WFI_ALARM_US)
         /* A wake-up that needs no device. */
         VIRTQ_WFI_ALARM_US(deadline - now > VIRTQ_WFI_SLICE_US ? now + VIRTQ_WFI_SLICE_US
@@ -1973,8 +2098,7 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
 #else
             uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
 #endif
-            r = virtq_enable_intr(vq);
-            if (r == 0)
+            if (!virtq_enable_intr(vq))
                 (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
             break;
         }

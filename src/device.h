@@ -150,10 +150,11 @@ VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
 
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq)
 {
-    int rc = virtq_publish(vq);
-    if (rc > 0)
+    bool notify;
+    int rc = virtq_publish(vq, &notify);
+    if (notify)
         virtq_dev_notify(dev, vq);
-    return rc < 0 ? rc : VIRTQ_OK;
+    return rc;
 }
 
 VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
