@@ -117,10 +117,13 @@ static void virtq__mmio_notify(const struct virtq_dev *dev, const struct virtq *
     VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, vq->index);
 }
 
-/* Read and acknowledge the interrupt causes (VIRTQ_ISR_* bits). */
+/* Read and acknowledge the interrupt causes (VIRTQ_ISR_* bits).  "MMIO
+   Device Register Layout": the driver ignores bits the spec does not
+   define, so they are neither reported nor acknowledged. */
 static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 {
-    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
+                  (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
     if (st != 0u)
         VIRTQ__W32(dev, VIRTIO_MMIO_INTERRUPT_ACK, st);
     return st;
