@@ -62,15 +62,28 @@
 
    THE RING (any transport)
    ------------------------
-   virtq_ring_bytes / VIRTQ_RING_BYTES   size of ring memory for n entries
-   virtq_init                            lay a ring over caller memory
-   virtq_add / virtq_add_indirect        queue a request (not yet visible)
-   virtq_publish(vq, &notify)            make requests visible; notify: kick?
-   virtq_get / virtq_has_used            take a completion (cookie, length)
-   virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
-                                         used-buffer notification control
-   virtq_detach                          after reset: every cookie, once
-   virtq_ignore_used_len                 legacy queues whose used.len is junk
+   virtq_ring_bytes(num, align), VIRTQ_RING_BYTES(num, align)
+                          bytes of ring memory for num entries (the macro
+                          sizes static arrays; the function returns 0 for a
+                          bad num or align)
+   virtq_init             lay a ring over caller memory (virtq_dev_queue_setup
+                          calls it for you)
+   virtq_add, virtq_add_indirect
+                          queue a request (not yet visible to the device)
+   virtq_publish(vq, &notify)
+                          make queued requests visible; *notify says whether
+                          the device wants a notification
+   virtq_get              take one completion: cookie and bytes written
+   virtq_has_used         would virtq_get() return anything but EAGAIN?
+   virtq_disable_intr, virtq_enable_intr, virtq_enable_intr_delayed
+                          used-buffer notification control (enable re-arms,
+                          then re-checks: true = drain before sleeping)
+   virtq_num_free         free descriptors now (a chain of n needs n)
+   virtq_is_broken        latched broken (or NULL)?
+   virtq_break            latch broken yourself (e.g. the device needs reset)
+   virtq_detach           after a reset: hand back every cookie, once each
+   virtq_ignore_used_len  legacy queues whose used.len is junk
+   virtq_need_event       the spec's event-index test (used by publish)
    A request is a chain of segments, device-readable first, then
    device-writable.  The cookie (any non-NULL pointer, usually the caller's
    request struct) comes back exactly once.  Private bookkeeping (struct
@@ -78,15 +91,31 @@
 
    THE DEVICE (virtio-mmio today; the calls are transport-neutral)
    ----------------------------------------------------------------
-   virtq_mmio_probe       magic, version, device id (0 = empty slot)
+   virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
    virtq_dev_driver_ok    DRIVER_OK; interrupts before it are ignored
-   virtq_dev_kick         publish, and notify only if the device wants it
-   virtq_dev_isr          call from the device's interrupt handler
-   virtq_dev_config_read8/16/32/64/_bytes   ConfigGeneration-stable reads
-   virtq_dev_check / virtq_dev_fail / virtq_dev_reset
+   virtq_dev_kick         virtq_publish() then, only if *notify said so,
+                          virtq_dev_notify().  Returns virtq_publish()'s status
+                          (VIRTQ_OK, VIRTQ_EINVAL, VIRTQ_EBROKEN); whether it
+                          notified is not returned (dev->notifies counts)
+   virtq_dev_notify       write the queue notification unconditionally (for
+                          callers that run virtq_publish() themselves)
+   virtq_dev_isr          call from the device's interrupt handler: reads
+                          and acknowledges InterruptStatus, wakes waiters,
+                          notes NEEDS_RESET; returns the status bits seen
+   virtq_dev_check        VIRTQ_EBROKEN once the device set NEEDS_RESET/FAILED
+   virtq_dev_fail         set FAILED (the driver gives up on the device)
+   virtq_dev_reset        reset and wait (bounded) for status 0
+   virtq_dev_config_read8, virtq_dev_config_read16, virtq_dev_config_read32,
+   virtq_dev_config_read64, virtq_dev_config_read_bytes
+                          device config space, each with the field's own
+                          width, retried until ConfigGeneration is stable
+   virtq_dev_config_write32
+                          write a 32-bit config field (e.g. a gpu
+                          events_clear); the only write width today
+   virtq_strerror         a short English name for a VIRTQ_E* code
 
    WAITING
    -------
@@ -98,18 +127,56 @@
            reads a device register each round, so an emulator's event loop
            gets a chance even if the guest spins (QEMU completes virtio-gpu
            commands in a bottom half; 7.2 was measured not to starve it).
-     WFI   after virtq_dev_irq_routed(dev, 1) (the board routed and enabled
-           the device interrupt); until then it spins, because a wfi that no
-           interrupt can end sleeps forever.  Interrupts are masked between
-           the last check and wfi; an alarm (VIRTQ_WFI_ALARM_US) bounds it.
+     WFI   after virtq_dev_irq_routed(dev, true) (the board routed and
+           enabled the device interrupt); until then it spins, because a wfi
+           that no interrupt can end sleeps forever.  Interrupts are masked
+           between the last check and wfi; an alarm bounds it (below).
      OS    for tasks under a scheduler: blocks on VIRTQ_OS_WAIT with futex
            semantics, woken by virtq_dev_isr().  Never wfi inside a task.
-     CUSTOM  VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) is called each round.
-   Select with virtq_dev_set_wait(dev, VIRTQ_WAIT_*, os_ctx).  Wire device
-   interrupts only after every device finished init (DRIVER_OK).
+     CUSTOM  VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) is called each round;
+           it should block or yield briefly and return, virtq re-checks.
+   Select with virtq_dev_set_wait(dev, VIRTQ_WAIT_*, os_ctx) (VIRTQ_ENOTSUP
+   when that strategy is not built in).  Wire device interrupts only after
+   every device finished init (DRIVER_OK).
+
+   The WFI alarm contract.  VIRTQ_WFI_ALARM_US(deadline_us) is called with
+   interrupts masked, right before each wfi.  deadline_us is ABSOLUTE, in
+   the VIRTQ_NOW_US() time base, never a duration.  A long wait is cut in
+   slices of at most VIRTQ_WFI_SLICE_US (default 10000 us): the alarm is
+   re-armed before every wfi with min(now + slice, wait deadline), and each
+   call replaces the previous alarm (one comparator is enough).  So a lost
+   or misrouted device interrupt costs one slice of latency, never the
+   whole timeout.  virtq never cancels the alarm when a wait ends early: it
+   may fire later, when nobody waits.  Your timer interrupt handler must
+   therefore silence the alarm itself (RISC-V: move mtimecmp past now or
+   clear mie.MTIE; Arm: mask or disable the timer), or the level-triggered
+   timer interrupt fires again at once and the CPU never sleeps.  A
+   deadline already in the past must fire at once.  Instead of an alarm
+   you may promise a periodic interrupt of period VIRTQ_WFI_TICK_US; WFI
+   needs one of the two and VIRTQ_NOW_US() (an #error says so).
+
+   Timeouts without a clock.  Without VIRTQ_NOW_US() a timeout of T us is
+   not a time: it is T * VIRTQ_SPINS_PER_US polling rounds (default
+   VIRTQ_SPINS_PER_US 4, plus one round), each a ring check, one device
+   register read and VIRTQ_CPU_RELAX().  How long a round takes depends
+   on the CPU and on the register read (an emulated MMIO exit, a bus
+   round trip): issue 16 saw a 1 s timeout last 0.45 s under QEMU TCG on
+   riscv64 (about 110 ns a round), and on real hardware a slow bus makes
+   it longer instead.  It bounds the wait, it does not time it: define
+   VIRTQ_NOW_US() for real time, or calibrate VIRTQ_SPINS_PER_US on your
+   board (rounds per microsecond).  WFI and OS waits require a clock; a
+   CUSTOM wait without one gets the whole timeout as remaining_us each
+   round and should return quickly.
+
+   VERSION
+   -------
+   VIRTQ_VERSION_MAJOR, VIRTQ_VERSION_MINOR, VIRTQ_VERSION_PATCH, and
+   VIRTQ_VERSION = MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 is 100) for
+   #if tests.  CHANGELOG.md lists every user-visible change.
 
    CONFIGURATION (define before the implementation include; scope noted)
    -------------------------------------------------------------------
+   VIRTQ_IMPLEMENTATION   emit the implementation here     (one file only)
    VIRTQ_CONFIG_FILE      "file.h" included first            (all files)
    VIRTQ_STATIC           all functions static               (all files)
    VIRTQ_API              linkage of every function          (all files)
@@ -117,22 +184,29 @@
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
-   VIRTQ_WFI_ALARM_US(d)  arm a wake-up at time d (WFI)       (impl only)
+   VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock
+                          (default 4; see "Timeouts without a clock")
+                                                               (impl only)
+   VIRTQ_WFI_ALARM_US(d)  arm a wake-up at absolute time d (WFI; see "The
+                          WFI alarm contract")                 (impl only)
    VIRTQ_WFI_TICK_US      or: period of an interrupt you guarantee (WFI)
+   VIRTQ_WFI_SLICE_US     longest single wfi (default 10000)  (impl only)
    VIRTQ_WFI(), VIRTQ_IRQ_SAVE(), VIRTQ_IRQ_RESTORE(f)
                           built in for RISC-V (M-mode; VIRTQ_RISCV_SMODE
                           for S-mode) and Arm; needed elsewhere for WFI
    VIRTQ_OS_WAIT(ctx, seqptr, seen, timeout_us), VIRTQ_OS_WAKE(ctx)
                           block while *seqptr == seen / wake all on ctx
    VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)                   (impl only)
-   VIRTQ_MB/RMB/WMB(), VIRTQ_DMA_MB/RMB/WMB()   barriers: SMP strength, and
-                          bus strength used when VIRTIO_F_ORDER_PLATFORM is
-                          negotiated; defaults for RISC-V, AArch64, Arm,
+   VIRTQ_MB(), VIRTQ_RMB(), VIRTQ_WMB()   SMP-strength barriers
+   VIRTQ_DMA_MB(), VIRTQ_DMA_RMB(), VIRTQ_DMA_WMB()   bus-strength barriers,
+                          used when VIRTIO_F_ORDER_PLATFORM is negotiated;
+                          both sets default for RISC-V, AArch64, Arm,
                           x86-64, else compiler atomics        (impl only)
    VIRTQ_USE_ATOMICS      1: index accesses as acquire/release atomics (on
                           by itself under ThreadSanitizer)     (impl only)
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
-   VIRTQ_MMIO_READ8/16/32(a), VIRTQ_MMIO_WRITE32(a, v)
+   VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
+   VIRTQ_MMIO_WRITE32(a, v)
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
                           fence i,r after a read)              (impl only)
@@ -141,7 +215,11 @@
                           cache maintenance for non-coherent DMA (default
                           none); after virtq_get() sync your writable
                           buffers with VIRTQ_DMA_SYNC_FOR_CPU   (impl only)
-   VIRTQ_ASSERT(x), VIRTQ_LOG(...)   off by default            (impl only)
+   VIRTQ_ASSERT(x)        checks of virtq's own invariants (never of
+                          caller arguments or device data, which return
+                          errors); off by default              (impl only)
+   VIRTQ_LOG(...)         printf-style diagnostics, e.g. why a queue broke;
+                          off by default                       (impl only)
    VIRTQ_RESET_POLLS, VIRTQ_CONFIG_RETRIES   bounds on reset and config
                           generation loops                     (impl only)
    "impl only" macros matter only where VIRTQ_IMPLEMENTATION is defined and
@@ -196,8 +274,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Version (manual: VERSION; CHANGELOG.md).  VIRTQ_VERSION orders releases
+   in #if tests: MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define VIRTQ_VERSION_MAJOR 0
 #define VIRTQ_VERSION_MINOR 1
+#define VIRTQ_VERSION_PATCH 0
+#define VIRTQ_VERSION \
+    (VIRTQ_VERSION_MAJOR * 10000 + VIRTQ_VERSION_MINOR * 100 + VIRTQ_VERSION_PATCH)
 
 #if !defined(VIRTQ_API)
 #if defined(VIRTQ_STATIC) && (defined(__GNUC__) || defined(__clang__))
@@ -434,8 +517,9 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
    back from virtq_get() or virtq_detach() exactly once.  The request is
    not visible to the device until virtq_publish().
    VIRTQ_EINVAL: NULL/zero-length segment, no segments, cookie NULL, more
-   segments than the ring, writable bytes over 4 GiB.  VIRTQ_ENOSPC: not
-   enough free descriptors now (retry after virtq_get()). */
+   segments than the ring, a chain over 2^32 - 1 bytes in total.
+   VIRTQ_ENOSPC: not enough free descriptors now (retry after virtq_get()).
+   A refused add changes no byte of ring memory or private state. */
 VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                         unsigned in, void *cookie);
 
@@ -558,14 +642,17 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
    afresh: after a reset, take every cookie back with virtq_detach() first,
    or those requests are dropped.  num is a wish: the queue gets min(num, QueueNumMax)
    rounded down to a power of two.  VIRTQ_ENODEV: the queue does not exist;
-   VIRTQ_EBUSY: it is already live; VIRTQ_EIO: QueueReady did not stick. */
+   VIRTQ_EBUSY: it is already live; VIRTQ_EIO: QueueReady did not stick:
+   vq is then unusable (every call on it fails with VIRTQ_EINVAL until a
+   setup succeeds) and the device is FAILED, as after virtq_dev_fail(). */
 VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uint16_t index,
                                     uint32_t num, void *mem, struct virtq_slot *slots);
 
 /* Finish initialisation (DRIVER_OK).  Interrupts before this are ignored. */
 VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev);
 
-/* Mark the device FAILED (the driver gave up on it). */
+/* Mark the device FAILED (the driver gave up on it).  Until virtq_dev_begin()
+   resets it, negotiation, queue setup and DRIVER_OK refuse with EINVAL. */
 VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev);
 
 /* Publish vq and notify the device if it asked for it: virtq_publish()
@@ -578,7 +665,10 @@ VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
-   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen. */
+   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen;
+   bits the spec does not define are ignored (neither acknowledged nor
+   reported), and a status with none of the defined ones counts as
+   spurious. */
 VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
 
 /* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */
@@ -1134,12 +1224,27 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
     return VIRTQ_OK;
 }
 
+/* Bytes of the whole chain bufs[0..n), or UINT64_MAX for a NULL or empty
+   segment.  Checked before anything is written, so a refused add leaves
+   every byte of ring memory, private state and an indirect table as it
+   was (docs/HARDENING.md). */
+static uint64_t virtq__chain_bytes(const struct virtq_buf *bufs, unsigned n)
+{
+    uint64_t total = 0;
+    unsigned i;
+    for (i = 0; i < n; i++) {
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return UINT64_MAX;
+        total += bufs[i].len;
+    }
+    return total;
+}
+
 /* Why an add was refused, worked out only once it was: the hot path below
    tests everything with one combined condition. */
 static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct virtq_buf *bufs,
                                         unsigned out, unsigned in, const void *cookie)
 {
-    unsigned i;
     if (vq == NULL || bufs == NULL || cookie == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
@@ -1147,9 +1252,8 @@ static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct vir
     /* "The Virtqueue Descriptor Table": a chain is at most Queue Size long. */
     if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
         return VIRTQ_EINVAL;
-    for (i = 0; i < out + in; i++)
-        if (bufs[i].addr == NULL || bufs[i].len == 0u)
-            return VIRTQ_EINVAL;
+    if (virtq__chain_bytes(bufs, out + in) > UINT32_MAX)
+        return VIRTQ_EINVAL;
     return VIRTQ_ENOSPC; /* valid, but not enough free descriptors now */
 }
 
@@ -1165,18 +1269,15 @@ VIRTQ__INLINE void virtq__desc_set(struct virtq_desc *d, void *addr, uint32_t le
     VIRTQ__ST16(&d->next, next);
 }
 
-/* Fill an indirect table from bufs, readable first, entry i linked to
-   i + 1.  Returns the writable byte count, or UINT64_MAX for a bad
-   segment (the table is the caller's until the add succeeds). */
-static uint64_t virtq__fill_table(struct virtq_desc *table, const struct virtq_buf *bufs,
+/* Fill an indirect table from bufs (already checked), readable first,
+   entry i linked to i + 1.  Returns the writable byte count. */
+static uint32_t virtq__fill_table(struct virtq_desc *table, const struct virtq_buf *bufs,
                                   unsigned out, unsigned n)
 {
-    uint64_t wlen = 0;
+    uint32_t wlen = 0;
     unsigned i;
     for (i = 0; i < n; i++) {
         uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
-        if (bufs[i].addr == NULL || bufs[i].len == 0u)
-            return UINT64_MAX;
         if (i >= out) {
             flags |= VIRTQ_DESC_F_WRITE;
             wlen += bufs[i].len;
@@ -1207,7 +1308,7 @@ VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned
 {
     struct virtq_desc *desc;
     const struct virtq_slot *slot;
-    uint64_t wlen = 0;
+    uint32_t wlen = 0;
     uint16_t head, idx, last;
     unsigned i, n = out + in;
     /* One test for every refusal: NULLs, not ready or broken, n == 0 or
@@ -1217,17 +1318,18 @@ VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY ||
                         n - 1u >= vq->num_free || n < out))
         return virtq__add_error(vq, bufs, out, in, cookie);
-    /* The chain is the first n entries of the private free list, so each
-       descriptor's next is already its free-list link.  Descriptors on the
-       free list are the driver's: filling them before a segment turns out
-       bad changes nothing the device may look at. */
+    /* Step 1: every segment, and "The Virtqueue Descriptor Table": no
+       chain longer than 2^32 - 1 bytes in total (used.len could not say
+       more either).  Nothing is written before this passes. */
+    if (VIRTQ__UNLIKELY(virtq__chain_bytes(bufs, n) > UINT32_MAX))
+        return VIRTQ_EINVAL;
+    /* Step 2: the chain is the first n entries of the private free list,
+       so each descriptor's next is already its free-list link. */
     desc = vq->desc;
     slot = vq->slot;
     head = idx = last = vq->free_head;
     for (i = 0; i < n; i++) {
         uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
-        if (VIRTQ__UNLIKELY(bufs[i].addr == NULL || bufs[i].len == 0u))
-            return VIRTQ_EINVAL;
         if (i >= out) {
             flags |= VIRTQ_DESC_F_WRITE;
             wlen += bufs[i].len;
@@ -1236,18 +1338,16 @@ VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned
         idx = slot[last].next;
         virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);
     }
-    if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
-        return VIRTQ_EINVAL; /* used.len could not say it */
     vq->free_head = idx;
     vq->num_free = (uint16_t)(vq->num_free - n);
-    virtq__commit(vq, head, last, (uint16_t)n, (uint32_t)wlen, cookie);
+    virtq__commit(vq, head, last, (uint16_t)n, wlen, cookie);
     return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                                  unsigned in, struct virtq_desc *table, void *cookie)
 {
-    uint64_t wlen;
+    uint32_t wlen;
     uint16_t head;
     unsigned n = out + in;
     if (vq == NULL || bufs == NULL || cookie == NULL ||
@@ -1260,17 +1360,18 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
         return VIRTQ_EINVAL;
     if (!(vq->flags & VIRTQ__Q_INDIRECT))
         return VIRTQ_ENOTSUP; /* "Indirect Descriptors" need the feature */
+    /* As for virtq_add(): the whole chain checked before the table is. */
+    if (virtq__chain_bytes(bufs, n) > UINT32_MAX)
+        return VIRTQ_EINVAL;
     if (vq->num_free == 0u)
         return VIRTQ_ENOSPC;
     wlen = virtq__fill_table(table, bufs, out, n);
-    if (wlen > UINT32_MAX)
-        return VIRTQ_EINVAL;
     head = vq->free_head;
     /* INDIRECT never with NEXT ("Indirect Descriptors"). */
     virtq__desc_set(&vq->desc[head], table, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
     vq->free_head = vq->slot[head].next;
     vq->num_free--;
-    virtq__commit(vq, head, head, 1, (uint32_t)wlen, cookie);
+    virtq__commit(vq, head, head, 1, wlen, cookie);
     return VIRTQ_OK;
 }
 
@@ -1590,10 +1691,13 @@ static void virtq__mmio_notify(const struct virtq_dev *dev, uint16_t index)
     VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
 }
 
-/* Read and acknowledge the interrupt causes. */
+/* Read and acknowledge the interrupt causes.  "MMIO Device Register
+   Layout": the driver ignores bits the spec does not define, so they are
+   neither reported nor acknowledged. */
 static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 {
-    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
+                  (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
     if (st != 0u)
         VIRTQ__W32(dev, VIRTIO_MMIO_INTERRUPT_ACK, st);
     return st;
@@ -1740,7 +1844,16 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     if (rc != VIRTQ_OK)
         return rc;
     vq->index = index;
-    return virtq__mmio_queue_enable(dev, vq);
+    rc = virtq__mmio_queue_enable(dev, vq);
+    if (rc != VIRTQ_OK) {
+        /* QueueReady did not stick: the queue is unusable (every call on
+           it fails with VIRTQ_EINVAL) and the device FAILED ("Device
+           Initialization": an irrecoverable step) until a reset. */
+        vq->flags = 0;
+        vq->num_free = 0;
+        virtq_dev_fail(dev);
+    }
+    return rc;
 }
 
 VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev)
@@ -1757,7 +1870,9 @@ VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev)
     if (!virtq__dev_ok(dev))
         return;
     virtq__add_status(dev, VIRTIO_STATUS_FAILED);
-    dev->state &= (uint8_t)~VIRTQ__D_BEGUN; /* only a reset (begin) starts over */
+    /* Only a reset (begin) starts over: no negotiation, queue setup or
+       DRIVER_OK on a FAILED device. */
+    dev->state &= (uint8_t)~(VIRTQ__D_BEGUN | VIRTQ__D_FEATURES_OK);
 }
 
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
@@ -1794,8 +1909,8 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
         return 0;
     st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
     if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
-        /* Nothing pending (harmless: an interrupt controller may latch a
-           line raised again while the handler ran), or before DRIVER_OK:
+        /* Nothing (defined) pending (harmless: an interrupt controller may
+           latch a line raised again while the handler ran), or before DRIVER_OK:
            untrusted, and a sign the board wired interrupts too early. */
         dev->spurious++;
         if (!(dev->state & VIRTQ__D_DRIVER_OK))
@@ -1854,7 +1969,7 @@ static int virtq__cfg_uint(struct virtq_dev *dev, uint32_t off, unsigned size, u
 
 VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 1, &v);
     if (rc == VIRTQ_OK)
         *val = (uint8_t)v;
@@ -1863,7 +1978,7 @@ VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_
 
 VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint16_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 2, &v);
     if (rc == VIRTQ_OK)
         *val = (uint16_t)v;
@@ -1872,7 +1987,7 @@ VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint1
 
 VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint32_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 4, &v);
     if (rc == VIRTQ_OK)
         *val = (uint32_t)v;
