@@ -206,16 +206,26 @@ A64_NET_SRCS := examples/net_demo.c examples/net_stack.c examples/drivers/virtio
 A64_NET_DEPS := examples/net_stack.h examples/drivers/virtio_net.h
 $(eval $(call a64_program,net_demo,$(A64_NET_SRCS),-Iexamples/drivers $(A64_VIRTQ_CFLAGS),$(A64_NET_DEPS)))
 $(eval $(call a64_program,net_peer,$(A64_NET_SRCS),-Iexamples/drivers $(A64_VIRTQ_CFLAGS) -DNET_DEMO_PEER=1,$(A64_NET_DEPS)))
+# The same runs in a task under the scheduler, waits blocking (OS strategy).
+$(eval $(call a64_program,net_demo_os,$(A64_NET_SRCS),-Iexamples/drivers $(A64_VIRTQ_CFLAGS) -DNET_DEMO_OS=1,$(A64_NET_DEPS)))
+$(eval $(call a64_program,net_peer_os,$(A64_NET_SRCS),-Iexamples/drivers $(A64_VIRTQ_CFLAGS) -DNET_DEMO_PEER=1 -DNET_DEMO_OS=1,$(A64_NET_DEPS)))
 
 A64_NET_PY = $(PYTHON) tests/net/net_qemu.py --timeout $(or $(NET_TIMEOUT),60) \
   --log-dir $(A64_BUILD)/net $(if $(TEE),--tee)
 
 .PHONY: test-aarch64-net demo-aarch64-net
-test-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
+# Spin during init, then WFI (net_demo, net_peer) or OS blocking under the
+# scheduler (*_os), each on both GIC versions.
+test-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf \
+  $(A64_BUILD)/net_demo_os.elf $(A64_BUILD)/net_peer_os.elf
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/net_demo.elf \
 	  --configs modern-mrg
 	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/net_peer.elf \
 	  --configs legacy-mrg
+	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/net_demo_os.elf \
+	  --configs legacy-nomrg --expect '^FIGURE net_demo os_task_wakes=[1-9][0-9]* count$$'
+	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/net_peer_os.elf \
+	  --configs modern-nomrg --expect '^FIGURE net_peer os_task_wakes=[1-9][0-9]* count$$'
 
 demo-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
