@@ -17,6 +17,7 @@ VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align)
    (freestanding) and none is elided. */
 static void virtq__reset(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_reset(vq))
     volatile uint32_t *w = (volatile uint32_t *)(void *)vq->desc;
     size_t i, words = VIRTQ_RING_BYTES(vq->num, vq->align) / 4u;
     for (i = 0; i < words; i++)
@@ -41,6 +42,7 @@ static void virtq__reset(struct virtq *vq)
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
                          struct virtq_slot *slots, uint64_t features)
 {
+    VIRTQ__RING_DISPATCH_INIT(features, virtq__packed_init(vq, num, align, mem, slots, features))
     uintptr_t base = (uintptr_t)mem;
     if (vq == NULL || mem == NULL || slots == NULL || virtq_ring_bytes(num, align) == 0)
         return VIRTQ_EINVAL;
@@ -143,6 +145,7 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
 VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                         unsigned in, void *cookie)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
     struct virtq_desc *desc;
     const struct virtq_slot *slot;
     uint64_t wlen = 0;
@@ -185,6 +188,7 @@ VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                                  unsigned in, struct virtq_desc *table, void *cookie)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_add_indirect(vq, bufs, out, in, table, cookie))
     uint64_t wlen;
     uint16_t head;
     unsigned n = out + in;
@@ -220,6 +224,7 @@ static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
 
 VIRTQ_API int virtq_publish(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq))
     uint16_t old, now;
     if (VIRTQ__UNLIKELY(vq == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
@@ -243,6 +248,7 @@ VIRTQ_API int virtq_publish(struct virtq *vq)
 
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_get(vq, cookie, len))
     uint16_t last, pending;
     uint32_t id, ulen;
     const struct virtq_used_elem *e;
@@ -299,6 +305,7 @@ broken:
 
 VIRTQ_API int virtq_has_used(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_has_used(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
@@ -308,6 +315,7 @@ VIRTQ_API int virtq_has_used(struct virtq *vq)
 
 VIRTQ_API void virtq_disable_intr(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_disable_intr(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
     vq->flags |= VIRTQ__Q_INTR_OFF;
@@ -338,10 +346,15 @@ static int virtq__arm(struct virtq *vq, uint16_t delay)
     return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
 }
 
-VIRTQ_API int virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
+VIRTQ_API int virtq_enable_intr(struct virtq *vq)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_arm(vq, 0))
+    return virtq__arm(vq, 0);
+}
 
 VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
     uint16_t outstanding;
     if (vq == NULL)
         return VIRTQ_EINVAL;
