@@ -42,10 +42,20 @@
            virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
            ok = 1;                                  // data[] holds sector 0
 
-   ERRORS
-   ------
-   Functions return VIRTQ_OK (0) or a negative VIRTQ_E* code (api.h lists
-   them; virtq_strerror() names them).  A call that fails changes nothing.
+   ERRORS AND ANSWERS
+   ------------------
+   Functions that can fail return int: VIRTQ_OK (0) or a negative VIRTQ_E*
+   code (api.h lists them; virtq_strerror() names them), nothing else; an
+   answer such a function also gives goes through an out-parameter
+   (virtq_publish(vq, &notify)).  Questions return bool and cannot fail:
+     virtq_has_used       false only when virtq_get() would say VIRTQ_EAGAIN;
+                          true for a used buffer AND for a broken or unusable
+                          queue, so the caller goes to virtq_get(), which
+                          reports VIRTQ_EBROKEN / VIRTQ_EINVAL
+     virtq_enable_intr(_delayed)  true = do not sleep, call virtq_get()
+                          (buffers came in meanwhile, or the queue is broken)
+     virtq_is_broken      latched broken (or NULL)
+   A call that fails changes nothing.
    A device that breaks the protocol latches its queue broken: from then on
    every ring call returns VIRTQ_EBROKEN until the device is reset and
    virtq_detach() has handed back every outstanding cookie.
@@ -55,7 +65,7 @@
    virtq_ring_bytes / VIRTQ_RING_BYTES   size of ring memory for n entries
    virtq_init                            lay a ring over caller memory
    virtq_add / virtq_add_indirect        queue a request (not yet visible)
-   virtq_publish                         make requests visible; 1 = notify
+   virtq_publish(vq, &notify)            make requests visible; notify: kick?
    virtq_get / virtq_has_used            take a completion (cookie, length)
    virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
                                          used-buffer notification control
@@ -341,7 +351,7 @@ struct pvirtq_event_suppress {
 /* The event-index rule ("Used Buffer Notification Suppression"): true when
    new_idx has just moved past event_idx, i.e. event_idx lies in
    [old, new_idx).  All arithmetic is mod 2^16, so it survives wrap. */
-static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
+static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
 {
     return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old);
 }
@@ -351,8 +361,12 @@ static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_
 /* ---- api.h: public types and functions ---------------------------------- */
 
 /* Error codes.  Every function that can fail returns int: VIRTQ_OK or one of
-   these.  A failed call changes no state, except that a protocol violation
-   by the device latches the queue broken (VIRTQ_EBROKEN from then on). */
+   these, never anything else; an answer it also gives goes through an
+   out-parameter (virtq_publish's *notify).  Questions return bool and never
+   fail (virtq_has_used, virtq_enable_intr*, virtq_is_broken); each says
+   what it answers for a NULL or broken queue.  A failed call changes no
+   state, except that a protocol violation by the device latches the queue
+   broken (VIRTQ_EBROKEN from then on). */
 #define VIRTQ_OK 0
 #define VIRTQ_EINVAL (-1)    /* bad argument from the caller */
 #define VIRTQ_ENOSPC (-2)    /* not enough free descriptors right now */
@@ -419,7 +433,7 @@ struct virtq_slot {
    The layout is the same whatever VIRTQ_RINGS says.  A packed ring reuses
    the fields: desc is the descriptor ring (struct pvirtq_desc), avail the
    driver and used the device event suppression structure; avail_idx,
-   kicked_idx and last_used are ring positions with the wrap counter in
+   published_idx and last_used are ring positions with the wrap counter in
    bit 15 (the event suppression "desc" encoding); mask is the newest
    unpublished buffer id (ring_packed.h). */
 struct virtq {
@@ -433,7 +447,7 @@ struct virtq {
     uint16_t num_free;     /* descriptors on the free list */
     uint16_t free_head;    /* first free descriptor (valid if num_free) */
     uint16_t avail_idx;    /* next avail index to fill (private copy) */
-    uint16_t kicked_idx;   /* avail.idx at the last publish */
+    uint16_t published_idx; /* avail.idx as last written by virtq_publish() */
     uint16_t last_used;    /* next used index to consume */
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
@@ -484,9 +498,11 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
                                  void *cookie);
 
 /* Make every added request visible (write avail.idx) and decide whether the
-   device must be notified: returns 1 (notify), 0 (the device asked not to
-   be, or nothing new), or VIRTQ_EBROKEN.  virtq_dev_kick() does both. */
-VIRTQ_API int virtq_publish(struct virtq *vq);
+   device must be notified: *notify is true when it must be, false when the
+   device asked not to be, nothing was new, or the call failed.  VIRTQ_OK,
+   VIRTQ_EINVAL (NULL vq or notify, queue not initialised) or VIRTQ_EBROKEN.
+   virtq_dev_kick() does both. */
+VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
 
 /* --- ring: complete ------------------------------------------------------- */
 
@@ -495,25 +511,35 @@ VIRTQ_API int virtq_publish(struct virtq *vq);
    (manual: "Hardening"); a bad one latches the queue broken. */
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len);
 
-/* 1 when virtq_get() has something to return, 0 when not, VIRTQ_EBROKEN. */
-VIRTQ_API int virtq_has_used(struct virtq *vq);
+/* Does virtq_get() have something to report?  false only when its next
+   call would return VIRTQ_EAGAIN.  true when a used buffer waits, and also
+   when the queue is broken or unusable (NULL, not initialised): virtq_get()
+   then returns the error, so a poll loop `while (!virtq_has_used(q))`
+   never spins on a dead queue. */
+VIRTQ_API bool virtq_has_used(const struct virtq *vq);
 
 /* Used-buffer notification suppression: a hint to the device, which may
    still interrupt.  virtq_enable_intr() re-arms and then re-checks the used
-   ring: 1 means buffers arrived meanwhile (drain them, no interrupt may
-   come for them), 0 nothing pending.  _delayed (EVENT_IDX) asks for the
-   interrupt only after about 3/4 of the outstanding buffers are used and
-   returns 1 only when more than that many are already used; without
-   EVENT_IDX it is virtq_enable_intr(). */
+   ring: true means do not sleep, call virtq_get(): buffers arrived
+   meanwhile (no interrupt may come for them), or the queue is broken or
+   unusable (nothing re-armed; virtq_get() reports the error).  false:
+   nothing pending, an interrupt will come.  _delayed (EVENT_IDX) asks for
+   the interrupt only after about 3/4 of the outstanding buffers are used
+   and returns true only when more than that many are already used (or on
+   a broken queue); without EVENT_IDX it is virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
-VIRTQ_API int virtq_enable_intr(struct virtq *vq);
-VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
 
 /* --- ring: state and teardown --------------------------------------------- */
 
-VIRTQ_API int virtq_is_broken(const struct virtq *vq);
+/* true when vq is latched broken (every call fails with VIRTQ_EBROKEN until
+   virtq_detach() has handed back every cookie) or vq is NULL. */
+VIRTQ_API bool virtq_is_broken(const struct virtq *vq);
 /* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
 VIRTQ_API void virtq_break(struct virtq *vq);
+/* Descriptors free right now (0 for NULL): a chain of n segments fits
+   when n <= this (an indirect add needs 1). */
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
 
 /* Legacy devices often put junk in used.len for buffers they only read
@@ -521,7 +547,7 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
    With ignore set, virtq_get() skips the length bound on this queue and
    the len it reports means nothing.  Every other check stays.  Call after
    setup (virtq_init clears it). */
-VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore);
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore);
 
 /* After the device was reset (it no longer touches the ring): hand back one
    in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
@@ -592,8 +618,13 @@ VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev);
 /* Mark the device FAILED (the driver gave up on it). */
 VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev);
 
-/* Publish vq and notify the device if it asked for it. */
+/* Publish vq and notify the device if it asked for it: virtq_publish()
+   then virtq_dev_notify().  Returns virtq_publish()'s VIRTQ_OK, VIRTQ_EINVAL
+   or VIRTQ_EBROKEN; whether a notification was written is not reported
+   (dev->notifies counts them). */
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
+/* Write vq's queue notification unconditionally (after your own
+   virtq_publish() said *notify).  Does nothing for a bad dev or NULL vq. */
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
@@ -621,7 +652,7 @@ VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint
 /* The board routed and enabled this device's interrupt (PLIC, GIC...).  WFI
    waits fall back to spinning until this is said: a wfi with no interrupt
    routed would sleep forever. */
-VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed);
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, bool routed);
 
 /* Choose how waits on this device block: VIRTQ_WAIT_SPIN (the default from
    probe on), _WFI, _OS (os_ctx: the channel for VIRTQ_OS_WAIT/WAKE) or
@@ -1150,11 +1181,11 @@ VIRTQ_API const char *virtq_strerror(int err)
    that goes with it, as in the event suppression "desc" field ("Driver
    and Device Ring Wrap Counters": both counters start at 1).
      avail_idx   where the next chain goes (Driver Ring Wrap Counter)
-     kicked_idx  the first position not yet made available: the head of
+     published_idx  the first position not yet made available: the head of
                  the oldest unpublished chain
      last_used   where the device writes its next used descriptor
-   Descriptors from kicked_idx to avail_idx are added but not visible; the
-   published ones in flight add up to last_used..kicked_idx.  A buffer may
+   Descriptors from published_idx to avail_idx are added but not visible; the
+   published ones in flight add up to last_used..published_idx.  A buffer may
    stay in flight while the ring laps past it many times (the device uses
    out of order), so "published?" is a mark in its slot, never a position:
    unpublished ids form a stack through slot.next (top in mask, tail = 1
@@ -1228,7 +1259,7 @@ static void virtq__packed_reset(struct virtq *vq)
     vq->num_free = vq->num;
     vq->free_head = 0;
     vq->avail_idx = VIRTQ__PW_WRAP;
-    vq->kicked_idx = VIRTQ__PW_WRAP;
+    vq->published_idx = VIRTQ__PW_WRAP;
     vq->last_used = VIRTQ__PW_WRAP;
     VIRTQ__P_TOP(vq) = VIRTQ__P_END;
     vq->detach_pos = 0;
@@ -1314,7 +1345,7 @@ VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t 
     s->tail = 1; /* unpublished */
     s->next = VIRTQ__P_TOP(vq);
     VIRTQ__P_TOP(vq) = id;
-    if (head == vq->kicked_idx)
+    if (head == vq->published_idx)
         s->pos = head_flags;
     else
         VIRTQ__ST16(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS].flags, head_flags);
@@ -1418,19 +1449,22 @@ static VIRTQ__COLD int virtq__packed_state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
-static int virtq__packed_publish(struct virtq *vq)
+static int virtq__packed_publish(struct virtq *vq, bool *notify)
 {
     const struct pvirtq_event_suppress *dev_ev;
     struct virtq_slot *s;
     uint16_t old, now, ev, id;
-    if (VIRTQ__UNLIKELY(vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
-        return virtq__packed_state_error(vq);
-    old = vq->kicked_idx;
+    if (notify != NULL)
+        *notify = false; /* an error or nothing new never asks for a kick */
+    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
+                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return notify == NULL ? VIRTQ_EINVAL : virtq__packed_state_error(vq);
+    old = vq->published_idx;
     now = vq->avail_idx;
     if (old == now)
-        return 0; /* nothing added (a full ring of adds differs in wrap) */
+        return VIRTQ_OK; /* nothing added (a full ring of adds differs in wrap) */
     /* Mark the batch published, down to the oldest, which holds the
-       flags of the head at kicked_idx. */
+       flags of the head at published_idx. */
     id = VIRTQ__P_TOP(vq);
     do {
         s = &vq->slot[id];
@@ -1442,7 +1476,7 @@ static int virtq__packed_publish(struct virtq *vq)
        last publish (later heads included) before the oldest head's flags,
        which make the whole batch available at once. */
     VIRTQ__ST16_RELEASE(vq, &VIRTQ__PDESC(vq)[old & VIRTQ__PW_POS].flags, s->pos);
-    vq->kicked_idx = now;
+    vq->published_idx = now;
     /* "Sending Available Buffer Notifications": the flags must be visible
        before we read the device's suppression structure, or both sides
        skip the notification. */
@@ -1452,10 +1486,12 @@ static int virtq__packed_publish(struct virtq *vq)
     if (ev == RING_EVENT_FLAGS_DESC && (vq->flags & VIRTQ__Q_EVENT_IDX))
         /* Notify when the event descriptor (offset and wrap) is among the
            ones just made available: it lies in [old, now). */
-        return virtq__pw_dist(vq, old, VIRTQ__LD16(&dev_ev->desc)) < virtq__pw_dist(vq, old, now);
-    /* DESC without EVENT_IDX and the reserved value 3 mean nothing the
-       driver may rely on: notify. */
-    return ev != RING_EVENT_FLAGS_DISABLE;
+        *notify = virtq__pw_dist(vq, old, VIRTQ__LD16(&dev_ev->desc)) < virtq__pw_dist(vq, old, now);
+    else
+        /* DESC without EVENT_IDX and the reserved value 3 mean nothing
+           the driver may rely on: notify. */
+        *notify = ev != RING_EVENT_FLAGS_DISABLE;
+    return VIRTQ_OK;
 }
 
 /* 1 when the descriptor at position pw is used in its lap: AVAIL and USED
@@ -1500,7 +1536,7 @@ static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
        made available, nor a used descriptor where none was outstanding,
        whose wrap bits contradict the ring's state); the length may not
        exceed what was posted writable.  Published chains in flight add up
-       to last_used..kicked_idx, so this also bounds the skip below.
+       to last_used..published_idx, so this also bounds the skip below.
        The WRITE bit of a used descriptor is not needed for the length
        (QEMU leaves it clear). */
     if (VIRTQ__UNLIKELY(id >= vq->num))
@@ -1533,13 +1569,14 @@ broken:
     return VIRTQ_EBROKEN;
 }
 
-static int virtq__packed_has_used(const struct virtq *vq)
+/* What virtq_get() would say next, taking nothing (see ring_split.h). */
+static int virtq__packed_used_state(const struct virtq *vq)
 {
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
         return VIRTQ_EBROKEN;
-    return virtq__packed_is_used(vq, vq->last_used);
+    return virtq__packed_is_used(vq, vq->last_used) ? VIRTQ_OK : VIRTQ_EAGAIN;
 }
 
 static void virtq__packed_disable_intr(struct virtq *vq)
@@ -1552,21 +1589,21 @@ static void virtq__packed_disable_intr(struct virtq *vq)
     VIRTQ__ST16(&VIRTQ__PDRIVER(vq)->flags, RING_EVENT_FLAGS_DISABLE);
 }
 
-/* 1 when the device has written used descriptors beyond delay positions
+/* True when the device has written used descriptors beyond delay positions
    past last_used (it crossed the event), walking the used chains through
    private lengths; an id that does not check out ends the walk with 1, so
    the caller's virtq_get() finds and latches it. */
-static int virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
+static bool virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
 {
     uint16_t pw = vq->last_used;
     uint32_t walked = 0, i;
     for (i = 0; i < vq->num && walked <= delay; i++) {
         uint32_t id;
         if (!virtq__packed_is_used(vq, pw))
-            return 0;
+            return false;
         id = VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].id);
         if (id >= vq->num || vq->slot[id].cookie == NULL || vq->slot[id].tail != 0u)
-            return 1;
+            return true;
         walked += vq->slot[id].ndesc;
         pw = virtq__pw_add(vq, pw, vq->slot[id].ndesc);
     }
@@ -1574,14 +1611,13 @@ static int virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
 }
 
 /* Re-arm with the event delay descriptors past last_used (EVENT_IDX) or
-   plain ENABLE, then re-check. */
-static int virtq__packed_arm(struct virtq *vq, uint32_t delay)
+   plain ENABLE, then re-check: true when the device crossed the event
+   already, or virtq_get() has an error to report (never sleep on it). */
+static bool virtq__packed_arm(struct virtq *vq, uint32_t delay)
 {
     struct pvirtq_event_suppress *drv;
-    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
-        return VIRTQ_EINVAL;
-    if (vq->flags & VIRTQ__Q_BROKEN)
-        return VIRTQ_EBROKEN;
+    if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
+        return true;
     drv = VIRTQ__PDRIVER(vq);
     vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
     if (vq->flags & VIRTQ__Q_EVENT_IDX) {
@@ -1594,19 +1630,17 @@ static int virtq__packed_arm(struct virtq *vq, uint32_t delay)
        be visible before we look at the ring again, or a buffer used in
        between raises no interrupt and we sleep on it. */
     virtq__mb(vq);
-    return delay == 0u ? virtq__packed_is_used(vq, vq->last_used)
+    return delay == 0u ? virtq__packed_is_used(vq, vq->last_used) != 0
                        : virtq__packed_used_past(vq, delay);
 }
 
-static int virtq__packed_enable_intr_delayed(struct virtq *vq)
+static bool virtq__packed_enable_intr_delayed(struct virtq *vq)
 {
     uint32_t outstanding;
-    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
-        return VIRTQ_EINVAL;
-    if (!(vq->flags & VIRTQ__Q_EVENT_IDX))
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__packed_arm(vq, 0); /* only an event can be delayed */
     /* Published descriptors in flight: at most num. */
-    outstanding = virtq__pw_dist(vq, vq->last_used, vq->kicked_idx);
+    outstanding = virtq__pw_dist(vq, vq->last_used, vq->published_idx);
     return virtq__packed_arm(vq, outstanding * 3u / 4u);
 }
 
@@ -1649,7 +1683,7 @@ static void virtq__reset(struct virtq *vq)
     vq->num_free = vq->num;
     vq->free_head = 0;
     vq->avail_idx = 0;
-    vq->kicked_idx = 0;
+    vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
@@ -1838,28 +1872,32 @@ static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
-VIRTQ_API int virtq_publish(struct virtq *vq)
+VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
 {
-    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq))
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
     uint16_t old, now;
-    if (VIRTQ__UNLIKELY(vq == NULL ||
+    if (notify != NULL)
+        *notify = false; /* an error or nothing new never asks for a kick */
+    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return virtq__state_error(vq);
-    old = vq->kicked_idx;
+        return notify == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
+    old = vq->published_idx;
     now = vq->avail_idx;
     if (old == now)
-        return 0;
+        return VIRTQ_OK;
     /* Unpublished adds never exceed the ring size (each holds a
        descriptor), so old..now always fits the 16-bit event-index window:
        the "kick before 2^16 adds" rule holds by construction. */
     VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
-    vq->kicked_idx = now;
+    vq->published_idx = now;
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
        read the device's suppression state, or both sides skip the kick. */
     virtq__mb(vq);
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
-        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
-    return !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+        *notify = virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    else
+        *notify = !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+    return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
@@ -1879,7 +1917,7 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     if (pending == 0u)
         return VIRTQ_EAGAIN;
     /* The device cannot use more chains than were published. */
-    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->kicked_idx - last)))
+    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
         goto broken;
     /* Copy the element once; shared memory is never read twice. */
     e = &vq->used->ring[last & vq->mask];
@@ -1894,8 +1932,8 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     c = s->cookie;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
-                        (uint16_t)(s->pos - vq->kicked_idx) <
-                            (uint16_t)(vq->avail_idx - vq->kicked_idx)))
+                        (uint16_t)(s->pos - vq->published_idx) <
+                            (uint16_t)(vq->avail_idx - vq->published_idx)))
         goto broken;
     /* Free the chain through private state only: its links are intact
        from the free list, so splice head..tail back in front. */
@@ -1919,14 +1957,23 @@ broken:
     return VIRTQ_EBROKEN;
 }
 
-VIRTQ_API int virtq_has_used(struct virtq *vq)
+/* What virtq_get() would say about its next call, without taking
+   anything: VIRTQ_OK (a used buffer waits), VIRTQ_EAGAIN (none yet),
+   VIRTQ_EINVAL (no usable queue) or VIRTQ_EBROKEN.  The used element is
+   checked only when virtq_get() takes it. */
+static int virtq__used_state(const struct virtq *vq)
 {
-    VIRTQ__RING_DISPATCH(vq, virtq__packed_has_used(vq))
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_used_state(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
         return VIRTQ_EBROKEN;
-    return VIRTQ__LD16(&vq->used->idx) != vq->last_used;
+    return VIRTQ__LD16(&vq->used->idx) != vq->last_used ? VIRTQ_OK : VIRTQ_EAGAIN;
+}
+
+VIRTQ_API bool virtq_has_used(const struct virtq *vq)
+{
+    return virtq__used_state(vq) != VIRTQ_EAGAIN;
 }
 
 VIRTQ_API void virtq_disable_intr(struct virtq *vq)
@@ -1943,14 +1990,13 @@ VIRTQ_API void virtq_disable_intr(struct virtq *vq)
         VIRTQ__ST16(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-/* Re-arm with the event at last_used + delay, then re-check: 1 if more
-   than delay buffers are already used. */
-static int virtq__arm(struct virtq *vq, uint16_t delay)
+/* Re-arm with the event at last_used + delay, then re-check: true if
+   more than delay buffers are already used, or virtq_get() has an error
+   to report (no usable queue, broken): never sleep on those. */
+static bool virtq__arm(struct virtq *vq, uint16_t delay)
 {
-    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
-        return VIRTQ_EINVAL;
-    if (vq->flags & VIRTQ__Q_BROKEN)
-        return VIRTQ_EBROKEN;
+    if (vq == NULL || (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return true;
     vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used + delay));
@@ -1962,27 +2008,25 @@ static int virtq__arm(struct virtq *vq, uint16_t delay)
     return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
 }
 
-VIRTQ_API int virtq_enable_intr(struct virtq *vq)
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_arm(vq, 0))
     return virtq__arm(vq, 0);
 }
 
-VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
     uint16_t outstanding;
-    if (vq == NULL)
-        return VIRTQ_EINVAL;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
-    if (!(vq->flags & VIRTQ__Q_EVENT_IDX))
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__arm(vq, 0);
-    outstanding = (uint16_t)(vq->kicked_idx - vq->last_used);
+    outstanding = (uint16_t)(vq->published_idx - vq->last_used);
     return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
 }
 
-VIRTQ_API int virtq_is_broken(const struct virtq *vq)
+VIRTQ_API bool virtq_is_broken(const struct virtq *vq)
 {
     return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
 }
@@ -1998,7 +2042,7 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
     return vq == NULL ? 0u : vq->num_free;
 }
 
-VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore)
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore)
 {
     if (vq == NULL)
         return;
@@ -2297,7 +2341,7 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
         num = VIRTQ_MAX_SIZE;
     /* Split rings are a power of two; packed ones any size ("Structure
        Size and Alignment"), so they keep min(num, QueueNumMax). */
-    while (!(dev->features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)) && !virtq__pow2(num))
+    while (!(dev->features & VIRTQ__RING_FEATURES) && !virtq__pow2(num))
         num &= num - 1u; /* round down to a power of two */
     rc = virtq_init(vq, num, align, mem, slots, dev->features);
     if (rc != VIRTQ_OK)
@@ -2333,10 +2377,11 @@ VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
 
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq)
 {
-    int rc = virtq_publish(vq);
-    if (rc > 0)
+    bool notify;
+    int rc = virtq_publish(vq, &notify);
+    if (notify)
         virtq_dev_notify(dev, vq);
-    return rc < 0 ? rc : VIRTQ_OK;
+    return rc;
 }
 
 VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
@@ -2469,7 +2514,7 @@ VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint
    spin before interrupts are routed, wfi once they are, OS blocking once a
    scheduler runs. */
 
-VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed)
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, bool routed)
 {
     if (!virtq__dev_ok(dev))
         return;
@@ -2495,14 +2540,14 @@ VIRTQ_API int virtq_dev_set_wait(struct virtq_dev *dev, int strategy, void *os_c
    A device that asked for a reset breaks the queue waited on. */
 static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
 {
-    int r = virtq_has_used(vq);
-    if (r < 0)
+    int r = virtq__used_state(vq);
+    if (r != VIRTQ_OK && r != VIRTQ_EAGAIN)
         return r;
     if (dev->state & VIRTQ__D_BROKEN) {
         virtq_break(vq);
         return VIRTQ_EBROKEN;
     }
-    return r ? VIRTQ_OK : VIRTQ_EAGAIN;
+    return r;
 }
 
 /* One round of spinning.  The device register read leaves the emulated
@@ -2530,7 +2575,7 @@ static void virtq__wait_wfi(struct virtq *vq, uint64_t now, uint64_t deadline)
     /* Mask, arm and re-check, then wfi: an interrupt after the check stays
        pending and wakes the wfi instead of being taken before it. */
     unsigned long flags = VIRTQ_IRQ_SAVE();
-    if (virtq_enable_intr(vq) == 0) {
+    if (!virtq_enable_intr(vq)) {
 #if defined(VIRTQ_WFI_ALARM_US)
         /* A wake-up that needs no device. */
         VIRTQ_WFI_ALARM_US(deadline - now > VIRTQ_WFI_SLICE_US ? now + VIRTQ_WFI_SLICE_US
@@ -2577,8 +2622,7 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
 #else
             uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
 #endif
-            r = virtq_enable_intr(vq);
-            if (r == 0)
+            if (!virtq_enable_intr(vq))
                 (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
             break;
         }

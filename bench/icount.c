@@ -78,6 +78,7 @@ int main(int argc, char **argv)
 {
     unsigned segs = 1, num = 256, i, rounds = 100000;
     int event_idx = 1, opt, rc, kicks = 0;
+    bool notify;
     uint64_t features = VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
     struct virtq_buf bufs[3];
     unsigned out, in;
@@ -129,10 +130,10 @@ int main(int argc, char **argv)
         rc = virtq_add(&vq, bufs, out, in, data);
         if (rc != VIRTQ_OK)
             die("virtq_add", rc);
-        rc = virtq_publish(&vq);
-        if (rc < 0)
+        rc = virtq_publish(&vq, &notify);
+        if (rc != VIRTQ_OK)
             die("virtq_publish", rc);
-        kicks += rc;
+        kicks += notify;
         device_run();
         rc = virtq_get(&vq, &cookie, &len);
         if (rc != VIRTQ_OK)

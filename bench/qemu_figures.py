@@ -194,6 +194,10 @@ def cmd_run(a):
                                          else "exit status %d" % status, tail)
                 break
             figs.update(figures_of(out))
+        if not failed and not figs:
+            # A boot that printed no figure measured nothing (e.g. the
+            # command ran as a dry run): never let it replace results.
+            failed = "no FIGURE line in the output of %s" % " ; ".join(a.cmd)
         if failed:
             print("qemu_figures: %s run %d/%d FAILED (not counted): %s"
                   % (a.part, i, a.runs, failed), file=sys.stderr, flush=True)

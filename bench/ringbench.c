@@ -389,12 +389,13 @@ static void drv_run(struct snap *a, struct snap *b)
                drv_add_one() == VIRTQ_OK)
             added++;
         if (added) {
-            int rc = virtq_publish(&drv.vq);
-            if (rc < 0) {
+            bool notify;
+            int rc = virtq_publish(&drv.vq, &notify);
+            if (rc != VIRTQ_OK) {
                 fprintf(stderr, "ringbench: virtq_publish: %s\n", virtq_strerror(rc));
                 exit(1);
             }
-            if (rc == 1) {
+            if (notify) {
                 drv.kicks++;
                 chan_signal(&kick_chan);
             }
@@ -409,11 +410,11 @@ static void drv_run(struct snap *a, struct snap *b)
             cpu_relax();
         } else {
             uint32_t seen = chan_seen(&call_chan);
-            int rc = (cfg.event_idx && cfg.delayed) ? virtq_enable_intr_delayed(&drv.vq)
-                                                     : virtq_enable_intr(&drv.vq);
-            if (rc < 0)
-                fail("driver: virtq_enable_intr failed");
-            if (rc == 0) {
+            bool pending = (cfg.event_idx && cfg.delayed) ? virtq_enable_intr_delayed(&drv.vq)
+                                                           : virtq_enable_intr(&drv.vq);
+            if (virtq_is_broken(&drv.vq))
+                fail("driver: queue broken");
+            if (!pending) {
                 drv.sleeps++;
                 chan_wait(&call_chan, seen);
             }

@@ -1,5 +1,5 @@
 # virtio-blk: the portable driver (examples/drivers/virtio_blk.*), blk_demo
-# on QEMU virt (examples/riscv/blk_demo.c) and the host tests against the
+# on QEMU virt (examples/blk_demo.c) and the host tests against the
 # fake device (tests/blk/).
 #
 #   make demo-blk        full-size blk_demo in QEMU on a fresh image, output shown
@@ -20,10 +20,11 @@ BLK_RV_CFLAGS := -DVIRTQ_CONFIG_FILE='"virtq_board.h"'
 BLK_TIMEOUT ?= 60
 BOOTS ?= 50
 BLK_QEMU_PY := $(PYTHON) tests/blk/qemu_blk.py --qemu "$(QEMU_RV)" \
-               --timeout $(BLK_TIMEOUT) --build $(BLK_BUILD) $(if $(TEE),--tee)
+               --timeout $(BLK_TIMEOUT) --build $(BLK_BUILD) $(if $(TEE),--tee) \
+               $(RV_TAGS)
 
-$(eval $(call rv_program,blk_demo,$(RV_DIR)/blk_demo.c $(BLK_DRV_SRCS),$(BLK_RV_CFLAGS),$(BLK_DRV_DEPS)))
-$(eval $(call rv_program,blk_demo_quick,$(RV_DIR)/blk_demo.c $(BLK_DRV_SRCS),$(BLK_RV_CFLAGS) -DBLK_DEMO_QUICK=1,$(BLK_DRV_DEPS)))
+$(eval $(call rv_program,blk_demo,examples/blk_demo.c $(BLK_DRV_SRCS),$(BLK_RV_CFLAGS),$(BLK_DRV_DEPS)))
+$(eval $(call rv_program,blk_demo_quick,examples/blk_demo.c $(BLK_DRV_SRCS),$(BLK_RV_CFLAGS) -DBLK_DEMO_QUICK=1,$(BLK_DRV_DEPS)))
 
 .PHONY: demo-blk test-blk-qemu test-blk-bootloop blk-bootloop test-blk-host blk-elfs
 
@@ -32,7 +33,7 @@ blk-elfs: $(RV_BUILD)/blk_demo.elf $(RV_BUILD)/blk_demo_quick.elf
 # The full measurement (64 MiB sequential read, QD1 and QD32) on QEMU's
 # default virtio-blk (legacy virtio-mmio), serial=virtq-demo.
 demo-blk: $(RV_BUILD)/blk_demo.elf
-	$(BLK_QEMU_PY) --elf $< --config demo --tee
+	$(BLK_QEMU_PY) $(RV_MATRIX) --elf $< --config demo --tee
 
 test-blk-qemu: $(RV_BUILD)/blk_demo_quick.elf
 	$(BLK_QEMU_PY) --elf $<
@@ -60,4 +61,4 @@ test-blk-host:
 endif
 
 TEST_TARGETS += test-blk-host test-blk-qemu test-blk-bootloop
-DEMO_TARGETS += demo-blk
+DEMO_TARGETS_riscv64 += demo-blk

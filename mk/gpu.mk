@@ -1,5 +1,5 @@
 # virtio-gpu: the portable driver (examples/drivers/virtio_gpu.*), the board
-# demo (examples/riscv/gpu_demo.c) and their tests.
+# demo (examples/gpu_demo.c) and their tests.
 #
 #   test-gpu-qemu   screendumps at two resolutions, pixels checked, and the
 #                   starvation matrix (flush storm x SPIN/WFI/OS x
@@ -22,11 +22,12 @@ GPU_DRV_H := examples/drivers/virtio_gpu.h
 GPU_PY := tests/gpu/gpu_qemu.py
 
 GPU_RV_CFLAGS := -DVIRTQ_CONFIG_FILE='"virtq_board.h"'
-$(eval $(call rv_program,gpu_demo,$(RV_DIR)/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS),$(GPU_DRV_H)))
+$(eval $(call rv_program,gpu_demo,examples/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS),$(GPU_DRV_H)))
 # Control experiment: SPIN replaced by a memory-only poll (no register read).
-$(eval $(call rv_program,gpu_demo_memspin,$(RV_DIR)/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS) -DGPU_DEMO_MEMORY_SPIN=1,$(GPU_DRV_H)))
+$(eval $(call rv_program,gpu_demo_memspin,examples/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS) -DGPU_DEMO_MEMORY_SPIN=1,$(GPU_DRV_H)))
 
-GPU_QEMU_ARGS = --qemu "$(QEMU_RV)" --elf $(RV_BUILD)/gpu_demo.elf --out $(GPU_BUILD)
+GPU_QEMU_ARGS = --qemu "$(QEMU_RV)" --elf $(RV_BUILD)/gpu_demo.elf --out $(GPU_BUILD) \
+                $(RV_TAGS)
 
 $(GPU_BUILD)/test_gpu: tests/gpu/test_gpu.c $(GPU_DRV) $(GPU_DRV_H) $(FAKE_LIB)
 	@mkdir -p $(@D)
@@ -40,7 +41,7 @@ test-gpu-qemu: $(RV_BUILD)/gpu_demo.elf
 	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) test
 
 demo-gpu: $(RV_BUILD)/gpu_demo.elf
-	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) --tee demo
+	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) $(RV_MATRIX) --tee demo
 
 # FIGURE lines at 1280x800 with WFI waits: 600 full-frame flushes, a storm
 # of 10,000 damage-rectangle flushes (build/gpu/bench.txt).
@@ -50,12 +51,12 @@ bench-gpu: $(RV_BUILD)/gpu_demo.elf
 # Not a test: does a guest that spins on memory alone (no register read)
 # starve QEMU's virtio-gpu bottom half?  Runs the storm under both TCG modes.
 gpu-spin-control: $(RV_BUILD)/gpu_demo_memspin.elf
-	$(PYTHON) $(GPU_PY) --qemu "$(QEMU_RV)" --elf $< --out $(GPU_BUILD) control
+	$(PYTHON) $(GPU_PY) --qemu "$(QEMU_RV)" --elf $< --out $(GPU_BUILD) $(RV_TAGS) control
 
 TEST_TARGETS += test-gpu-host test-gpu-qemu
 # `make bench` runs bench-gpu through mk/bench.mk's bench-qemu-gpu (several
 # boots, before bench-report rewrites BENCHMARKS.md), not from here: this
 # fragment sorts after bench.mk, so its entry would follow the report.
-DEMO_TARGETS += demo-gpu
+DEMO_TARGETS_riscv64 += demo-gpu
 
 endif # GPU_MK_INCLUDED

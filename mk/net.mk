@@ -1,6 +1,6 @@
 # virtio-net: the portable driver (examples/drivers/virtio_net.*), the fake
 # device's net model (shims/fake/fake_net.*) and its host tests (tests/net/),
-# and net_demo on QEMU virt (examples/riscv/net_demo.c + net_stack.c).
+# and net_demo on QEMU virt (examples/net_demo.c + net_stack.c).
 #
 #   make demo-net         net_demo on QEMU's user network (DHCP, ping, UDP
 #                         echo through hostfwd), then net_peer (frame-exact
@@ -24,14 +24,15 @@ DEPS_PKGS += python3 qemu-system-misc libcmocka-dev
 NET_BUILD := $(BUILD)/net
 NET_DRV_SRCS := examples/drivers/virtio_net.c
 NET_DRV_DEPS := examples/drivers/virtio_net.h
-NET_RV_SRCS := $(RV_DIR)/net_demo.c $(RV_DIR)/net_stack.c $(NET_DRV_SRCS)
+NET_RV_SRCS := examples/net_demo.c examples/net_stack.c $(NET_DRV_SRCS)
 NET_RV_CFLAGS := -Iexamples/drivers -DVIRTQ_CONFIG_FILE='"virtq_board.h"'
-NET_RV_DEPS := $(RV_DIR)/net_stack.h $(NET_DRV_DEPS)
+NET_RV_DEPS := examples/net_stack.h $(NET_DRV_DEPS)
 NET_TIMEOUT ?= 60
 NET_TEST_BOOTS ?= 5
 BOOTS ?= 50
 NET_QEMU_PY := $(PYTHON) tests/net/net_qemu.py --timeout $(NET_TIMEOUT) \
-               --log-dir $(NET_BUILD) $(if $(TEE),--tee)
+               --log-dir $(NET_BUILD) $(if $(TEE),--tee) --qemu "$(QEMU_RV)" \
+               $(RV_TAGS)
 
 $(eval $(call rv_program,net_demo,$(NET_RV_SRCS),$(NET_RV_CFLAGS),$(NET_RV_DEPS)))
 $(eval $(call rv_program,net_peer,$(NET_RV_SRCS),$(NET_RV_CFLAGS) -DNET_DEMO_PEER=1,$(NET_RV_DEPS)))
@@ -41,8 +42,8 @@ $(eval $(call rv_program,net_peer,$(NET_RV_SRCS),$(NET_RV_CFLAGS) -DNET_DEMO_PEE
 net-elfs: $(RV_BUILD)/net_demo.elf $(RV_BUILD)/net_peer.elf
 
 demo-net: net-elfs
-	$(NET_QEMU_PY) user --elf $(RV_BUILD)/net_demo.elf --configs modern-mrg --tee
-	$(NET_QEMU_PY) peer --elf $(RV_BUILD)/net_peer.elf --configs modern-mrg --tee
+	$(NET_QEMU_PY) $(RV_MATRIX) user --elf $(RV_BUILD)/net_demo.elf --configs modern-mrg --tee
+	$(NET_QEMU_PY) $(RV_MATRIX) peer --elf $(RV_BUILD)/net_peer.elf --configs modern-mrg --tee
 
 test-net-qemu: net-elfs
 	$(NET_QEMU_PY) user --elf $(RV_BUILD)/net_demo.elf
@@ -73,4 +74,4 @@ test-net-host:
 endif
 
 TEST_TARGETS += test-net-host test-net-qemu test-net-bootloop
-DEMO_TARGETS += demo-net
+DEMO_TARGETS_riscv64 += demo-net

@@ -1,8 +1,12 @@
 /* ---- api.h: public types and functions ---------------------------------- */
 
 /* Error codes.  Every function that can fail returns int: VIRTQ_OK or one of
-   these.  A failed call changes no state, except that a protocol violation
-   by the device latches the queue broken (VIRTQ_EBROKEN from then on). */
+   these, never anything else; an answer it also gives goes through an
+   out-parameter (virtq_publish's *notify).  Questions return bool and never
+   fail (virtq_has_used, virtq_enable_intr*, virtq_is_broken); each says
+   what it answers for a NULL or broken queue.  A failed call changes no
+   state, except that a protocol violation by the device latches the queue
+   broken (VIRTQ_EBROKEN from then on). */
 #define VIRTQ_OK 0
 #define VIRTQ_EINVAL (-1)    /* bad argument from the caller */
 #define VIRTQ_ENOSPC (-2)    /* not enough free descriptors right now */
@@ -69,7 +73,7 @@ struct virtq_slot {
    The layout is the same whatever VIRTQ_RINGS says.  A packed ring reuses
    the fields: desc is the descriptor ring (struct pvirtq_desc), avail the
    driver and used the device event suppression structure; avail_idx,
-   kicked_idx and last_used are ring positions with the wrap counter in
+   published_idx and last_used are ring positions with the wrap counter in
    bit 15 (the event suppression "desc" encoding); mask is the newest
    unpublished buffer id (ring_packed.h). */
 struct virtq {
@@ -83,7 +87,7 @@ struct virtq {
     uint16_t num_free;     /* descriptors on the free list */
     uint16_t free_head;    /* first free descriptor (valid if num_free) */
     uint16_t avail_idx;    /* next avail index to fill (private copy) */
-    uint16_t kicked_idx;   /* avail.idx at the last publish */
+    uint16_t published_idx; /* avail.idx as last written by virtq_publish() */
     uint16_t last_used;    /* next used index to consume */
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
@@ -134,9 +138,11 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
                                  void *cookie);
 
 /* Make every added request visible (write avail.idx) and decide whether the
-   device must be notified: returns 1 (notify), 0 (the device asked not to
-   be, or nothing new), or VIRTQ_EBROKEN.  virtq_dev_kick() does both. */
-VIRTQ_API int virtq_publish(struct virtq *vq);
+   device must be notified: *notify is true when it must be, false when the
+   device asked not to be, nothing was new, or the call failed.  VIRTQ_OK,
+   VIRTQ_EINVAL (NULL vq or notify, queue not initialised) or VIRTQ_EBROKEN.
+   virtq_dev_kick() does both. */
+VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
 
 /* --- ring: complete ------------------------------------------------------- */
 
@@ -145,25 +151,35 @@ VIRTQ_API int virtq_publish(struct virtq *vq);
    (manual: "Hardening"); a bad one latches the queue broken. */
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len);
 
-/* 1 when virtq_get() has something to return, 0 when not, VIRTQ_EBROKEN. */
-VIRTQ_API int virtq_has_used(struct virtq *vq);
+/* Does virtq_get() have something to report?  false only when its next
+   call would return VIRTQ_EAGAIN.  true when a used buffer waits, and also
+   when the queue is broken or unusable (NULL, not initialised): virtq_get()
+   then returns the error, so a poll loop `while (!virtq_has_used(q))`
+   never spins on a dead queue. */
+VIRTQ_API bool virtq_has_used(const struct virtq *vq);
 
 /* Used-buffer notification suppression: a hint to the device, which may
    still interrupt.  virtq_enable_intr() re-arms and then re-checks the used
-   ring: 1 means buffers arrived meanwhile (drain them, no interrupt may
-   come for them), 0 nothing pending.  _delayed (EVENT_IDX) asks for the
-   interrupt only after about 3/4 of the outstanding buffers are used and
-   returns 1 only when more than that many are already used; without
-   EVENT_IDX it is virtq_enable_intr(). */
+   ring: true means do not sleep, call virtq_get(): buffers arrived
+   meanwhile (no interrupt may come for them), or the queue is broken or
+   unusable (nothing re-armed; virtq_get() reports the error).  false:
+   nothing pending, an interrupt will come.  _delayed (EVENT_IDX) asks for
+   the interrupt only after about 3/4 of the outstanding buffers are used
+   and returns true only when more than that many are already used (or on
+   a broken queue); without EVENT_IDX it is virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
-VIRTQ_API int virtq_enable_intr(struct virtq *vq);
-VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
 
 /* --- ring: state and teardown --------------------------------------------- */
 
-VIRTQ_API int virtq_is_broken(const struct virtq *vq);
+/* true when vq is latched broken (every call fails with VIRTQ_EBROKEN until
+   virtq_detach() has handed back every cookie) or vq is NULL. */
+VIRTQ_API bool virtq_is_broken(const struct virtq *vq);
 /* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
 VIRTQ_API void virtq_break(struct virtq *vq);
+/* Descriptors free right now (0 for NULL): a chain of n segments fits
+   when n <= this (an indirect add needs 1). */
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
 
 /* Legacy devices often put junk in used.len for buffers they only read
@@ -171,7 +187,7 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
    With ignore set, virtq_get() skips the length bound on this queue and
    the len it reports means nothing.  Every other check stays.  Call after
    setup (virtq_init clears it). */
-VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore);
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore);
 
 /* After the device was reset (it no longer touches the ring): hand back one
    in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
@@ -242,8 +258,13 @@ VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev);
 /* Mark the device FAILED (the driver gave up on it). */
 VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev);
 
-/* Publish vq and notify the device if it asked for it. */
+/* Publish vq and notify the device if it asked for it: virtq_publish()
+   then virtq_dev_notify().  Returns virtq_publish()'s VIRTQ_OK, VIRTQ_EINVAL
+   or VIRTQ_EBROKEN; whether a notification was written is not reported
+   (dev->notifies counts them). */
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
+/* Write vq's queue notification unconditionally (after your own
+   virtq_publish() said *notify).  Does nothing for a bad dev or NULL vq. */
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
@@ -271,7 +292,7 @@ VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint
 /* The board routed and enabled this device's interrupt (PLIC, GIC...).  WFI
    waits fall back to spinning until this is said: a wfi with no interrupt
    routed would sleep forever. */
-VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed);
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, bool routed);
 
 /* Choose how waits on this device block: VIRTQ_WAIT_SPIN (the default from
    probe on), _WFI, _OS (os_ctx: the channel for VIRTQ_OS_WAIT/WAKE) or

@@ -120,7 +120,7 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
         num = VIRTQ_MAX_SIZE;
     /* Split rings are a power of two; packed ones any size ("Structure
        Size and Alignment"), so they keep min(num, QueueNumMax). */
-    while (!(dev->features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)) && !virtq__pow2(num))
+    while (!(dev->features & VIRTQ__RING_FEATURES) && !virtq__pow2(num))
         num &= num - 1u; /* round down to a power of two */
     rc = virtq_init(vq, num, align, mem, slots, dev->features);
     if (rc != VIRTQ_OK)
@@ -156,10 +156,11 @@ VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
 
 VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq)
 {
-    int rc = virtq_publish(vq);
-    if (rc > 0)
+    bool notify;
+    int rc = virtq_publish(vq, &notify);
+    if (notify)
         virtq_dev_notify(dev, vq);
-    return rc < 0 ? rc : VIRTQ_OK;
+    return rc;
 }
 
 VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)

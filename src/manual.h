@@ -42,10 +42,20 @@
            virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
            ok = 1;                                  // data[] holds sector 0
 
-   ERRORS
-   ------
-   Functions return VIRTQ_OK (0) or a negative VIRTQ_E* code (api.h lists
-   them; virtq_strerror() names them).  A call that fails changes nothing.
+   ERRORS AND ANSWERS
+   ------------------
+   Functions that can fail return int: VIRTQ_OK (0) or a negative VIRTQ_E*
+   code (api.h lists them; virtq_strerror() names them), nothing else; an
+   answer such a function also gives goes through an out-parameter
+   (virtq_publish(vq, &notify)).  Questions return bool and cannot fail:
+     virtq_has_used       false only when virtq_get() would say VIRTQ_EAGAIN;
+                          true for a used buffer AND for a broken or unusable
+                          queue, so the caller goes to virtq_get(), which
+                          reports VIRTQ_EBROKEN / VIRTQ_EINVAL
+     virtq_enable_intr(_delayed)  true = do not sleep, call virtq_get()
+                          (buffers came in meanwhile, or the queue is broken)
+     virtq_is_broken      latched broken (or NULL)
+   A call that fails changes nothing.
    A device that breaks the protocol latches its queue broken: from then on
    every ring call returns VIRTQ_EBROKEN until the device is reset and
    virtq_detach() has handed back every outstanding cookie.
@@ -55,7 +65,7 @@
    virtq_ring_bytes / VIRTQ_RING_BYTES   size of ring memory for n entries
    virtq_init                            lay a ring over caller memory
    virtq_add / virtq_add_indirect        queue a request (not yet visible)
-   virtq_publish                         make requests visible; 1 = notify
+   virtq_publish(vq, &notify)            make requests visible; notify: kick?
    virtq_get / virtq_has_used            take a completion (cookie, length)
    virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
                                          used-buffer notification control

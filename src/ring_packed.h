@@ -10,11 +10,11 @@
    that goes with it, as in the event suppression "desc" field ("Driver
    and Device Ring Wrap Counters": both counters start at 1).
      avail_idx   where the next chain goes (Driver Ring Wrap Counter)
-     kicked_idx  the first position not yet made available: the head of
+     published_idx  the first position not yet made available: the head of
                  the oldest unpublished chain
      last_used   where the device writes its next used descriptor
-   Descriptors from kicked_idx to avail_idx are added but not visible; the
-   published ones in flight add up to last_used..kicked_idx.  A buffer may
+   Descriptors from published_idx to avail_idx are added but not visible; the
+   published ones in flight add up to last_used..published_idx.  A buffer may
    stay in flight while the ring laps past it many times (the device uses
    out of order), so "published?" is a mark in its slot, never a position:
    unpublished ids form a stack through slot.next (top in mask, tail = 1
@@ -88,7 +88,7 @@ static void virtq__packed_reset(struct virtq *vq)
     vq->num_free = vq->num;
     vq->free_head = 0;
     vq->avail_idx = VIRTQ__PW_WRAP;
-    vq->kicked_idx = VIRTQ__PW_WRAP;
+    vq->published_idx = VIRTQ__PW_WRAP;
     vq->last_used = VIRTQ__PW_WRAP;
     VIRTQ__P_TOP(vq) = VIRTQ__P_END;
     vq->detach_pos = 0;
@@ -174,7 +174,7 @@ VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t 
     s->tail = 1; /* unpublished */
     s->next = VIRTQ__P_TOP(vq);
     VIRTQ__P_TOP(vq) = id;
-    if (head == vq->kicked_idx)
+    if (head == vq->published_idx)
         s->pos = head_flags;
     else
         VIRTQ__ST16(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS].flags, head_flags);
@@ -278,19 +278,22 @@ static VIRTQ__COLD int virtq__packed_state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
-static int virtq__packed_publish(struct virtq *vq)
+static int virtq__packed_publish(struct virtq *vq, bool *notify)
 {
     const struct pvirtq_event_suppress *dev_ev;
     struct virtq_slot *s;
     uint16_t old, now, ev, id;
-    if (VIRTQ__UNLIKELY(vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
-        return virtq__packed_state_error(vq);
-    old = vq->kicked_idx;
+    if (notify != NULL)
+        *notify = false; /* an error or nothing new never asks for a kick */
+    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
+                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return notify == NULL ? VIRTQ_EINVAL : virtq__packed_state_error(vq);
+    old = vq->published_idx;
     now = vq->avail_idx;
     if (old == now)
-        return 0; /* nothing added (a full ring of adds differs in wrap) */
+        return VIRTQ_OK; /* nothing added (a full ring of adds differs in wrap) */
     /* Mark the batch published, down to the oldest, which holds the
-       flags of the head at kicked_idx. */
+       flags of the head at published_idx. */
     id = VIRTQ__P_TOP(vq);
     do {
         s = &vq->slot[id];
@@ -302,7 +305,7 @@ static int virtq__packed_publish(struct virtq *vq)
        last publish (later heads included) before the oldest head's flags,
        which make the whole batch available at once. */
     VIRTQ__ST16_RELEASE(vq, &VIRTQ__PDESC(vq)[old & VIRTQ__PW_POS].flags, s->pos);
-    vq->kicked_idx = now;
+    vq->published_idx = now;
     /* "Sending Available Buffer Notifications": the flags must be visible
        before we read the device's suppression structure, or both sides
        skip the notification. */
@@ -312,10 +315,12 @@ static int virtq__packed_publish(struct virtq *vq)
     if (ev == RING_EVENT_FLAGS_DESC && (vq->flags & VIRTQ__Q_EVENT_IDX))
         /* Notify when the event descriptor (offset and wrap) is among the
            ones just made available: it lies in [old, now). */
-        return virtq__pw_dist(vq, old, VIRTQ__LD16(&dev_ev->desc)) < virtq__pw_dist(vq, old, now);
-    /* DESC without EVENT_IDX and the reserved value 3 mean nothing the
-       driver may rely on: notify. */
-    return ev != RING_EVENT_FLAGS_DISABLE;
+        *notify = virtq__pw_dist(vq, old, VIRTQ__LD16(&dev_ev->desc)) < virtq__pw_dist(vq, old, now);
+    else
+        /* DESC without EVENT_IDX and the reserved value 3 mean nothing
+           the driver may rely on: notify. */
+        *notify = ev != RING_EVENT_FLAGS_DISABLE;
+    return VIRTQ_OK;
 }
 
 /* 1 when the descriptor at position pw is used in its lap: AVAIL and USED
@@ -360,7 +365,7 @@ static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
        made available, nor a used descriptor where none was outstanding,
        whose wrap bits contradict the ring's state); the length may not
        exceed what was posted writable.  Published chains in flight add up
-       to last_used..kicked_idx, so this also bounds the skip below.
+       to last_used..published_idx, so this also bounds the skip below.
        The WRITE bit of a used descriptor is not needed for the length
        (QEMU leaves it clear). */
     if (VIRTQ__UNLIKELY(id >= vq->num))
@@ -393,13 +398,14 @@ broken:
     return VIRTQ_EBROKEN;
 }
 
-static int virtq__packed_has_used(const struct virtq *vq)
+/* What virtq_get() would say next, taking nothing (see ring_split.h). */
+static int virtq__packed_used_state(const struct virtq *vq)
 {
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
         return VIRTQ_EBROKEN;
-    return virtq__packed_is_used(vq, vq->last_used);
+    return virtq__packed_is_used(vq, vq->last_used) ? VIRTQ_OK : VIRTQ_EAGAIN;
 }
 
 static void virtq__packed_disable_intr(struct virtq *vq)
@@ -412,21 +418,21 @@ static void virtq__packed_disable_intr(struct virtq *vq)
     VIRTQ__ST16(&VIRTQ__PDRIVER(vq)->flags, RING_EVENT_FLAGS_DISABLE);
 }
 
-/* 1 when the device has written used descriptors beyond delay positions
+/* True when the device has written used descriptors beyond delay positions
    past last_used (it crossed the event), walking the used chains through
    private lengths; an id that does not check out ends the walk with 1, so
    the caller's virtq_get() finds and latches it. */
-static int virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
+static bool virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
 {
     uint16_t pw = vq->last_used;
     uint32_t walked = 0, i;
     for (i = 0; i < vq->num && walked <= delay; i++) {
         uint32_t id;
         if (!virtq__packed_is_used(vq, pw))
-            return 0;
+            return false;
         id = VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].id);
         if (id >= vq->num || vq->slot[id].cookie == NULL || vq->slot[id].tail != 0u)
-            return 1;
+            return true;
         walked += vq->slot[id].ndesc;
         pw = virtq__pw_add(vq, pw, vq->slot[id].ndesc);
     }
@@ -434,14 +440,13 @@ static int virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
 }
 
 /* Re-arm with the event delay descriptors past last_used (EVENT_IDX) or
-   plain ENABLE, then re-check. */
-static int virtq__packed_arm(struct virtq *vq, uint32_t delay)
+   plain ENABLE, then re-check: true when the device crossed the event
+   already, or virtq_get() has an error to report (never sleep on it). */
+static bool virtq__packed_arm(struct virtq *vq, uint32_t delay)
 {
     struct pvirtq_event_suppress *drv;
-    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
-        return VIRTQ_EINVAL;
-    if (vq->flags & VIRTQ__Q_BROKEN)
-        return VIRTQ_EBROKEN;
+    if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
+        return true;
     drv = VIRTQ__PDRIVER(vq);
     vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
     if (vq->flags & VIRTQ__Q_EVENT_IDX) {
@@ -454,19 +459,17 @@ static int virtq__packed_arm(struct virtq *vq, uint32_t delay)
        be visible before we look at the ring again, or a buffer used in
        between raises no interrupt and we sleep on it. */
     virtq__mb(vq);
-    return delay == 0u ? virtq__packed_is_used(vq, vq->last_used)
+    return delay == 0u ? virtq__packed_is_used(vq, vq->last_used) != 0
                        : virtq__packed_used_past(vq, delay);
 }
 
-static int virtq__packed_enable_intr_delayed(struct virtq *vq)
+static bool virtq__packed_enable_intr_delayed(struct virtq *vq)
 {
     uint32_t outstanding;
-    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
-        return VIRTQ_EINVAL;
-    if (!(vq->flags & VIRTQ__Q_EVENT_IDX))
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__packed_arm(vq, 0); /* only an event can be delayed */
     /* Published descriptors in flight: at most num. */
-    outstanding = virtq__pw_dist(vq, vq->last_used, vq->kicked_idx);
+    outstanding = virtq__pw_dist(vq, vq->last_used, vq->published_idx);
     return virtq__packed_arm(vq, outstanding * 3u / 4u);
 }
 

@@ -33,7 +33,7 @@ static void virtq__reset(struct virtq *vq)
     vq->num_free = vq->num;
     vq->free_head = 0;
     vq->avail_idx = 0;
-    vq->kicked_idx = 0;
+    vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
@@ -222,28 +222,32 @@ static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
-VIRTQ_API int virtq_publish(struct virtq *vq)
+VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
 {
-    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq))
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
     uint16_t old, now;
-    if (VIRTQ__UNLIKELY(vq == NULL ||
+    if (notify != NULL)
+        *notify = false; /* an error or nothing new never asks for a kick */
+    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return virtq__state_error(vq);
-    old = vq->kicked_idx;
+        return notify == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
+    old = vq->published_idx;
     now = vq->avail_idx;
     if (old == now)
-        return 0;
+        return VIRTQ_OK;
     /* Unpublished adds never exceed the ring size (each holds a
        descriptor), so old..now always fits the 16-bit event-index window:
        the "kick before 2^16 adds" rule holds by construction. */
     VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
-    vq->kicked_idx = now;
+    vq->published_idx = now;
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
        read the device's suppression state, or both sides skip the kick. */
     virtq__mb(vq);
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
-        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
-    return !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+        *notify = virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    else
+        *notify = !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+    return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
@@ -263,7 +267,7 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     if (pending == 0u)
         return VIRTQ_EAGAIN;
     /* The device cannot use more chains than were published. */
-    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->kicked_idx - last)))
+    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
         goto broken;
     /* Copy the element once; shared memory is never read twice. */
     e = &vq->used->ring[last & vq->mask];
@@ -278,8 +282,8 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     c = s->cookie;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
-                        (uint16_t)(s->pos - vq->kicked_idx) <
-                            (uint16_t)(vq->avail_idx - vq->kicked_idx)))
+                        (uint16_t)(s->pos - vq->published_idx) <
+                            (uint16_t)(vq->avail_idx - vq->published_idx)))
         goto broken;
     /* Free the chain through private state only: its links are intact
        from the free list, so splice head..tail back in front. */
@@ -303,14 +307,23 @@ broken:
     return VIRTQ_EBROKEN;
 }
 
-VIRTQ_API int virtq_has_used(struct virtq *vq)
+/* What virtq_get() would say about its next call, without taking
+   anything: VIRTQ_OK (a used buffer waits), VIRTQ_EAGAIN (none yet),
+   VIRTQ_EINVAL (no usable queue) or VIRTQ_EBROKEN.  The used element is
+   checked only when virtq_get() takes it. */
+static int virtq__used_state(const struct virtq *vq)
 {
-    VIRTQ__RING_DISPATCH(vq, virtq__packed_has_used(vq))
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_used_state(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
         return VIRTQ_EBROKEN;
-    return VIRTQ__LD16(&vq->used->idx) != vq->last_used;
+    return VIRTQ__LD16(&vq->used->idx) != vq->last_used ? VIRTQ_OK : VIRTQ_EAGAIN;
+}
+
+VIRTQ_API bool virtq_has_used(const struct virtq *vq)
+{
+    return virtq__used_state(vq) != VIRTQ_EAGAIN;
 }
 
 VIRTQ_API void virtq_disable_intr(struct virtq *vq)
@@ -327,14 +340,13 @@ VIRTQ_API void virtq_disable_intr(struct virtq *vq)
         VIRTQ__ST16(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-/* Re-arm with the event at last_used + delay, then re-check: 1 if more
-   than delay buffers are already used. */
-static int virtq__arm(struct virtq *vq, uint16_t delay)
+/* Re-arm with the event at last_used + delay, then re-check: true if
+   more than delay buffers are already used, or virtq_get() has an error
+   to report (no usable queue, broken): never sleep on those. */
+static bool virtq__arm(struct virtq *vq, uint16_t delay)
 {
-    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
-        return VIRTQ_EINVAL;
-    if (vq->flags & VIRTQ__Q_BROKEN)
-        return VIRTQ_EBROKEN;
+    if (vq == NULL || (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return true;
     vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used + delay));
@@ -346,27 +358,25 @@ static int virtq__arm(struct virtq *vq, uint16_t delay)
     return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
 }
 
-VIRTQ_API int virtq_enable_intr(struct virtq *vq)
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_arm(vq, 0))
     return virtq__arm(vq, 0);
 }
 
-VIRTQ_API int virtq_enable_intr_delayed(struct virtq *vq)
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
     uint16_t outstanding;
-    if (vq == NULL)
-        return VIRTQ_EINVAL;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
-    if (!(vq->flags & VIRTQ__Q_EVENT_IDX))
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__arm(vq, 0);
-    outstanding = (uint16_t)(vq->kicked_idx - vq->last_used);
+    outstanding = (uint16_t)(vq->published_idx - vq->last_used);
     return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
 }
 
-VIRTQ_API int virtq_is_broken(const struct virtq *vq)
+VIRTQ_API bool virtq_is_broken(const struct virtq *vq)
 {
     return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
 }
@@ -382,7 +392,7 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
     return vq == NULL ? 0u : vq->num_free;
 }
 
-VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, int ignore)
+VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore)
 {
     if (vq == NULL)
         return;

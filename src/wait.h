@@ -5,7 +5,7 @@
    spin before interrupts are routed, wfi once they are, OS blocking once a
    scheduler runs. */
 
-VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, int routed)
+VIRTQ_API void virtq_dev_irq_routed(struct virtq_dev *dev, bool routed)
 {
     if (!virtq__dev_ok(dev))
         return;
@@ -31,14 +31,14 @@ VIRTQ_API int virtq_dev_set_wait(struct virtq_dev *dev, int strategy, void *os_c
    A device that asked for a reset breaks the queue waited on. */
 static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
 {
-    int r = virtq_has_used(vq);
-    if (r < 0)
+    int r = virtq__used_state(vq);
+    if (r != VIRTQ_OK && r != VIRTQ_EAGAIN)
         return r;
     if (dev->state & VIRTQ__D_BROKEN) {
         virtq_break(vq);
         return VIRTQ_EBROKEN;
     }
-    return r ? VIRTQ_OK : VIRTQ_EAGAIN;
+    return r;
 }
 
 /* One round of spinning.  The device register read leaves the emulated
@@ -66,7 +66,7 @@ static void virtq__wait_wfi(struct virtq *vq, uint64_t now, uint64_t deadline)
     /* Mask, arm and re-check, then wfi: an interrupt after the check stays
        pending and wakes the wfi instead of being taken before it. */
     unsigned long flags = VIRTQ_IRQ_SAVE();
-    if (virtq_enable_intr(vq) == 0) {
+    if (!virtq_enable_intr(vq)) {
 #if defined(VIRTQ_WFI_ALARM_US)
         /* A wake-up that needs no device. */
         VIRTQ_WFI_ALARM_US(deadline - now > VIRTQ_WFI_SLICE_US ? now + VIRTQ_WFI_SLICE_US
@@ -113,8 +113,7 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
 #else
             uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
 #endif
-            r = virtq_enable_intr(vq);
-            if (r == 0)
+            if (!virtq_enable_intr(vq))
                 (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
             break;
         }

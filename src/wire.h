@@ -133,7 +133,7 @@ struct pvirtq_event_suppress {
 /* The event-index rule ("Used Buffer Notification Suppression"): true when
    new_idx has just moved past event_idx, i.e. event_idx lies in
    [old, new_idx).  All arithmetic is mod 2^16, so it survives wrap. */
-static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
+static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)
 {
     return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old);
 }

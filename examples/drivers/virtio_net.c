@@ -337,11 +337,9 @@ int virtio_net_poll(struct virtio_net *n, virtio_net_rx_fn fn, void *ctx, unsign
                 goto out;
         }
         /* ...then re-arm and look once more: a buffer used between the
-           last get and the re-arm raises no interrupt. */
-        rc = virtq_enable_intr(&n->rx);
-        if (rc < 0)
-            goto out;
-        if (rc == 0 || (unsigned)delivered >= budget)
+           last get and the re-arm raises no interrupt.  true also for a
+           broken queue: the next virtq_get() reports it. */
+        if (!virtq_enable_intr(&n->rx) || (unsigned)delivered >= budget)
             break;
     }
     rc = delivered;

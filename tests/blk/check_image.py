@@ -10,7 +10,7 @@ blk_demo prints, for every region it writes,
 
 and fills sector s (N <= s < N+M), 64-bit little-endian word k (0..63) with
 mix64(seed ^ s*0x9e3779b97f4a7c15 ^ k*0xbf58476d1ce4e5b9) (splitmix64's
-finaliser), the same function as pat_word() in examples/riscv/blk_demo.c.
+finaliser), the same function as pat_word() in examples/blk_demo.c.
 This script recomputes every word and compares it with the image file, so a
 pass means the guest's writes went through virtio-blk into the host file.
 

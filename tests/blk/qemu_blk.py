@@ -3,12 +3,14 @@
 
     qemu_blk.py --elf build/riscv/blk_demo_quick.elf --qemu "qemu-system-riscv64 ..." \
                 [--config NAME]... [--repeat N] [--timeout S] [--tee] [--build DIR]
+                [--tag KEY=VALUE]... [--transport mmio|pci] [--ring split|packed]
 
 For each configuration (default: the whole matrix below) and each of
 --repeat rounds:
   1. create a fresh sparse disk image under --build (truncate),
   2. boot through tests/qemu/boot.py (hard timeout, RESULT line and QEMU exit
-     status checked) with --expect lines for the transport version, the
+     status checked) with the RESULT tags (--tag, transport=, ring=, mmio=
+     as detected by the guest) and --expect lines for the transport version, the
      negotiated features, the serial given on the -device line, each phase's
      wait strategy and the FIGURE lines,
   3. run tests/blk/check_image.py: the patterns the guest wrote are in the
@@ -30,6 +32,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BOOT_PY = os.path.join(ROOT, "tests", "qemu", "boot.py")
+sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
+import qemu_matrix  # noqa: E402
 CHECK_PY = os.path.join(HERE, "check_image.py")
 IMAGE_BYTES = 128 << 20
 
@@ -55,7 +59,7 @@ def onoff(v):
     return "on" if v else "off"
 
 
-def build_command(qemu, elf, img, name):
+def build_command(a, qemu, elf, img, name):
     modern, ev, ind, ro = CONFIGS[name]
     cmd = list(qemu)
     if modern:
@@ -63,7 +67,7 @@ def build_command(qemu, elf, img, name):
     drive = "if=none,id=d0,file=%s,format=raw" % img
     if ro:
         drive += ",readonly=on"
-    dev = "virtio-blk-device,drive=d0,serial=%s" % serial_for(name)
+    dev = qemu_matrix.device(a, "blk", "drive=d0,serial=%s" % serial_for(name))
     if ev is not None:
         dev += ",event_idx=%s" % onoff(ev)
     if ind is not None:
@@ -76,11 +80,11 @@ def expectations(name):
     modern, ev, ind, ro = CONFIGS[name]
     ex = [
         r'^blk: serial="%s"$' % serial_for(name),
-        r"^blk: slot \d @0x1000[1-8]000 irq [1-8], virtio-mmio v%s \(%s\)$"
+        r"^blk: slot \d+ @0x[0-9a-f]+ irq \d+, virtio-mmio v%s \(%s\)$"
         % (("2", "modern") if modern else ("1", "legacy")),
         r"^blk_demo: phase=spin: early init, no interrupt configured$",
         r"^blk: spin: wait=SPIN, \d+ QD1 reads$",
-        r"^blk_demo: phase=wfi: PLIC irq \d routed, MEIE on, wait=WFI$",
+        r"^blk_demo: phase=wfi: irq \d+ routed, interrupts on, wait=WFI$",
         r"^blk_demo: phase=os: scheduler running \(tick \d+ us\), task \d, wait=OS$",
         r"^FIGURE blk_demo seq_read=\d+\.\d{3} MiB/s$",
         r"^FIGURE blk_demo qd1=\d+ IOPS$",
@@ -115,7 +119,8 @@ def run_one(a, qemu, name, round_no):
     for e in expectations(name):
         boot += ["--expect", e]
     boot += ["--reject", r"^blk: .*timed out"]
-    boot += ["--"] + build_command(qemu, a.elf, img, name)
+    boot += qemu_matrix.tag_args(a, CONFIGS[name][0])
+    boot += ["--"] + build_command(a, qemu, a.elf, img, name)
     t0 = time.monotonic()
     if subprocess.call(boot) != 0:
         return "boot failed (log: %s)" % log
@@ -140,6 +145,7 @@ def main():
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--build", default=os.path.join("build", "blk"))
     p.add_argument("--tee", action="store_true")
+    qemu_matrix.add_args(p)
     a = p.parse_args()
     if a.repeat < 1:
         p.error("--repeat must be >= 1")

@@ -22,6 +22,7 @@
 
 #include "fake_blk.h"
 #include "virtq_fake.h"
+#include "../common/vq_test.h"
 
 /* ---- per-test setup: violations ------------------------------------------ */
 

@@ -19,12 +19,12 @@ static void assert_latched(struct rig *r, struct breq *spare)
     assert_int_equal(breq_add(r, spare, VIRTIO_BLK_T_IN, 0, 1, SH_PLAIN, 0), VIRTQ_EBROKEN);
     if (r->dev.features & F_INDIRECT)
         assert_int_equal(breq_add(r, spare, VIRTIO_BLK_T_IN, 0, 1, SH_INDIRECT, 0), VIRTQ_EBROKEN);
-    assert_int_equal(virtq_publish(&r->vq), VIRTQ_EBROKEN);
+    assert_int_equal(vq_test_publish(&r->vq), VIRTQ_EBROKEN);
     assert_int_equal(virtq_dev_kick(&r->dev, &r->vq), VIRTQ_EBROKEN);
     assert_int_equal(virtq_get(&r->vq, &ck, &len), VIRTQ_EBROKEN);
     assert_null(ck);
-    assert_int_equal(virtq_has_used(&r->vq), VIRTQ_EBROKEN);
-    assert_int_equal(virtq_enable_intr(&r->vq), VIRTQ_EBROKEN);
+    assert_true(virtq_has_used(&r->vq)); /* virtq_get says EBROKEN */
+    assert_true(virtq_enable_intr(&r->vq)); /* never sleep on it */
     assert_int_equal(virtq_wait(&r->dev, &r->vq, 0), VIRTQ_EBROKEN);
     assert_int_equal(virtq_wait(&r->dev, &r->vq, 100000u), VIRTQ_EBROKEN);
     virtq_fake_get_stats(r->fd, &b);

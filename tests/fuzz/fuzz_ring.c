@@ -50,6 +50,7 @@
 
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
+#include "../common/vq_test.h"
 
 #define FAIL(...)                                                                  \
     do {                                                                           \
@@ -200,9 +201,9 @@ static void check_invariants(void)
     CHECK(m.vq.num == num, "queue size changed");
     if (m.detaching)
         return; /* cookies are being handed back; the lists are stale by design */
-    CHECK(m.vq.avail_idx == m.avail && m.vq.kicked_idx == m.kicked &&
+    CHECK(m.vq.avail_idx == m.avail && m.vq.published_idx == m.kicked &&
               m.vq.last_used == m.last_used,
-          "ring indices %u/%u/%u, model %u/%u/%u", m.vq.avail_idx, m.vq.kicked_idx,
+          "ring indices %u/%u/%u, model %u/%u/%u", m.vq.avail_idx, m.vq.published_idx,
           m.vq.last_used, m.avail, m.kicked, m.last_used);
     CHECK((uint16_t)(m.avail - m.last_used) == m.inflight, "in-flight count %u vs indices",
           m.inflight);
@@ -298,7 +299,7 @@ static void do_init(uint64_t features)
    nothing else differs). */
 static void fast_forward(uint16_t s)
 {
-    m.vq.avail_idx = m.vq.kicked_idx = m.vq.last_used = s;
+    m.vq.avail_idx = m.vq.published_idx = m.vq.last_used = s;
     m.vq.avail->idx = s;
     m.vq.used->idx = s;
     if (evidx())
@@ -473,7 +474,7 @@ static void op_publish(void)
     uint16_t ae = *m.vq.avail_event, uflags = m.vq.used->flags;
     int rc, want;
     snapshot();
-    rc = virtq_publish(&m.vq);
+    rc = vq_test_publish(&m.vq);
     if (m.broken) {
         CHECK(rc == VIRTQ_EBROKEN, "publish on a broken queue = %d", rc);
         check_unchanged("publish", 0);
@@ -556,7 +557,7 @@ static void op_get(struct input *in)
 static void op_has_used(void)
 {
     int rc = virtq_has_used(&m.vq);
-    int want = m.broken ? VIRTQ_EBROKEN : m.vq.used->idx != m.last_used;
+    int want = m.broken ? 1 : m.vq.used->idx != m.last_used; /* broken: go to get */
     CHECK(rc == want, "has_used = %d, want %d", rc, want);
 }
 
@@ -584,7 +585,7 @@ static void op_enable_intr(int delayed)
     rc = delayed ? virtq_enable_intr_delayed(&m.vq) : virtq_enable_intr(&m.vq);
     m.armed = 0;
     if (m.broken) {
-        CHECK(rc == VIRTQ_EBROKEN, "enable_intr on a broken queue = %d", rc);
+        CHECK(rc == 1, "enable_intr on a broken queue = %d, want 1 (do not sleep)", rc);
         check_unchanged("enable_intr", 0);
         return;
     }
@@ -673,12 +674,12 @@ static void op_nulls(void)
     CHECK(virtq_add_indirect(NULL, &b, 1, 0, NULL, &b) == VIRTQ_EINVAL, "add_indirect(NULL vq)");
     CHECK(virtq_add_indirect(&m.vq, NULL, 1, 0, NULL, &b) == VIRTQ_EINVAL,
           "add_indirect(NULL bufs)");
-    CHECK(virtq_publish(NULL) == VIRTQ_EINVAL, "publish(NULL)");
+    CHECK(vq_test_publish(NULL) == VIRTQ_EINVAL, "publish(NULL)");
     CHECK(virtq_get(NULL, &c, &len) == VIRTQ_EINVAL, "get(NULL)");
-    CHECK(virtq_has_used(NULL) == VIRTQ_EINVAL, "has_used(NULL)");
+    CHECK(virtq_has_used(NULL), "has_used(NULL)");
     virtq_disable_intr(NULL);
-    CHECK(virtq_enable_intr(NULL) == VIRTQ_EINVAL, "enable_intr(NULL)");
-    CHECK(virtq_enable_intr_delayed(NULL) == VIRTQ_EINVAL, "enable_intr_delayed(NULL)");
+    CHECK(virtq_enable_intr(NULL), "enable_intr(NULL)");
+    CHECK(virtq_enable_intr_delayed(NULL), "enable_intr_delayed(NULL)");
     CHECK(virtq_is_broken(NULL) == 1, "is_broken(NULL)");
     virtq_break(NULL);
     CHECK(virtq_num_free(NULL) == 0u, "num_free(NULL)");

@@ -20,7 +20,9 @@ test:
 demo: one boot at 1280x800; leaves the PNG and prints its path.
 
 Knobs reach the guest through `-device loader` writes to GPU_KNOB_ADDR (see
-examples/riscv/gpu_demo.c).  Python 3 standard library only.
+examples/gpu_demo.c: RAM base + 112 MiB, --ram-base per board).  Every boot
+must end with the RESULT tags asked for (--tag, transport=, ring=, mmio=).
+Python 3 standard library only.
 """
 import argparse
 import os
@@ -34,7 +36,13 @@ import threading
 import time
 import zlib
 
-KNOB_ADDR = 0x87000000
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
+import qemu_matrix  # noqa: E402
+
+KNOB_OFFSET = 0x07000000   # GPU_KNOB_ADDR - BOARD_RAM_BASE in gpu_demo.c
+KNOB_ADDR = 0x80000000 + KNOB_OFFSET   # main() sets it from --ram-base
+OPTS = None                # the parsed arguments, for the tag checks in boot()
 KNOB_MAGIC = 0x47505500
 MODES = {"SPIN": 1, "WFI": 2, "OS": 4, "DEFAULT": 0}
 RUN_TIMEOUT = 120.0      # seconds per boot, screendumps included
@@ -241,6 +249,10 @@ class Qmp:
 
 # ---- one boot -------------------------------------------------------------
 
+def gpu_device(props):
+    return qemu_matrix.device(OPTS, "gpu", props)
+
+
 def knob_args(mode, hold, storm=0, full=0):
     words = [KNOB_MAGIC | mode, hold, storm, full]
     args = []
@@ -310,6 +322,11 @@ def boot(qemu, elf, name, out, extra, on_ready=None, timeout=RUN_TIMEOUT, tee=Fa
                                  tail(lines)))
     if status != 0:
         raise Fail("%s: RESULT PASS but QEMU exit status %d" % (name, status))
+    if OPTS is not None:
+        modern = "virtio-mmio.force-legacy=false" in extra
+        why = qemu_matrix.check_tags(results[-1].group(3), qemu_matrix.want_tags(OPTS, modern))
+        if why:
+            raise Fail("%s: %s%s" % (name, why, tail(lines)))
     return lines, secs
 
 
@@ -349,7 +366,7 @@ def screens_run(args, name, xres, yres, modern, mode="DEFAULT", keep_png=None):
                                                              "; ".join(problems[:6])))
         print("gpu: %s %s %dx%d: pixels OK (%s)" % (name, kind, img.w, img.h, png), flush=True)
 
-    extra = ["-m", "256M", "-device", "virtio-gpu-device,xres=%d,yres=%d" % (xres, yres)]
+    extra = ["-m", "256M", "-device", gpu_device("xres=%d,yres=%d" % (xres, yres))]
     if modern:
         extra = ["-global", "virtio-mmio.force-legacy=false"] + extra
     extra += knob_args(MODES[mode], 1)
@@ -361,7 +378,7 @@ def screens_run(args, name, xres, yres, modern, mode="DEFAULT", keep_png=None):
 
 def matrix_run(args, accel, mode):
     name = "storm-%s-%s" % (accel.split("=")[1], mode.lower())
-    extra = ["-accel", accel, "-m", "256M", "-device", "virtio-gpu-device,xres=640,yres=480"]
+    extra = ["-accel", accel, "-m", "256M", "-device", gpu_device("xres=640,yres=480")]
     extra += knob_args(MODES[mode], 0, args.storm)
     lines, secs = boot(args.qemu, args.elf, name, args.out, extra, tee=args.tee)
     f = figures(lines)
@@ -416,7 +433,7 @@ def cmd_demo(args):
 
 
 def cmd_bench(args):
-    extra = ["-m", "256M", "-device", "virtio-gpu-device,xres=1280,yres=800"]
+    extra = ["-m", "256M", "-device", gpu_device("xres=1280,yres=800")]
     extra += knob_args(MODES["WFI"], 0, 10000, 600)
     lines, secs = boot(args.qemu, args.elf, "bench-1280x800", args.out, extra, tee=args.tee)
     figs = [l for l in lines if FIGURE_RE.match(l)]
@@ -457,6 +474,9 @@ def main(argv):
     p.add_argument("--out", required=True, help="directory for logs and images")
     p.add_argument("--storm", type=int, default=2000, help="flushes per matrix cell")
     p.add_argument("--tee", action="store_true", help="show guest output")
+    p.add_argument("--ram-base", type=lambda v: int(v, 0), default=0x80000000,
+                   help="the board's BOARD_RAM_BASE (knobs sit 112 MiB above)")
+    qemu_matrix.add_args(p)
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("test")
     sub.add_parser("demo")
@@ -467,6 +487,9 @@ def main(argv):
     s.add_argument("--modern", action="store_true")
     s.add_argument("--mode", default="DEFAULT", choices=sorted(MODES))
     args = p.parse_args(argv)
+    global OPTS, KNOB_ADDR
+    OPTS = args
+    KNOB_ADDR = args.ram_base + KNOB_OFFSET
     os.makedirs(args.out, exist_ok=True)
     try:
         return {"test": cmd_test, "demo": cmd_demo, "shot": cmd_shot, "bench": cmd_bench,

@@ -34,6 +34,8 @@ Ports are picked free on 127.0.0.1 for every boot.  Python 3 stdlib only.
 """
 import argparse
 import os
+import re
+import shlex
 import socket
 import struct
 import subprocess
@@ -43,6 +45,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BOOT_PY = os.path.join(HERE, "..", "qemu", "boot.py")
+sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
+import qemu_matrix  # noqa: E402
 QEMU = ["qemu-system-riscv64", "-machine", "virt", "-bios", "none",
         "-nographic", "-m", "128M", "-no-reboot"]
 CONFIGS = ("legacy-mrg", "legacy-nomrg", "modern-mrg", "modern-nomrg")
@@ -290,15 +294,16 @@ class Prober(threading.Thread):
 def qemu_args(args, config, netdev):
     """The NIC under test sits in slot 0 (the guest drives the lowest)."""
     legacy, mrg = config.split("-")
-    q = list(QEMU)
+    q = shlex.split(args.qemu) if args.qemu else list(QEMU)
+    mmio = args.transport == "mmio"
     if legacy == "modern":
         q += ["-global", "virtio-mmio.force-legacy=false"]
-    q += ["-netdev", netdev, "-device",
-          "virtio-net-device,netdev=n0,bus=virtio-mmio-bus.0,mrg_rxbuf=%s"
-          % ("on" if mrg == "mrg" else "off")]
+    q += ["-netdev", netdev, "-device", qemu_matrix.device(
+        args, "net", "netdev=n0,%smrg_rxbuf=%s"
+        % ("bus=virtio-mmio-bus.0," if mmio else "", "on" if mrg == "mrg" else "off"))]
     if args.second_nic:
-        q += ["-netdev", "user,id=n1,restrict=on", "-device",
-              "virtio-net-device,netdev=n1,bus=virtio-mmio-bus.1"]
+        q += ["-netdev", "user,id=n1,restrict=on", "-device", qemu_matrix.device(
+            args, "net", "netdev=n1" + (",bus=virtio-mmio-bus.1" if mmio else ""))]
     return q
 
 
@@ -310,7 +315,8 @@ def config_expect(name, config, args):
          % (legacy, hdr, "on" if mrg == "mrg" else "off"),
          r"^FIGURE %s irqs=[1-9][0-9]* count$" % name,
          # Interrupts before DRIVER_OK would mean IRQs wired mid-init.  A few
-         # with InterruptStatus 0 are legal: QEMU's PLIC latches a line that
+         # with InterruptStatus 0 are legal: an interrupt controller (QEMU's
+         # PLIC) may latch a line that
          # is raised again while the handler runs (reported, not failed).
          r"^FIGURE %s early_irqs=0 count$" % name,
          r"^FIGURE %s rx_dropped=0 count$" % name,
@@ -331,6 +337,7 @@ def boot(args, name, config, qemu, extra_expect, quiet=False):
         cmd.append("--tee")
     for e in args.expect + extra_expect + config_expect(name, config, args):
         cmd += ["--expect", e]
+    cmd += qemu_matrix.tag_args(args, config.startswith("modern"))
     cmd += ["--"] + qemu + ["-kernel", args.elf]
     out = subprocess.DEVNULL if quiet else None
     return subprocess.call(cmd, stdout=out, stderr=out), log
@@ -389,9 +396,12 @@ def run_peer(args, config):
         # The guest must stop at exactly the corrupted echo.
         with open(log) as f:
             text = f.read()
-        want = "RESULT net_peer FAIL echo %d (" % args.corrupt_echo
-        if rc != 0 and want in text:
-            line = [l for l in text.split("\n") if l.startswith(want)][0]
+        # RESULT net_peer FAIL <tags>: echo N (...)
+        want = re.compile(r"^RESULT net_peer FAIL(?: \S+=\S+)*: echo %d \("
+                          % args.corrupt_echo, re.M)
+        m = want.search(text)
+        if rc != 0 and m:
+            line = text[m.start():].split("\n")[0]
             return 0, None, "negative test: guest caught it: " + line
         return 1, "the guest did not catch the corrupted echo %d" % args.corrupt_echo, \
             "negative test"
@@ -402,6 +412,9 @@ def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("mode", choices=("user", "peer"))
     p.add_argument("--elf", required=True)
+    p.add_argument("--qemu", help="base QEMU command line (one string; "
+                   "default: riscv64 virt, M-mode)")
+    qemu_matrix.add_args(p)
     p.add_argument("--configs", default=",".join(CONFIGS),
                    help="comma-separated, cycled over the boots")
     p.add_argument("--repeat", type=int, default=0,

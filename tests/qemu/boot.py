@@ -9,7 +9,11 @@ A run passes when all of these hold:
   * QEMU's exit status is 0 (the guest wrote "pass" to the test device);
   * the last line of the form `RESULT <name> PASS|FAIL ...` says PASS (and,
     with --name, names that program);
+  * every --tag KEY=VALUE is on that RESULT line exactly (the guest prints
+    the tags it detected at run time: arch=, transport=, ring=, mode=...);
   * every --expect REGEX matches some line, and no --reject REGEX does.
+
+RESULT line format: `RESULT <name> PASS|FAIL key=value... [: reason]`.
 
 --repeat N boots N times (a boot loop) and stops at the first failure; the
 log file then holds the failing run.  On failure the script prints one line
@@ -26,6 +30,7 @@ import threading
 import time
 
 RESULT_RE = re.compile(r"^RESULT (\S+) (PASS|FAIL)\b(.*)$")
+TAG_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(\S*)$")
 TAIL_LINES = 20
 
 
@@ -54,6 +59,9 @@ def parse_args(argv):
                    "repeatable")
     p.add_argument("--reject", action="append", default=[], metavar="REGEX",
                    help="no line may match REGEX; repeatable")
+    p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                   help="the RESULT line must carry this tag with this value; "
+                   "repeatable")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="boot N times, stop at the first failure")
     args = p.parse_args(ours)
@@ -61,6 +69,12 @@ def parse_args(argv):
         p.error("give the QEMU command after '--'")
     if args.timeout <= 0 or args.repeat < 1:
         p.error("--timeout must be > 0 and --repeat >= 1")
+    args.tags = []
+    for t in args.tag:
+        m = TAG_RE.match(t)
+        if not m:
+            p.error("bad --tag %r: want KEY=VALUE" % t)
+        args.tags.append((m.group(1), m.group(2)))
     try:
         args.expect_re = [re.compile(r, re.M) for r in args.expect]
         args.reject_re = [re.compile(r, re.M) for r in args.reject]
@@ -127,6 +141,21 @@ def tail(text):
     return "\n".join("  | " + l for l in lines[-TAIL_LINES:])
 
 
+def result_tags(rest):
+    """key=value tokens after PASS|FAIL, up to a ':' that starts a reason."""
+    tags = {}
+    for tok in rest.split():
+        if tok.startswith(":"):
+            break
+        m = TAG_RE.match(tok.rstrip(":"))
+        if not m:
+            break
+        tags[m.group(1)] = m.group(2)
+        if tok.endswith(":"):
+            break
+    return tags
+
+
 def judge(args, status, text):
     """Return None when the run passed, else a one-line reason."""
     if status is None:
@@ -142,6 +171,12 @@ def judge(args, status, text):
         return "RESULT %s FAIL%s" % (last.group(1), last.group(3))
     if status != 0:
         return "RESULT PASS but QEMU exit status %d" % status
+    got = result_tags(last.group(3))
+    for key, want in args.tags:
+        if key not in got:
+            return "RESULT has no %s= tag, want %s=%s" % (key, key, want)
+        if got[key] != want:
+            return "RESULT tag %s=%s, want %s=%s" % (key, got[key], key, want)
     for r in args.expect_re:
         if not r.search(text):
             return "expected output not found: %s" % r.pattern

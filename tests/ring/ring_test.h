@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "virtq.h"
+#include "../common/vq_test.h"
 
 /* Largest ring the snapshot helper handles (the device and the free-list
    checker take any size up to VIRTQ_MAX_SIZE). */

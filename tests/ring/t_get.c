@@ -38,7 +38,7 @@ static void setup(struct fixture *f, uint64_t features, int with_d)
     assert_int_equal(virtq_add(&f->r.vq, a, 1, 2, &cookies[REQ_A]), VIRTQ_OK);
     assert_int_equal(virtq_add(&f->r.vq, b, 2, 0, &cookies[REQ_B]), VIRTQ_OK);
     assert_int_equal(virtq_add(&f->r.vq, c, 1, 1, &cookies[REQ_C]), VIRTQ_OK);
-    assert_true(virtq_publish(&f->r.vq) >= 0);
+    assert_true(vq_test_publish(&f->r.vq) >= 0);
     for (i = REQ_A; i <= REQ_C; i++) {
         assert_int_equal(rt_dev_pop(&f->d, &chain), 1);
         f->head[i] = chain.head;
@@ -96,12 +96,12 @@ static void broken_then_detach(struct fixture *f)
     f->r.vq.used->idx = (uint16_t)(f->r.vq.last_used + 1u);
     for (i = 0; i < 3; i++) {
         assert_int_equal(virtq_get(&f->r.vq, &cookie, &len), VIRTQ_EBROKEN);
-        assert_int_equal(virtq_has_used(&f->r.vq), VIRTQ_EBROKEN);
+        assert_true(virtq_has_used(&f->r.vq)); /* leads to get: EBROKEN */
         assert_int_equal(virtq_add(&f->r.vq, &b, 1, 0, &b), VIRTQ_EBROKEN);
         assert_int_equal(virtq_add_indirect(&f->r.vq, &b, 1, 0, table, &b), VIRTQ_EBROKEN);
-        assert_int_equal(virtq_publish(&f->r.vq), VIRTQ_EBROKEN);
-        assert_int_equal(virtq_enable_intr(&f->r.vq), VIRTQ_EBROKEN);
-        assert_int_equal(virtq_enable_intr_delayed(&f->r.vq), VIRTQ_EBROKEN);
+        assert_int_equal(vq_test_publish(&f->r.vq), VIRTQ_EBROKEN);
+        assert_true(virtq_enable_intr(&f->r.vq)); /* do not sleep */
+        assert_true(virtq_enable_intr_delayed(&f->r.vq));
         virtq_disable_intr(&f->r.vq);
         assert_int_equal(virtq_is_broken(&f->r.vq), 1);
     }
@@ -129,7 +129,7 @@ static void broken_then_detach(struct fixture *f)
     /* Reusable: a fresh device on the reset ring. */
     rt_dev_attach(&f->d, &f->r.vq, f->r.features);
     assert_int_equal(virtq_add(&f->r.vq, &b, 1, 0, &b), VIRTQ_OK);
-    assert_int_equal(virtq_publish(&f->r.vq), 1);
+    assert_int_equal(vq_test_publish(&f->r.vq), 1);
     assert_int_equal(rt_dev_complete_all(&f->d, 0), 1);
     assert_int_equal(virtq_get(&f->r.vq, &cookie, &len), VIRTQ_OK);
     assert_ptr_equal(cookie, &b);
@@ -348,7 +348,7 @@ static void test_get_ignore_used_len(void **state)
     get_ok_after(&f);
     virtq_ignore_used_len(&f.r.vq, 1);
     assert_int_equal(virtq_add(&f.r.vq, &b, 1, 0, &b), VIRTQ_OK);
-    assert_int_equal(virtq_publish(&f.r.vq) >= 0, 1);
+    assert_int_equal(vq_test_publish(&f.r.vq) >= 0, 1);
     assert_int_equal(rt_dev_pop(&f.d, &chain), 1);
     rt_dev_use(&f.d, chain.head, 64); /* junk: 64 "written" on a read-only buffer */
     rt_dev_flush(&f.d);
@@ -367,7 +367,7 @@ static void test_get_ignore_used_len(void **state)
     virtq_ignore_used_len(NULL, 1); /* harmless */
     get_ok_after(&f);
     assert_int_equal(virtq_add(&f.r.vq, &b, 1, 0, &b), VIRTQ_OK);
-    assert_int_equal(virtq_publish(&f.r.vq) >= 0, 1);
+    assert_int_equal(vq_test_publish(&f.r.vq) >= 0, 1);
     assert_int_equal(rt_dev_pop(&f.d, &chain), 1);
     rt_dev_use(&f.d, chain.head, 1);
     rt_dev_flush(&f.d);

@@ -242,21 +242,25 @@ static void test_uninitialised_queue(void **state)
     (void)state;
     memset(&vq, 0, sizeof(vq));
     assert_int_equal(virtq_add(&vq, &b, 1, 0, &byte), VIRTQ_EINVAL);
-    assert_int_equal(virtq_publish(&vq), VIRTQ_EINVAL);
+    assert_int_equal(vq_test_publish(&vq), VIRTQ_EINVAL);
     assert_int_equal(virtq_get(&vq, &cookie, NULL), VIRTQ_EINVAL);
-    assert_int_equal(virtq_has_used(&vq), VIRTQ_EINVAL);
-    assert_int_equal(virtq_enable_intr(&vq), VIRTQ_EINVAL);
+    /* Questions on an unusable queue answer "go to virtq_get", which
+       reports VIRTQ_EINVAL; the re-arm writes nothing. */
+    assert_true(virtq_has_used(&vq));
+    assert_true(virtq_enable_intr(&vq));
+    assert_true(virtq_enable_intr_delayed(&vq));
+    assert_false(virtq_is_broken(&vq));
     assert_int_equal(virtq_detach(&vq, &cookie), VIRTQ_EINVAL);
     virtq_disable_intr(&vq);
     assert_ptr_equal(cookie, &byte);
     /* NULL queues everywhere. */
     assert_int_equal(virtq_add(NULL, &b, 1, 0, &byte), VIRTQ_EINVAL);
     assert_int_equal(virtq_add_indirect(NULL, &b, 1, 0, NULL, &byte), VIRTQ_EINVAL);
-    assert_int_equal(virtq_publish(NULL), VIRTQ_EINVAL);
+    assert_int_equal(vq_test_publish(NULL), VIRTQ_EINVAL);
     assert_int_equal(virtq_get(NULL, &cookie, NULL), VIRTQ_EINVAL);
-    assert_int_equal(virtq_has_used(NULL), VIRTQ_EINVAL);
-    assert_int_equal(virtq_enable_intr(NULL), VIRTQ_EINVAL);
-    assert_int_equal(virtq_enable_intr_delayed(NULL), VIRTQ_EINVAL);
+    assert_true(virtq_has_used(NULL));
+    assert_true(virtq_enable_intr(NULL));
+    assert_true(virtq_enable_intr_delayed(NULL));
     assert_int_equal(virtq_detach(NULL, &cookie), VIRTQ_EINVAL);
     assert_int_equal(virtq_num_free(NULL), 0);
     assert_int_equal(virtq_is_broken(NULL), 1);

@@ -24,6 +24,32 @@ static void drain(struct virtq *vq, struct rt_dev *d, unsigned k)
     assert_int_equal(virtq_get(vq, &cookie, NULL), VIRTQ_EAGAIN);
 }
 
+/* Answers and errors stay apart: a NULL notify pointer is a bad argument
+   that publishes nothing; a broken queue answers "no notify". */
+static void test_publish_answer_out_param(void **state)
+{
+    struct rt_ring r;
+    bool notify = true;
+    (void)state;
+    rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, 0);
+    add_n(&r.vq, 1);
+    assert_int_equal(virtq_publish(&r.vq, NULL), VIRTQ_EINVAL);
+    assert_int_equal(r.vq.avail->idx, 0);
+    assert_int_equal(virtq_publish(&r.vq, &notify), VIRTQ_OK);
+    assert_true(notify);
+    assert_int_equal(r.vq.avail->idx, 1);
+    add_n(&r.vq, 1);
+    virtq_break(&r.vq);
+    notify = true;
+    assert_int_equal(virtq_publish(&r.vq, &notify), VIRTQ_EBROKEN);
+    assert_false(notify);
+    assert_int_equal(r.vq.avail->idx, 1);
+    notify = true;
+    assert_int_equal(virtq_publish(NULL, &notify), VIRTQ_EINVAL);
+    assert_false(notify);
+    rt_ring_free(&r);
+}
+
 static void test_publish_nothing_new(void **state)
 {
     static const uint64_t feats[] = {0, RT_F_EVENT_IDX};
@@ -34,17 +60,17 @@ static void test_publish_nothing_new(void **state)
         struct rt_dev d;
         rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, feats[f]);
         rt_dev_attach(&d, &r.vq, feats[f]);
-        assert_int_equal(virtq_publish(&r.vq), 0);
+        assert_int_equal(vq_test_publish(&r.vq), 0);
         assert_int_equal(r.vq.avail->idx, 0);
         add_n(&r.vq, 2);
         assert_int_equal(r.vq.avail->idx, 0);
-        assert_int_equal(virtq_publish(&r.vq), 1);
+        assert_int_equal(vq_test_publish(&r.vq), 1);
         assert_int_equal(r.vq.avail->idx, 2);
-        assert_int_equal(virtq_publish(&r.vq), 0);
-        assert_int_equal(virtq_publish(&r.vq), 0);
+        assert_int_equal(vq_test_publish(&r.vq), 0);
+        assert_int_equal(vq_test_publish(&r.vq), 0);
         drain(&r.vq, &d, 2);
         /* Completions don't count as something new to publish. */
-        assert_int_equal(virtq_publish(&r.vq), 0);
+        assert_int_equal(vq_test_publish(&r.vq), 0);
         assert_int_equal(r.vq.avail->idx, 2);
         rt_ring_free(&r);
     }
@@ -67,7 +93,7 @@ static void test_publish_flag_mode(void **state)
         /* An avail_event that EVENT_IDX would never cross: ignored here. */
         rt_dev_set_avail_event(&d, (uint16_t)(before + 100u));
         add_n(&r.vq, 1u + i % 4u);
-        assert_int_equal(virtq_publish(&r.vq), !no_notify);
+        assert_int_equal(vq_test_publish(&r.vq), !no_notify);
         /* Published either way. */
         assert_int_equal(r.vq.avail->idx, (uint16_t)(before + 1u + i % 4u));
         drain(&r.vq, &d, 1u + i % 4u);
@@ -104,7 +130,7 @@ static void run_event_idx(uint64_t features, uint32_t align)
         add_n(&r.vq, k);
         now = (uint16_t)(old + k);
         want = rt_in_window(e, now, old);
-        rc = virtq_publish(&r.vq);
+        rc = vq_test_publish(&r.vq);
         assert_int_equal(rc, want);
         assert_int_equal(rc, virtq_need_event(e, now, old) != 0);
         assert_int_equal(r.vq.avail->idx, now);
@@ -143,18 +169,18 @@ static void test_publish_event_idx_idle_device(void **state)
     rt_ring_init(&r, 16, VIRTQ_ALIGN_MODERN, RT_F_EVENT_IDX);
     rt_dev_attach(&d, &r.vq, r.features);
     add_n(&r.vq, 1);
-    assert_int_equal(virtq_publish(&r.vq), 1); /* avail_event 0: first one */
+    assert_int_equal(vq_test_publish(&r.vq), 1); /* avail_event 0: first one */
     add_n(&r.vq, 2);
-    assert_int_equal(virtq_publish(&r.vq), 0); /* device never went idle */
+    assert_int_equal(vq_test_publish(&r.vq), 0); /* device never went idle */
     /* Device takes all three, then goes idle asking for entry 3. */
     while (rt_dev_pop(&d, &c))
         rt_dev_use(&d, c.head, 0);
     rt_dev_set_avail_event(&d, d.last_avail);
     rt_dev_flush(&d);
     add_n(&r.vq, 1);
-    assert_int_equal(virtq_publish(&r.vq), 1);
+    assert_int_equal(vq_test_publish(&r.vq), 1);
     add_n(&r.vq, 1);
-    assert_int_equal(virtq_publish(&r.vq), 0);
+    assert_int_equal(vq_test_publish(&r.vq), 0);
     while (virtq_get(&r.vq, &cookie, NULL) == VIRTQ_OK)
         ;
     rt_ring_free(&r);
@@ -164,6 +190,7 @@ int rt_group_publish(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_publish_nothing_new),
+        cmocka_unit_test(test_publish_answer_out_param),
         cmocka_unit_test(test_publish_flag_mode),
         cmocka_unit_test(test_publish_event_idx),
         cmocka_unit_test(test_publish_event_idx_idle_device),

@@ -66,8 +66,8 @@ static void t_roundtrip(void **st)
     assert_int_equal(pk_dev_pop(&d, &ch), 0);
     assert_int_equal(virtq_has_used(&r.vq), 0);
     assert_int_equal(virtq_get(&r.vq, &c, &len), VIRTQ_EAGAIN);
-    assert_int_equal(virtq_publish(&r.vq), 1); /* ENABLE: notify */
-    assert_int_equal(virtq_publish(&r.vq), 0); /* nothing new */
+    assert_int_equal(pk_pub(&r.vq), 1); /* ENABLE: notify */
+    assert_int_equal(pk_pub(&r.vq), 0); /* nothing new */
     assert_int_equal(pk_dev_pop(&d, &ch), 1);
     assert_int_equal(ch.ndesc, 3);
     assert_int_equal(ch.nseg, 3);
@@ -110,7 +110,7 @@ static void t_chains_any_size(void **st)
             out = n / 2u;
             assert_int_equal(virtq_add(&r.vq, b, out, n - out, &b[lap % 7u]), VIRTQ_OK);
             assert_int_equal(virtq_num_free(&r.vq), num - n);
-            assert_true(virtq_publish(&r.vq) >= 0);
+            assert_true(pk_pub(&r.vq) >= 0);
             assert_int_equal(pk_dev_pop(&d, &ch), 1);
             assert_int_equal(ch.ndesc, n);
             assert_int_equal(ch.nout, out);
@@ -147,7 +147,7 @@ static void t_batch_ids(void **st)
     assert_int_equal(virtq_num_free(&r.vq), 0);
     assert_int_equal(virtq_add(&r.vq, b, 1, 0, &r), VIRTQ_ENOSPC);
     assert_int_equal(pk_dev_pop(&d, &ch), 0);
-    assert_int_equal(virtq_publish(&r.vq), 1);
+    assert_int_equal(pk_pub(&r.vq), 1);
     /* Take all, complete in reverse: used descriptors land at the device's
        used position, not where each buffer was. */
     {
@@ -187,7 +187,7 @@ static void t_indirect(void **st)
                                         &r), VIRTQ_EINVAL);
     assert_int_equal(virtq_add_indirect(&r.vq, b, 1, 2, table, &r), VIRTQ_OK);
     assert_int_equal(virtq_num_free(&r.vq), 3);
-    assert_int_equal(virtq_publish(&r.vq), 1);
+    assert_int_equal(pk_pub(&r.vq), 1);
     assert_int_equal(pk_dev_pop(&d, &ch), 1);
     assert_true(ch.indirect);
     assert_int_equal(ch.ndesc, 1);
@@ -227,7 +227,7 @@ static void t_kick_decision(void **st)
                     for (i = 0; i < start; i++) {
                         void *c;
                         assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-                        (void)virtq_publish(&r.vq);
+                        (void)pk_pub(&r.vq);
                         assert_int_equal(pk_dev_complete_all(&d, 0), 1);
                         assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
                     }
@@ -244,7 +244,7 @@ static void t_kick_decision(void **st)
                     pk_dev_set_event(&d, RING_EVENT_FLAGS_DESC, (uint16_t)ev, (int)w);
                     for (i = 0; i < adds; i++)
                         assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-                    if (virtq_publish(&r.vq) != want)
+                    if (pk_pub(&r.vq) != want)
                         fail_msg("start %u adds %u event %u/%u: kick %d expected", start, adds,
                                  ev, w, want);
                     pk_ring_free(&r);
@@ -256,11 +256,11 @@ static void t_kick_decision(void **st)
         pk_dev_attach(&d, &r);
         pk_dev_set_event(&d, RING_EVENT_FLAGS_DISABLE, 0, 0);
         assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-        assert_int_equal(virtq_publish(&r.vq), 0);
+        assert_int_equal(pk_pub(&r.vq), 0);
         /* DESC without EVENT_IDX is nothing to rely on: notify. */
         pk_dev_set_event(&d, RING_EVENT_FLAGS_DESC, 3, 0);
         assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-        assert_int_equal(virtq_publish(&r.vq), 1);
+        assert_int_equal(pk_pub(&r.vq), 1);
         pk_ring_free(&r);
     }
 }
@@ -283,7 +283,7 @@ static void t_intr(void **st)
         virtq_disable_intr(&r.vq);
         assert_int_equal(d.drv->flags, RING_EVENT_FLAGS_DISABLE);
         assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-        assert_int_equal(virtq_publish(&r.vq), 1);
+        assert_int_equal(pk_pub(&r.vq), 1);
         assert_int_equal(pk_dev_complete_all(&d, 0), 1);
         assert_int_equal(d.irqs, 0); /* suppressed */
         assert_int_equal(virtq_enable_intr(&r.vq), 1); /* one is waiting */
@@ -299,7 +299,7 @@ static void t_intr(void **st)
         for (i = 0; i < 20; i++) {
             unsigned long before = d.irqs;
             assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-            (void)virtq_publish(&r.vq);
+            (void)pk_pub(&r.vq);
             assert_int_equal(pk_dev_complete_all(&d, 0), 1);
             assert_int_equal(d.irqs, before + 1u);
             assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
@@ -323,7 +323,7 @@ static void t_intr_delayed(void **st)
     pk_dev_attach(&d, &r);
     for (i = 0; i < 8; i++)
         assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-    (void)virtq_publish(&r.vq);
+    (void)pk_pub(&r.vq);
     for (i = 0; i < 8; i++) {
         assert_int_equal(pk_dev_pop(&d, &ch), 1);
         ids[i] = ch.id;
@@ -392,7 +392,7 @@ static void t_order_publish(void **st)
         pk_barrier_reset();
         pk_barrier_hook = pub_hook;
         pk_barrier_ctx = &x;
-        assert_int_equal(virtq_publish(&r.vq), 1);
+        assert_int_equal(pk_pub(&r.vq), 1);
         pk_barrier_hook = NULL;
         assert_int_equal(x.wmb_seen, 1);
         assert_int_equal(x.mb_seen, 1);
@@ -436,7 +436,7 @@ static void t_order_get(void **st)
     x.r = &r;
     x.d = &d;
     assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
-    (void)virtq_publish(&r.vq);
+    (void)pk_pub(&r.vq);
     pk_barrier_reset();
     pk_barrier_hook = get_hook;
     pk_barrier_ctx = &x;
@@ -486,7 +486,7 @@ static void t_order_arm(void **st)
     x.d = &d;
     virtq_disable_intr(&r.vq);
     assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-    (void)virtq_publish(&r.vq);
+    (void)pk_pub(&r.vq);
     assert_int_equal(pk_dev_pop(&d, &ch), 1);
     x.id = ch.id;
     x.use_at_mb = 1;
@@ -516,7 +516,7 @@ static void t_detach(void **st)
     pk_dev_attach(&d, &r);
     for (i = 0; i < 3; i++)
         assert_int_equal(virtq_add(&r.vq, b, 1, 1, &cookies[i]), VIRTQ_OK);
-    (void)virtq_publish(&r.vq);
+    (void)pk_pub(&r.vq);
     assert_int_equal(pk_dev_pop(&d, &ch), 1);
     (void)pk_dev_use(&d, ch.id, 4);
     assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK); /* cookie 0 back */
@@ -540,7 +540,7 @@ static void t_detach(void **st)
     assert_int_equal(virtq_num_free(&r.vq), 9);
     pk_dev_attach(&d, &r);
     assert_int_equal(virtq_add(&r.vq, b, 1, 1, &cookies[0]), VIRTQ_OK);
-    assert_int_equal(virtq_publish(&r.vq), 1);
+    assert_int_equal(pk_pub(&r.vq), 1);
     assert_int_equal(pk_dev_complete_all(&d, 4), 1);
     assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
     pk_ring_free(&r);
@@ -564,6 +564,7 @@ static void t_bad_args(void **st)
     memcpy(sl, r.slots, sizeof(sl));
     memcpy(mem, r.mem, sizeof(mem));
     assert_int_equal(virtq_add(&r.vq, b, 1, 1, NULL), VIRTQ_EINVAL);
+    assert_int_equal(virtq_publish(&r.vq, NULL), VIRTQ_EINVAL);
     assert_int_equal(virtq_add(&r.vq, NULL, 1, 1, &r), VIRTQ_EINVAL);
     assert_int_equal(virtq_add(&r.vq, b, 0, 0, &r), VIRTQ_EINVAL);
     assert_int_equal(virtq_add(&r.vq, b, 7, 0, &r), VIRTQ_EINVAL);
@@ -579,7 +580,7 @@ static void t_bad_args(void **st)
     assert_int_equal(virtq_add(&r.vq, bad, 1, 1, &r), VIRTQ_EINVAL);
     assert_memory_equal(&snap, &r.vq, sizeof(snap));
     assert_memory_equal(sl, r.slots, sizeof(sl));
-    assert_int_equal(virtq_publish(&r.vq), 1);
+    assert_int_equal(pk_pub(&r.vq), 1);
     pk_ring_free(&r);
 }
 

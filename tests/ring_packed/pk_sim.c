@@ -67,7 +67,7 @@ static void sim(uint32_t num, uint64_t features, uint32_t seed, unsigned long to
             continue;
         }
         if (op < 5u) {
-            assert_true(virtq_publish(&r.vq) >= 0);
+            assert_true(pk_pub(&r.vq) >= 0);
             while (nheld < num && pk_dev_pop(&d, &ch)) {
                 held[nheld].id = ch.id;
                 held[nheld].wlen = (uint32_t)ch.wlen;
@@ -101,7 +101,7 @@ static void sim(uint32_t num, uint64_t features, uint32_t seed, unsigned long to
                          virtq_num_free(&r.vq), descs_out);
         }
         if (submitted >= total && nheld == 0u && completed < total) {
-            assert_true(virtq_publish(&r.vq) >= 0);
+            assert_true(pk_pub(&r.vq) >= 0);
             while (nheld < num && pk_dev_pop(&d, &ch)) {
                 held[nheld].id = ch.id;
                 held[nheld].wlen = (uint32_t)ch.wlen;

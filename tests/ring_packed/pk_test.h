@@ -98,6 +98,14 @@ void pk_barrier_reset(void);
 
 uint32_t pk_rand(uint32_t *state);
 
+/* virtq_publish(), asserting VIRTQ_OK: the notify answer. */
+static inline int pk_pub(struct virtq *vq)
+{
+    bool notify = true;
+    assert_int_equal(virtq_publish(vq, &notify), VIRTQ_OK);
+    return notify;
+}
+
 int pk_group_basic(void);
 int pk_group_hostile(void);
 int pk_group_sim(void);

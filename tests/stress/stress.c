@@ -562,7 +562,7 @@ static void stalled(const char *what, int rc)
              rc, (uint16_t)(used - vq.last_used), vq.last_used);
     FAIL("%s = %d: no progress in %u s at used %u with %u published (lost kick? the device "
          "sleeps waiting for a notification)",
-         what, rc, STALL_US / 1000000u, vq.last_used, (uint16_t)(vq.kicked_idx - vq.last_used));
+         what, rc, STALL_US / 1000000u, vq.last_used, (uint16_t)(vq.published_idx - vq.last_used));
 }
 
 static void sleep_for_interrupt(uint64_t *rng)
@@ -574,11 +574,11 @@ static void sleep_for_interrupt(uint64_t *rng)
         R.drv_sleeps++;
     } else {
         uint32_t seen = LDA(&R.irq.seq);
-        int delayed = R.evidx && (rnd(rng) & 1u), r;
-        r = delayed ? virtq_enable_intr_delayed(&vq) : virtq_enable_intr(&vq);
+        int delayed = R.evidx && (rnd(rng) & 1u);
+        bool r = delayed ? virtq_enable_intr_delayed(&vq) : virtq_enable_intr(&vq);
         R.delayed_arms += (uint64_t)delayed;
-        CHECK(r == 0 || r == 1, "enable_intr = %d", r);
-        if (r == 1) {
+        CHECK(!virtq_is_broken(&vq), "queue broken while re-arming");
+        if (r) {
             R.drv_wakes_busy++; /* buffers arrived while re-arming */
         } else {
             R.drv_sleeps++;
@@ -699,9 +699,10 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
                 rc = virtq_dev_kick(&dev, &vq);
                 CHECK(rc == VIRTQ_OK, "kick = %d", rc);
             } else {
-                rc = virtq_publish(&vq);
-                CHECK(rc == 0 || rc == 1, "publish = %d", rc);
-                if (rc == 1)
+                bool notify;
+                rc = virtq_publish(&vq, &notify);
+                CHECK(rc == VIRTQ_OK, "publish = %d", rc);
+                if (notify)
                     driver_notify();
             }
         }

@@ -1,7 +1,7 @@
 /* virtq board layer: preemptive round-robin scheduler (see sched.h). */
 #include "sched.h"
 
-#include "board.h"
+#include "board_api.h"
 
 #include <picotls.h>
 

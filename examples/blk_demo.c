@@ -1,16 +1,18 @@
-/* blk_demo: the virtio-blk driver on QEMU virt through all three of virtq's
+/* SPDX-License-Identifier: MIT */
+/* blk_demo: the virtio-blk driver on a board (examples/boards/) through all three of virtq's
  * wait strategies, each on the path where it belongs.
  *
  *   phase spin  early init, no interrupt configured: find the device, init
  *               the driver, capacity and serial, write a pattern as one
  *               multi-segment request, flush, read it back, a few QD1 reads.
- *   phase wfi   after every device finished init: the PLIC routes the blk
- *               IRQ, MEIE is on, waits sleep in wfi.  Second pattern (32
- *               requests in flight), then the measurements with rdtime:
+ *   phase wfi   after every device finished init: the interrupt controller
+ *               routes the blk IRQ, interrupts are on, waits sleep in wfi.
+ *               Second pattern (32 requests in flight), then the
+ *               measurements on the board's tick counter:
  *               sequential read with large requests (MiB/s), 4 KiB random
  *               reads at queue depth 1 and 32 (IOPS), kicks and interrupts
  *               per request.
- *   phase os    a preemptive round-robin scheduler on the CLINT tick: the
+ *   phase os    a preemptive round-robin scheduler on the board's tick: the
  *               blk task blocks in sched_wait_seq() on each request and the
  *               device interrupt wakes it, while a counter task keeps
  *               running.  Third pattern, every pattern re-verified.
@@ -23,7 +25,7 @@
  * Sizes: BLK_DEMO_QUICK=1 shrinks the measurements for the test matrix;
  * `make demo` runs the full ones.
  */
-#include "board.h"
+#include "board_api.h"
 #include "sched.h"
 
 /* The OS strategy's block, instrumented: still sched_wait_seq(), but it
@@ -203,7 +205,7 @@ static void run_figures(const char *prefix, const struct run *m)
 
 static void iops_figure(const char *key, const struct run *m)
 {
-    board_figure(key, (long long)((uint64_t)m->reqs * BOARD_TIMEBASE_HZ / m->ticks), "IOPS");
+    board_figure(key, (long long)((uint64_t)m->reqs * board_ticks_hz() / m->ticks), "IOPS");
 }
 
 /* ---- measurements (blocking and async) ----------------------------------- */
@@ -412,6 +414,7 @@ static void phase_spin(void)
     rc = vblk_init(&blk, &dev, &p);
     if (rc != VIRTQ_OK)
         fail_rc("vblk_init", rc);
+    board_tag_dev(&dev);   /* transport= ring= mmio= as negotiated */
     board_printf("blk: features offered 0x%llx, negotiated 0x%llx: indirect=%d event_idx=%d "
                  "flush=%d ro=%d\n", (unsigned long long)dev.device_features,
                  (unsigned long long)dev.features, blk.indirect,
@@ -457,14 +460,14 @@ static void phase_wfi(void)
     int rc;
 
     /* Every device finished init (DRIVER_OK) above; only now is the
-     * interrupt wired: handler, PLIC source, MEIE, then tell virtq. */
+     * interrupt wired: handler, controller source, core, then tell virtq. */
     if (board_irq_register(slot.irq, blk_isr, &dev) != 0 || board_irq_enable(slot.irq) != 0)
         board_fail("cannot wire irq %d", slot.irq);
     board_interrupts_on();
     virtq_dev_irq_routed(&dev, 1);
     if ((rc = virtq_dev_set_wait(&dev, VIRTQ_WAIT_WFI, NULL)) != VIRTQ_OK)
         fail_rc("set_wait wfi", rc);
-    board_printf("blk_demo: phase=wfi: PLIC irq %d routed, MEIE on, wait=%s\n", slot.irq,
+    board_printf("blk_demo: phase=wfi: irq %d routed, interrupts on, wait=%s\n", slot.irq,
                  wait_name(dev.wait));
     irqs0 = dev.irqs;
 
@@ -492,10 +495,10 @@ static void phase_wfi(void)
                  "%u in flight, twice (cold, then warm host cache)\n",
                  (unsigned long long)(((uint64_t)nreq * seq_bytes) >> 20),
                  (unsigned long)(seq_bytes / 1024u), nseg, SEQ_DEPTH);
-    figure_milli("seq_read_cold", (uint64_t)nreq * seq_bytes * BOARD_TIMEBASE_HZ,
+    figure_milli("seq_read_cold", (uint64_t)nreq * seq_bytes * board_ticks_hz(),
                  m.ticks << 20, "MiB/s");
     async_run(nreq, SEQ_DEPTH, seq_bytes, nseg, seq_buf, 1, &m);
-    figure_milli("seq_read", (uint64_t)nreq * seq_bytes * BOARD_TIMEBASE_HZ,
+    figure_milli("seq_read", (uint64_t)nreq * seq_bytes * board_ticks_hz(),
                  m.ticks << 20, "MiB/s");
     run_figures("seq", &m);
 
@@ -594,7 +597,7 @@ static void blk_task(void *arg)
     }
     run_end(&m, OS_SEQ_MIB);
     board_printf("blk: os: %u blocking 1 MiB reads\n", OS_SEQ_MIB);
-    figure_milli("os_seq_read", (uint64_t)OS_SEQ_MIB * BOARD_TIMEBASE_HZ, m.ticks, "MiB/s");
+    figure_milli("os_seq_read", (uint64_t)OS_SEQ_MIB * board_ticks_hz(), m.ticks, "MiB/s");
 
     sched_get_stats(&s1);
     board_printf("blk: os: in this phase the blk task slept %lu times until the device "
@@ -634,7 +637,7 @@ static void phase_os(void)
 int main(void)
 {
     board_set_name(NAME);
-    board_printf("virtq blk_demo on QEMU virt (rv%d, M-mode)%s\n", __riscv_xlen,
+    board_printf("virtq blk_demo on %s%s\n", board_platform(),
                  BLK_DEMO_QUICK ? " [quick sizes]" : "");
     seed = mix64(board_now_ticks() ^ 0x5eed5eed5eedull);
     rng_state = seed;

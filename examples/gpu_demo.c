@@ -1,4 +1,5 @@
-/* gpu_demo: virtio-gpu 2D scanout on QEMU `virt`, through virtq.h and the
+/* SPDX-License-Identifier: MIT */
+/* gpu_demo: virtio-gpu 2D scanout on a board (examples/boards/), through virtq.h and the
  * portable driver in examples/drivers/virtio_gpu.c.
  *
  *   1. init the GPU while waits spin (no interrupt is wired yet), read the
@@ -25,7 +26,7 @@
  * In OS mode a second task spins on memory without ever yielding, as a busy
  * program would, so the GPU task only gets the CPU through the scheduler.
  */
-#include "board.h"
+#include "board_api.h"
 #include "sched.h"
 /* The one translation unit with virtq's implementation; the board's shims
  * come from VIRTQ_CONFIG_FILE="virtq_board.h" (given to every file). */
@@ -40,7 +41,7 @@
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_WFI | VIRTQ_WAIT_OS | VIRTQ_WAIT_CUSTOM)
 #define VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)                                   \
     do {                                                                           \
-        for (unsigned n_ = 0; n_ < 100000u && virtq_has_used(vq) == 0; n_++)       \
+        for (unsigned n_ = 0; n_ < 100000u && !virtq_has_used(vq); n_++)            \
             __asm__ volatile("" ::: "memory");                                    \
     } while (0)
 #endif
@@ -49,7 +50,8 @@
 
 #include <stdio.h>
 
-#define GPU_KNOB_ADDR 0x87000000u
+/* 112 MiB into RAM: above the image, below QEMU's DTB on every board. */
+#define GPU_KNOB_ADDR (BOARD_RAM_BASE + 0x07000000u)
 #define GPU_KNOB_MAGIC 0x47505500u
 #define MODE_DEFAULT 0
 #define MODE_SPIN VIRTQ_WAIT_SPIN
@@ -461,6 +463,7 @@ static void init_gpu(void)
 #endif
     /* Waits spin until the interrupt is wired (virtq's default after probe). */
     check(virtio_gpu_init(&gpu, &dev, ctrl_ring, cursor_ring), "init");
+    board_tag_dev(&dev);   /* transport= ring= mmio= as negotiated */
     board_printf("gpu: slot %d irq %d virtio-mmio v%u, features 0x%llx, %lu scanout(s)\n",
                  slot.index, slot.irq, dev.version, (unsigned long long)dev.features,
                  (unsigned long)gpu.num_scanouts);

@@ -1,6 +1,8 @@
-/* virtq board layer for QEMU `virt`: UART stdio, exit, PLIC, CLINT timer and
- * alarm, trap dispatch, virtio-mmio slot scan.  See board.h for the API. */
-#include "board.h"
+/* SPDX-License-Identifier: MIT */
+/* QEMU `virt` RISC-V board, M-mode: exit, UART, PLIC, CLINT timer and alarm,
+ * software interrupt, trap dispatch.  The board API is ../board_api.h; the
+ * board-neutral half is ../common/board_common.c. */
+#include "board_api.h"
 
 #include <picotls.h>
 #include <stdarg.h>
@@ -34,17 +36,7 @@ CSR_READ_FN(mtval)
 #define CSR_CLEAR(name, bits) \
     __asm__ volatile("csrc " #name ", %0" : : "r"((uintptr_t)(bits)) : "memory")
 
-/* ---- program identity, output convention, exit ------------------------ */
-
-static const char *board_name_ = "board";
-
-void board_set_name(const char *name)
-{
-    if (name && name[0])
-        board_name_ = name;
-}
-
-const char *board_name(void) { return board_name_; }
+/* ---- exit -------------------------------------------------------------- */
 
 void board_exit(int code)
 {
@@ -60,50 +52,6 @@ void board_exit(int code)
     /* Without the test device (other hardware) this is the end: halt. */
     for (;;)
         board_wfi();
-}
-
-/* picolibc's exit() and abort() end here. */
-void _exit(int code)
-{
-    board_exit(code);
-}
-
-int board_printf(const char *fmt, ...)
-{
-    va_list ap;
-    uintptr_t s = board_irq_save();
-    int n;
-
-    va_start(ap, fmt);
-    n = vprintf(fmt, ap);
-    va_end(ap);
-    board_irq_restore(s);
-    return n;
-}
-
-void board_pass(void)
-{
-    (void)board_irq_save();
-    printf("RESULT %s PASS\n", board_name_);
-    board_exit(0);
-}
-
-void board_fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    (void)board_irq_save();
-    printf("RESULT %s FAIL ", board_name_);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    board_exit(1);
-}
-
-void board_figure(const char *key, long long value, const char *unit)
-{
-    board_printf("FIGURE %s %s=%lld %s\n", board_name_, key, value, unit);
 }
 
 /* ---- UART 16550 (polled) ----------------------------------------------- */
@@ -134,36 +82,24 @@ void board_uart_putc(char c)
     }
 }
 
+/* The "transmitter holding register empty" interrupt (IER bit 1): raised
+ * at once while the transmitter is idle, cleared by reading IIR. */
+#define UART_IIR 2
+#define UART_IER_THRE 0x02
+
+void board_uart_tx_irq(int on)
+{
+    mmio_w8(BOARD_UART_BASE + UART_IER, on ? UART_IER_THRE : 0);
+    if (!on)
+        (void)mmio_r8(BOARD_UART_BASE + UART_IIR);
+}
+
 int board_uart_getc(void)
 {
     if (mmio_r8(BOARD_UART_BASE + UART_LSR) & UART_LSR_DR)
         return mmio_r8(BOARD_UART_BASE + UART_THR);
     return -1;
 }
-
-static int board_stdio_put(char c, FILE *f)
-{
-    (void)f;
-    if (c == '\n')
-        board_uart_putc('\r');   /* terminals want CR LF; the harness strips CR */
-    board_uart_putc(c);
-    return (unsigned char)c;
-}
-
-static int board_stdio_get(FILE *f)
-{
-    int c = board_uart_getc();
-
-    (void)f;
-    return c < 0 ? _FDEV_EOF : c;
-}
-
-/* picolibc stdio without malloc: one FILE on the UART for all three. */
-static FILE board_stdio = FDEV_SETUP_STREAM(board_stdio_put, board_stdio_get,
-                                            NULL, _FDEV_SETUP_RW);
-FILE *const stdin = &board_stdio;
-FILE *const stdout = &board_stdio;
-FILE *const stderr = &board_stdio;
 
 /* ---- statistics -------------------------------------------------------- */
 
@@ -339,6 +275,13 @@ uint64_t board_now_ticks(void)
 #endif
 }
 
+uint64_t board_ticks_hz(void) { return BOARD_TIMEBASE_HZ; }
+
+const char *board_platform(void)
+{
+    return "QEMU virt " BOARD_ARCH " M-mode hart 0";
+}
+
 uint64_t board_now_us(void)
 {
     return board_now_ticks() / TICKS_PER_US;
@@ -347,16 +290,6 @@ uint64_t board_now_us(void)
 static uint64_t us_to_ticks(uint64_t us)
 {
     return us >= BOARD_NEVER / TICKS_PER_US ? BOARD_NEVER : us * TICKS_PER_US;
-}
-
-void board_delay_us(uint64_t us)
-{
-    uint64_t end = board_now_us() + us;
-    /* The clock is the bound; the iteration cap only guards a dead clock. */
-    uint64_t cap = us < (BOARD_NEVER >> 12) ? (us << 10) + 1024 : BOARD_NEVER;
-
-    for (uint64_t i = 0; i < cap && board_now_us() < end; i++)
-        __asm__ volatile("" ::: "memory");
 }
 
 static void mtimecmp_write(uint64_t v)
@@ -581,88 +514,9 @@ void board__nested_trap(uintptr_t cause, uintptr_t epc, uintptr_t tval)
     raw_puts(" mtval=");
     raw_hex(tval);
     raw_puts("\r\nRESULT ");
-    raw_puts(board_name_);
+    raw_puts(board_name());
     raw_puts(" FAIL nested trap\r\n");
     board_exit(1);
-}
-
-/* ---- virtio-mmio slots ------------------------------------------------- */
-
-int board_virtio_scan(board_virtio_slot *out, int n)
-{
-    int found = 0;
-
-    if (n > BOARD_VIRTIO_SLOTS)
-        n = BOARD_VIRTIO_SLOTS;
-    for (int i = 0; i < n; i++) {
-        board_virtio_slot *s = &out[i];
-        s->index = i;
-        s->base = BOARD_VIRTIO_BASE + (uintptr_t)i * BOARD_VIRTIO_STRIDE;
-        s->irq = BOARD_VIRTIO_IRQ0 + i;
-        s->magic = mmio_r32(s->base + 0x000);
-        s->version = mmio_r32(s->base + 0x004);
-        s->device_id = mmio_r32(s->base + 0x008);
-        s->vendor_id = mmio_r32(s->base + 0x00c);
-        if (s->magic == BOARD_VIRTIO_MAGIC && s->device_id != 0)
-            found++;
-    }
-    return found;
-}
-
-int board_virtio_find(uint32_t device_id, int nth, board_virtio_slot *out)
-{
-    board_virtio_slot slots[BOARD_VIRTIO_SLOTS];
-
-    board_virtio_scan(slots, BOARD_VIRTIO_SLOTS);
-    for (int i = 0; i < BOARD_VIRTIO_SLOTS; i++) {
-        if (slots[i].magic == BOARD_VIRTIO_MAGIC && device_id != 0 &&
-            slots[i].device_id == device_id && nth-- == 0) {
-            *out = slots[i];
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static const char *virtio_name(uint32_t id)
-{
-    switch (id) {
-    case 0: return "empty";
-    case 1: return "net";
-    case 2: return "blk";
-    case 3: return "console";
-    case 4: return "rng";
-    case 5: return "balloon";
-    case 8: return "scsi";
-    case 9: return "9p";
-    case 16: return "gpu";
-    case 18: return "input";
-    case 19: return "vsock";
-    case 20: return "crypto";
-    default: return "other";
-    }
-}
-
-int board_virtio_report(void)
-{
-    board_virtio_slot slots[BOARD_VIRTIO_SLOTS];
-    int found = board_virtio_scan(slots, BOARD_VIRTIO_SLOTS);
-
-    for (int i = 0; i < BOARD_VIRTIO_SLOTS; i++) {
-        const board_virtio_slot *s = &slots[i];
-        if (s->magic != BOARD_VIRTIO_MAGIC) {
-            board_printf("virtio-mmio slot %d @0x%08lx irq %d: no virtio-mmio "
-                         "(magic 0x%08lx)\n", i, (unsigned long)s->base,
-                         s->irq, (unsigned long)s->magic);
-            continue;
-        }
-        board_printf("virtio-mmio slot %d @0x%08lx irq %d: version %lu "
-                     "device %lu (%s) vendor 0x%08lx\n", i,
-                     (unsigned long)s->base, s->irq, (unsigned long)s->version,
-                     (unsigned long)s->device_id, virtio_name(s->device_id),
-                     (unsigned long)s->vendor_id);
-    }
-    return found;
 }
 
 /* ---- start-up ---------------------------------------------------------- */
@@ -673,6 +527,8 @@ void board__start(void)
 {
     uart_init();
     plic_init();
+    board_tag("arch", BOARD_ARCH);   /* from the compiler's target (xlen) */
+    board_tag("mode", "m");
     alarm_at = BOARD_NEVER;
     sched_at = BOARD_NEVER;
     timer_program();

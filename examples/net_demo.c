@@ -1,4 +1,5 @@
-/* net_demo: virtio-net on QEMU `virt` with the portable driver and a tiny
+/* SPDX-License-Identifier: MIT */
+/* net_demo: virtio-net on a board (examples/boards/) with the portable driver and a tiny
  * IPv4 stack (net_stack.c).  Two builds of this file:
  *
  * net_demo (user network, `-netdev user`): DHCP lease from QEMU's slirp
@@ -16,7 +17,7 @@
  *
  * Order of events (field note 004): every virtio-net device is brought to
  * DRIVER_OK with spinning waits first; only then are the interrupt
- * handlers registered, the PLIC sources enabled, interrupts turned on and
+ * handlers registered, the interrupt sources enabled, interrupts turned on and
  * the devices told their IRQ is routed; from then on the main loop sleeps
  * in wfi (virtq's WFI strategy) between frames.
  *
@@ -25,7 +26,7 @@
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
 
-#include "board.h"
+#include "board_api.h"
 #include "net_stack.h"
 #include "virtio_net.h"
 
@@ -171,6 +172,8 @@ static void init_devices(void)
         rc = virtio_net_init(n, &devs[i], &cfg);
         if (rc != VIRTQ_OK)
             board_fail("virtio-net init (slot %d): %s", slots[i].index, virtq_strerror(rc));
+        if (i == 0)
+            board_tag_dev(&devs[0]);   /* transport= ring= mmio= as negotiated */
         board_printf("virtio-net: slot %d @0x%08lx irq %d %s, features 0x%08lx%08lx, header %lu bytes, "
                      "mrg_rxbuf %s (rx buffers %lu bytes), rx ring %u, tx ring %u\n",
                      slots[i].index, (unsigned long)slots[i].base, slots[i].irq,

@@ -1,7 +1,7 @@
 /* virtq configuration for the QEMU `virt` board layer.
  *
  * Board programs that use virtq compile the implementation file with
- *   -DVIRTQ_CONFIG_FILE='"virtq_board.h"'   (and -Iexamples/riscv)
+ *   -DVIRTQ_CONFIG_FILE='"virtq_board.h"'   (and -Iexamples/boards/qemu-virt-riscv64)
  * so virtq's wait strategies run on this board's clock, alarm and scheduler.
  * VIRTQ_WFI / VIRTQ_IRQ_SAVE / VIRTQ_IRQ_RESTORE are virtq's built-in RISC-V
  * M-mode versions; they mask the same mstatus.MIE as board_irq_save().
@@ -12,7 +12,7 @@
 #ifndef VIRTQ_BOARD_H
 #define VIRTQ_BOARD_H
 
-#include "board.h"
+#include "board_api.h"
 #include "sched.h"
 
 #ifndef VIRTQ_WAIT

@@ -1,4 +1,6 @@
-/* hello: proves the RISC-V board layer with no virtio driver involved.
+/* SPDX-License-Identifier: MIT */
+/* hello: proves a board (examples/boards/<board>/) with no virtio driver
+ * involved; the same source runs on every board.
  *
  *   1. banner and virtio-mmio slot scan
  *   2. the clock advances; a one-shot alarm wakes a masked wfi in bounds
@@ -6,11 +8,12 @@
  *      sleeping), a waiter on sched_wait_seq and its waker, covering wake by
  *      a task, wake from an interrupt handler (ping-pong), timeout, "already
  *      changed", and alarm + tick sharing the comparator
- *      and a real PLIC interrupt: the UART's "transmitter empty" source
- *      (IRQ 10) claimed, dispatched and completed, waking a task
+ *      and a real device interrupt through the interrupt controller: the
+ *      UART's "transmitter empty" source (BOARD_UART_IRQ) claimed,
+ *      dispatched and completed, waking a task
  *   4. FIGURE lines, then `RESULT hello PASS|FAIL ...` and the exit status.
  */
-#include "board.h"
+#include "board_api.h"
 #include "sched.h"
 
 #include <errno.h>
@@ -24,9 +27,6 @@
 #define WAIT_BOUND_US 500000u
 #define SLEEP_US 500u
 #define UART_IRQ_ROUNDS 20
-#define UART_IER (BOARD_UART_BASE + 1)
-#define UART_IIR (BOARD_UART_BASE + 2)
-#define UART_IER_THRE 0x02
 
 enum { T_BUSY, T_YIELD, T_SLEEP, T_WAITER, T_WAKER, T_COUNT };
 static uint8_t stacks[T_COUNT][STACK_BYTES] __attribute__((aligned(16)));
@@ -129,8 +129,8 @@ static void swi_handler(void *ctx, int irq)
     sched_wake((void *)&isr_seq);
 }
 
-/* PLIC test without virtio: enabling the UART's "transmitter empty"
- * interrupt raises IRQ 10 at once; the handler turns it off again (so the
+/* Interrupt-controller test without virtio: arming the UART's "transmitter
+ * empty" interrupt raises BOARD_UART_IRQ at once; the handler turns it off again (so the
  * level drops before the claim is completed) and wakes the waiter. */
 static volatile uint32_t uart_seq;
 
@@ -139,8 +139,7 @@ static void uart_handler(void *ctx, int irq)
     (void)ctx;
     if (irq != BOARD_UART_IRQ)
         board_fail("uart handler got irq %d", irq);
-    *(volatile uint8_t *)UART_IER = 0;
-    (void)*(volatile uint8_t *)UART_IIR;   /* reading IIR clears THRE */
+    board_uart_tx_irq(0);                  /* disarm and acknowledge */
     uart_seq++;
     sched_wake((void *)&uart_seq);
 }
@@ -211,7 +210,7 @@ static void waiter_task(void *arg)
     int r;
 
     (void)arg;
-    /* A PLIC interrupt wakes a blocked task.  The source is raised while
+    /* A device interrupt wakes a blocked task.  The source is raised while
      * this task has interrupts masked, so the handler can only run after
      * the task blocked (in whichever context runs next): every round must
      * end in SCHED_OK, never CHANGED or a timeout. */
@@ -220,7 +219,7 @@ static void waiter_task(void *arg)
     for (uint32_t i = 1; i <= UART_IRQ_ROUNDS; i++) {
         uintptr_t m = board_irq_save();
         uint32_t seen = uart_seq;
-        *(volatile uint8_t *)UART_IER = UART_IER_THRE;
+        board_uart_tx_irq(1);
         r = sched_wait_seq((void *)&uart_seq, &uart_seq, seen, WAIT_BOUND_US);
         board_irq_restore(m);
         if (r != SCHED_OK || uart_seq != i)
@@ -229,7 +228,7 @@ static void waiter_task(void *arg)
     }
     board_get_stats(&p1);
     if (p1.ext_irqs - p0.ext_irqs != UART_IRQ_ROUNDS || p1.spurious_irqs)
-        board_fail("plic: %lu claims for %d uart irqs, %lu spurious",
+        board_fail("irq: %lu claims for %d uart irqs, %lu spurious",
                    (unsigned long)(p1.ext_irqs - p0.ext_irqs), UART_IRQ_ROUNDS,
                    (unsigned long)p1.spurious_irqs);
 
@@ -276,7 +275,7 @@ static void waiter_task(void *arg)
         sched_wake((void *)&ack);
     }
 
-    /* Alarm and scheduler share mtimecmp; whichever deadline is first must
+    /* Alarm and scheduler share one timer comparator; whichever deadline is first must
      * fire and the other must survive it.  (a) An alarm inside a sleep
      * fires once and the sleep still ends on its own deadline. */
     board_stats b0, b1;
@@ -368,6 +367,10 @@ static void check_scan(void)
     board_printf("virtio-mmio: %d device(s) in %d slots\n", n,
                  BOARD_VIRTIO_SLOTS);
     board_figure("virtio_devices", n, "count");
+    /* No queue is set up here: the transport is the one the scan probed,
+     * the ring is "none". */
+    board_tag("transport", "mmio");
+    board_tag("ring", "none");
 }
 
 static void check_clock(void)
@@ -413,8 +416,7 @@ static void check_alarm(void)
 int main(void)
 {
     board_set_name("hello");
-    board_printf("virtq board: hello on QEMU virt (rv%d, M-mode, hart 0)\n",
-                 __riscv_xlen);
+    board_printf("virtq board: hello on %s\n", board_platform());
     check_scan();
     check_clock();
     check_alarm();

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* QEMU `virt` RISC-V board (M-mode, hart 0, -bios none): the board.h half
+ * of the board API (../board_api.h), with the memory map, the trap frame
+ * layout shared with trap.S, and the interrupt mask and wfi inlines.
+ *
+ * Hardware: 16550 UART, PLIC (context 0 = hart 0 M-mode), CLINT timer and
+ * software interrupt, sifive_test exit device, eight virtio-mmio slots.
+ *
+ * Included by start.S and trap.S too: constants above the C part carry no
+ * C suffixes, and everything C-only is under !__ASSEMBLER__.
+ */
+#ifndef BOARD_H
+#define BOARD_H
+
+/* ---- memory map (QEMU virt) ------------------------------------------- */
+#define BOARD_TEST_BASE        0x00100000  /* sifive_test: exit/reset     */
+#define BOARD_CLINT_BASE       0x02000000
+#define BOARD_CLINT_MSIP       (BOARD_CLINT_BASE + 0x0000)
+#define BOARD_CLINT_MTIMECMP   (BOARD_CLINT_BASE + 0x4000)
+#define BOARD_CLINT_MTIME      (BOARD_CLINT_BASE + 0xbff8)
+#define BOARD_PLIC_BASE        0x0c000000
+#define BOARD_UART_BASE        0x10000000
+#define BOARD_UART_IRQ         10
+#define BOARD_VIRTIO_BASE      0x10001000
+#define BOARD_VIRTIO_STRIDE    0x1000
+#define BOARD_VIRTIO_SLOTS     8
+#define BOARD_VIRTIO_IRQ0      1            /* slot i raises PLIC source 1+i */
+#define BOARD_VIRTIO_IRQ(i)    (BOARD_VIRTIO_IRQ0 + (i))
+#define BOARD_RAM_BASE         0x80000000
+#define BOARD_TIMEBASE_HZ      10000000     /* mtime / rdtime rate on virt  */
+#define BOARD_IRQ_COUNT        97  /* table size: sources 1..96 (riscv,ndev) */
+
+/* ---- trap frame layout (shared with trap.S) ---------------------------- */
+/* One frame per execution context (boot/idle and each task).  Slot 0 of the
+ * integer area holds mepc (x0 needs no saving); slot n holds register xn.
+ * Slot 32 is mstatus, slot 33 pads so the FP area is 8-byte aligned on rv32. */
+#if __riscv_xlen == 64
+#define BOARD_REGBYTES 8
+#else
+#define BOARD_REGBYTES 4
+#endif
+#define BOARD_FRAME_MEPC       0
+#define BOARD_FRAME_X(n)       ((n) * BOARD_REGBYTES)
+#define BOARD_FRAME_MSTATUS    (32 * BOARD_REGBYTES)
+#define BOARD_FRAME_FP         (34 * BOARD_REGBYTES)
+#if defined(__riscv_flen)
+#define BOARD_FREGBYTES        (__riscv_flen / 8)
+#define BOARD_FRAME_F(n)       (BOARD_FRAME_FP + (n) * BOARD_FREGBYTES)
+#define BOARD_FRAME_FCSR       BOARD_FRAME_F(32)
+#define BOARD_FRAME_SIZE       ((BOARD_FRAME_FCSR + BOARD_REGBYTES + 15) & ~15)
+#else
+#define BOARD_FRAME_SIZE       ((BOARD_FRAME_FP + 15) & ~15)
+#endif
+
+/* mstatus / mie bits the board and the scheduler use. */
+#define BOARD_MSTATUS_MIE      0x00000008
+#define BOARD_MSTATUS_MPIE     0x00000080
+#define BOARD_MSTATUS_MPP_M    0x00001800
+#define BOARD_MSTATUS_FS_INIT  0x00002000
+#define BOARD_MIE_MSIE         0x00000008
+#define BOARD_MIE_MTIE         0x00000080
+#define BOARD_MIE_MEIE         0x00000800
+
+#if __riscv_xlen == 64
+#define BOARD_ARCH "riscv64"
+#else
+#define BOARD_ARCH "riscv32"
+#endif
+
+#ifndef __ASSEMBLER__
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* ---- interrupt mask and wfi -------------------------------------------- */
+/* Mask machine interrupts (mstatus.MIE); returns the previous state. */
+static inline uintptr_t board_irq_save(void)
+{
+    uintptr_t old;
+    __asm__ volatile("csrrc %0, mstatus, %1" : "=r"(old)
+                     : "r"((uintptr_t)BOARD_MSTATUS_MIE) : "memory");
+    return old & BOARD_MSTATUS_MIE;
+}
+static inline void board_irq_restore(uintptr_t saved)
+{
+    if (saved)
+        __asm__ volatile("csrs mstatus, %0" : : "r"(saved) : "memory");
+}
+/* Sleep until an interrupt enabled in mie is pending, even while mstatus.MIE
+ * is masked (then the handler runs only after the caller unmasks).  May
+ * return early: callers loop on their own condition and a deadline. */
+static inline void board_wfi(void)
+{
+    __asm__ volatile("wfi" : : : "memory");
+}
+
+/* ---- trap frames and the scheduler hook -------------------------------- */
+typedef struct board_frame {
+    uintptr_t x[32];         /* x[0] = mepc, x[n] = register xn */
+    uintptr_t mstatus;
+    uintptr_t pad_;
+#if defined(__riscv_flen) && __riscv_flen == 64
+    uint64_t f[32];
+    uintptr_t fcsr;
+#elif defined(__riscv_flen)
+    uint32_t f[32];
+    uintptr_t fcsr;
+#endif
+} __attribute__((aligned(16))) board_frame;
+
+#endif /* !__ASSEMBLER__ */
+#endif /* BOARD_H */
