@@ -62,15 +62,28 @@
 
    THE RING (any transport)
    ------------------------
-   virtq_ring_bytes / VIRTQ_RING_BYTES   size of ring memory for n entries
-   virtq_init                            lay a ring over caller memory
-   virtq_add / virtq_add_indirect        queue a request (not yet visible)
-   virtq_publish(vq, &notify)            make requests visible; notify: kick?
-   virtq_get / virtq_has_used            take a completion (cookie, length)
-   virtq_disable_intr / virtq_enable_intr / virtq_enable_intr_delayed
-                                         used-buffer notification control
-   virtq_detach                          after reset: every cookie, once
-   virtq_ignore_used_len                 legacy queues whose used.len is junk
+   virtq_ring_bytes(num, align), VIRTQ_RING_BYTES(num, align)
+                          bytes of ring memory for num entries (the macro
+                          sizes static arrays; the function returns 0 for a
+                          bad num or align)
+   virtq_init             lay a ring over caller memory (virtq_dev_queue_setup
+                          calls it for you)
+   virtq_add, virtq_add_indirect
+                          queue a request (not yet visible to the device)
+   virtq_publish(vq, &notify)
+                          make queued requests visible; *notify says whether
+                          the device wants a notification
+   virtq_get              take one completion: cookie and bytes written
+   virtq_has_used         would virtq_get() return anything but EAGAIN?
+   virtq_disable_intr, virtq_enable_intr, virtq_enable_intr_delayed
+                          used-buffer notification control (enable re-arms,
+                          then re-checks: true = drain before sleeping)
+   virtq_num_free         free descriptors now (a chain of n needs n)
+   virtq_is_broken        latched broken (or NULL)?
+   virtq_break            latch broken yourself (e.g. the device needs reset)
+   virtq_detach           after a reset: hand back every cookie, once each
+   virtq_ignore_used_len  legacy queues whose used.len is junk
+   virtq_need_event       the spec's event-index test (used by publish)
    A request is a chain of segments, device-readable first, then
    device-writable.  The cookie (any non-NULL pointer, usually the caller's
    request struct) comes back exactly once.  Private bookkeeping (struct
@@ -78,15 +91,31 @@
 
    THE DEVICE (virtio-mmio today; the calls are transport-neutral)
    ----------------------------------------------------------------
-   virtq_mmio_probe       magic, version, device id (0 = empty slot)
+   virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
    virtq_dev_driver_ok    DRIVER_OK; interrupts before it are ignored
-   virtq_dev_kick         publish, and notify only if the device wants it
-   virtq_dev_isr          call from the device's interrupt handler
-   virtq_dev_config_read8/16/32/64/_bytes   ConfigGeneration-stable reads
-   virtq_dev_check / virtq_dev_fail / virtq_dev_reset
+   virtq_dev_kick         virtq_publish() then, only if *notify said so,
+                          virtq_dev_notify().  Returns virtq_publish()'s status
+                          (VIRTQ_OK, VIRTQ_EINVAL, VIRTQ_EBROKEN); whether it
+                          notified is not returned (dev->notifies counts)
+   virtq_dev_notify       write the queue notification unconditionally (for
+                          callers that run virtq_publish() themselves)
+   virtq_dev_isr          call from the device's interrupt handler: reads
+                          and acknowledges InterruptStatus, wakes waiters,
+                          notes NEEDS_RESET; returns the status bits seen
+   virtq_dev_check        VIRTQ_EBROKEN once the device set NEEDS_RESET/FAILED
+   virtq_dev_fail         set FAILED (the driver gives up on the device)
+   virtq_dev_reset        reset and wait (bounded) for status 0
+   virtq_dev_config_read8, virtq_dev_config_read16, virtq_dev_config_read32,
+   virtq_dev_config_read64, virtq_dev_config_read_bytes
+                          device config space, each with the field's own
+                          width, retried until ConfigGeneration is stable
+   virtq_dev_config_write32
+                          write a 32-bit config field (e.g. a gpu
+                          events_clear); the only write width today
+   virtq_strerror         a short English name for a VIRTQ_E* code
 
    WAITING
    -------
@@ -98,18 +127,56 @@
            reads a device register each round, so an emulator's event loop
            gets a chance even if the guest spins (QEMU completes virtio-gpu
            commands in a bottom half; 7.2 was measured not to starve it).
-     WFI   after virtq_dev_irq_routed(dev, 1) (the board routed and enabled
-           the device interrupt); until then it spins, because a wfi that no
-           interrupt can end sleeps forever.  Interrupts are masked between
-           the last check and wfi; an alarm (VIRTQ_WFI_ALARM_US) bounds it.
+     WFI   after virtq_dev_irq_routed(dev, true) (the board routed and
+           enabled the device interrupt); until then it spins, because a wfi
+           that no interrupt can end sleeps forever.  Interrupts are masked
+           between the last check and wfi; an alarm bounds it (below).
      OS    for tasks under a scheduler: blocks on VIRTQ_OS_WAIT with futex
            semantics, woken by virtq_dev_isr().  Never wfi inside a task.
-     CUSTOM  VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) is called each round.
-   Select with virtq_dev_set_wait(dev, VIRTQ_WAIT_*, os_ctx).  Wire device
-   interrupts only after every device finished init (DRIVER_OK).
+     CUSTOM  VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) is called each round;
+           it should block or yield briefly and return, virtq re-checks.
+   Select with virtq_dev_set_wait(dev, VIRTQ_WAIT_*, os_ctx) (VIRTQ_ENOTSUP
+   when that strategy is not built in).  Wire device interrupts only after
+   every device finished init (DRIVER_OK).
+
+   The WFI alarm contract.  VIRTQ_WFI_ALARM_US(deadline_us) is called with
+   interrupts masked, right before each wfi.  deadline_us is ABSOLUTE, in
+   the VIRTQ_NOW_US() time base, never a duration.  A long wait is cut in
+   slices of at most VIRTQ_WFI_SLICE_US (default 10000 us): the alarm is
+   re-armed before every wfi with min(now + slice, wait deadline), and each
+   call replaces the previous alarm (one comparator is enough).  So a lost
+   or misrouted device interrupt costs one slice of latency, never the
+   whole timeout.  virtq never cancels the alarm when a wait ends early: it
+   may fire later, when nobody waits.  Your timer interrupt handler must
+   therefore silence the alarm itself (RISC-V: move mtimecmp past now or
+   clear mie.MTIE; Arm: mask or disable the timer), or the level-triggered
+   timer interrupt fires again at once and the CPU never sleeps.  A
+   deadline already in the past must fire at once.  Instead of an alarm
+   you may promise a periodic interrupt of period VIRTQ_WFI_TICK_US; WFI
+   needs one of the two and VIRTQ_NOW_US() (an #error says so).
+
+   Timeouts without a clock.  Without VIRTQ_NOW_US() a timeout of T us is
+   not a time: it is T * VIRTQ_SPINS_PER_US polling rounds (default
+   VIRTQ_SPINS_PER_US 4, plus one round), each a ring check, one device
+   register read and VIRTQ_CPU_RELAX().  How long a round takes depends
+   on the CPU and on the register read (an emulated MMIO exit, a bus
+   round trip): issue 16 saw a 1 s timeout last 0.45 s under QEMU TCG on
+   riscv64 (about 110 ns a round), and on real hardware a slow bus makes
+   it longer instead.  It bounds the wait, it does not time it: define
+   VIRTQ_NOW_US() for real time, or calibrate VIRTQ_SPINS_PER_US on your
+   board (rounds per microsecond).  WFI and OS waits require a clock; a
+   CUSTOM wait without one gets the whole timeout as remaining_us each
+   round and should return quickly.
+
+   VERSION
+   -------
+   VIRTQ_VERSION_MAJOR, VIRTQ_VERSION_MINOR, VIRTQ_VERSION_PATCH, and
+   VIRTQ_VERSION = MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 is 100) for
+   #if tests.  CHANGELOG.md lists every user-visible change.
 
    CONFIGURATION (define before the implementation include; scope noted)
    -------------------------------------------------------------------
+   VIRTQ_IMPLEMENTATION   emit the implementation here     (one file only)
    VIRTQ_CONFIG_FILE      "file.h" included first            (all files)
    VIRTQ_STATIC           all functions static               (all files)
    VIRTQ_API              linkage of every function          (all files)
@@ -117,22 +184,29 @@
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
-   VIRTQ_WFI_ALARM_US(d)  arm a wake-up at time d (WFI)       (impl only)
+   VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock
+                          (default 4; see "Timeouts without a clock")
+                                                               (impl only)
+   VIRTQ_WFI_ALARM_US(d)  arm a wake-up at absolute time d (WFI; see "The
+                          WFI alarm contract")                 (impl only)
    VIRTQ_WFI_TICK_US      or: period of an interrupt you guarantee (WFI)
+   VIRTQ_WFI_SLICE_US     longest single wfi (default 10000)  (impl only)
    VIRTQ_WFI(), VIRTQ_IRQ_SAVE(), VIRTQ_IRQ_RESTORE(f)
                           built in for RISC-V (M-mode; VIRTQ_RISCV_SMODE
                           for S-mode) and Arm; needed elsewhere for WFI
    VIRTQ_OS_WAIT(ctx, seqptr, seen, timeout_us), VIRTQ_OS_WAKE(ctx)
                           block while *seqptr == seen / wake all on ctx
    VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)                   (impl only)
-   VIRTQ_MB/RMB/WMB(), VIRTQ_DMA_MB/RMB/WMB()   barriers: SMP strength, and
-                          bus strength used when VIRTIO_F_ORDER_PLATFORM is
-                          negotiated; defaults for RISC-V, AArch64, Arm,
+   VIRTQ_MB(), VIRTQ_RMB(), VIRTQ_WMB()   SMP-strength barriers
+   VIRTQ_DMA_MB(), VIRTQ_DMA_RMB(), VIRTQ_DMA_WMB()   bus-strength barriers,
+                          used when VIRTIO_F_ORDER_PLATFORM is negotiated;
+                          both sets default for RISC-V, AArch64, Arm,
                           x86-64, else compiler atomics        (impl only)
    VIRTQ_USE_ATOMICS      1: index accesses as acquire/release atomics (on
                           by itself under ThreadSanitizer)     (impl only)
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
-   VIRTQ_MMIO_READ8/16/32(a), VIRTQ_MMIO_WRITE32(a, v)
+   VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
+   VIRTQ_MMIO_WRITE32(a, v)
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
                           fence i,r after a read)              (impl only)
@@ -141,7 +215,11 @@
                           cache maintenance for non-coherent DMA (default
                           none); after virtq_get() sync your writable
                           buffers with VIRTQ_DMA_SYNC_FOR_CPU   (impl only)
-   VIRTQ_ASSERT(x), VIRTQ_LOG(...)   off by default            (impl only)
+   VIRTQ_ASSERT(x)        checks of virtq's own invariants (never of
+                          caller arguments or device data, which return
+                          errors); off by default              (impl only)
+   VIRTQ_LOG(...)         printf-style diagnostics, e.g. why a queue broke;
+                          off by default                       (impl only)
    VIRTQ_RESET_POLLS, VIRTQ_CONFIG_RETRIES   bounds on reset and config
                           generation loops                     (impl only)
    "impl only" macros matter only where VIRTQ_IMPLEMENTATION is defined and
@@ -196,8 +274,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Version (manual: VERSION; CHANGELOG.md).  VIRTQ_VERSION orders releases
+   in #if tests: MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define VIRTQ_VERSION_MAJOR 0
 #define VIRTQ_VERSION_MINOR 1
+#define VIRTQ_VERSION_PATCH 0
+#define VIRTQ_VERSION \
+    (VIRTQ_VERSION_MAJOR * 10000 + VIRTQ_VERSION_MINOR * 100 + VIRTQ_VERSION_PATCH)
 
 #if !defined(VIRTQ_API)
 #if defined(VIRTQ_STATIC) && (defined(__GNUC__) || defined(__clang__))

@@ -13,8 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Version (manual: VERSION; CHANGELOG.md).  VIRTQ_VERSION orders releases
+   in #if tests: MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define VIRTQ_VERSION_MAJOR 0
 #define VIRTQ_VERSION_MINOR 1
+#define VIRTQ_VERSION_PATCH 0
+#define VIRTQ_VERSION \
+    (VIRTQ_VERSION_MAJOR * 10000 + VIRTQ_VERSION_MINOR * 100 + VIRTQ_VERSION_PATCH)
 
 #if !defined(VIRTQ_API)
 #if defined(VIRTQ_STATIC) && (defined(__GNUC__) || defined(__clang__))
