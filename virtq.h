@@ -547,8 +547,12 @@ struct virtq {
 VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align);
 
 /* Bytes of packed ring memory for num entries (0 unless 1 <= num <=
-   32768).  Only built with VIRTQ_RING_PACKED in VIRTQ_RINGS. */
-VIRTQ_API size_t virtq_packed_ring_bytes(uint32_t num);
+   32768: "Packed virtqueues support up to 2^15 entries each", any count).
+   Inline, so a split-only build carries none of it. */
+static inline size_t virtq_packed_ring_bytes(uint32_t num)
+{
+    return (num == 0u || num > 32768u) ? 0u : VIRTQ_PACKED_RING_BYTES(num);
+}
 
 /* Lay a queue of num entries over mem (VIRTQ_RING_BYTES(num, align) bytes,
    zeroed here) and slots (num entries).  features: the negotiated feature
@@ -1286,12 +1290,6 @@ VIRTQ_API const char *virtq_strerror(int err)
 #define VIRTQ__P_TOP(vq) ((vq)->mask) /* newest unpublished id, or VIRTQ__P_END */
 #define VIRTQ__P_END 0xffffu          /* no id: ids are below 32768 */
 #define VIRTQ__P_LIVE (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)
-
-VIRTQ_API size_t virtq_packed_ring_bytes(uint32_t num)
-{
-    /* "Packed virtqueues support up to 2^15 entries each", any count. */
-    return (num == 0u || num > 32768u) ? 0u : VIRTQ_PACKED_RING_BYTES(num);
-}
 
 /* Position pw moved on by n (<= num) descriptors; the wrap bit flips when
    it passes the end of the ring. */

@@ -104,8 +104,12 @@ struct virtq {
 VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align);
 
 /* Bytes of packed ring memory for num entries (0 unless 1 <= num <=
-   32768).  Only built with VIRTQ_RING_PACKED in VIRTQ_RINGS. */
-VIRTQ_API size_t virtq_packed_ring_bytes(uint32_t num);
+   32768: "Packed virtqueues support up to 2^15 entries each", any count).
+   Inline, so a split-only build carries none of it. */
+static inline size_t virtq_packed_ring_bytes(uint32_t num)
+{
+    return (num == 0u || num > 32768u) ? 0u : VIRTQ_PACKED_RING_BYTES(num);
+}
 
 /* Lay a queue of num entries over mem (VIRTQ_RING_BYTES(num, align) bytes,
    zeroed here) and slots (num entries).  features: the negotiated feature

@@ -33,12 +33,6 @@
 #define VIRTQ__P_END 0xffffu          /* no id: ids are below 32768 */
 #define VIRTQ__P_LIVE (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)
 
-VIRTQ_API size_t virtq_packed_ring_bytes(uint32_t num)
-{
-    /* "Packed virtqueues support up to 2^15 entries each", any count. */
-    return (num == 0u || num > 32768u) ? 0u : VIRTQ_PACKED_RING_BYTES(num);
-}
-
 /* Position pw moved on by n (<= num) descriptors; the wrap bit flips when
    it passes the end of the ring. */
 VIRTQ__INLINE uint16_t virtq__pw_add(const struct virtq *vq, uint16_t pw, uint32_t n)
