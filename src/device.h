@@ -1,9 +1,10 @@
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 
-/* Feature bits virtq cannot drive yet, so never negotiates (plus, per
-   device, what its transport cannot carry: virtq__t_unsupported). */
-#define VIRTQ__UNSUPPORTED VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)
+/* Feature bits virtq cannot drive, so never negotiates: the packed ring
+   unless it is built in (VIRTQ_RINGS, ring_select.h); plus, per device,
+   what its transport cannot carry (virtq__t_unsupported). */
+#define VIRTQ__UNSUPPORTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES)
 
 #ifndef VIRTQ_RESET_POLLS
 #define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
@@ -73,6 +74,7 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
        driven as one, which VERSION_1 says. */
     if (dev->version >= 2u)
         required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
+    required |= VIRTQ__RING_REQUIRED; /* a packed-only build needs RING_PACKED */
     /* Never accept what virtq cannot drive (the packed ring, for now): a
        device that agreed to it would expect a layout virtq never builds. */
     unsupported = VIRTQ__UNSUPPORTED | virtq__t_unsupported(dev);
@@ -80,7 +82,9 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
         virtq_dev_fail(dev);
         return VIRTQ_ENOTSUP;
     }
-    accepted = dev->device_features & (wanted | required) & ~unsupported;
+    /* The packed ring, when built in, is taken whenever offered. */
+    accepted = dev->device_features & (wanted | required | VIRTQ__RING_FEATURES) &
+               ~unsupported;
     virtq__t_set_features(dev, accepted);
     if (dev->version >= 2u) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
@@ -116,7 +120,9 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
         num = max;
     if (num > VIRTQ_MAX_SIZE)
         num = VIRTQ_MAX_SIZE;
-    while (!virtq__pow2(num))
+    /* Split rings are a power of two; packed ones any size ("Structure
+       Size and Alignment"), so they keep min(num, QueueNumMax). */
+    while (!(dev->features & VIRTQ__RING_FEATURES) && !virtq__pow2(num))
         num &= num - 1u; /* round down to a power of two */
     rc = virtq_init(vq, num, align, mem, slots, dev->features);
     if (rc != VIRTQ_OK)
