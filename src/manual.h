@@ -80,6 +80,12 @@
                           then re-checks: true = drain before sleeping)
    virtq_num_free         free descriptors now (a chain of n needs n)
    virtq_is_broken        latched broken (or NULL)?
+   virtq_broken_reason    why: VIRTQ_BROKEN_USED_IDX, _USED_ID,
+                          _NOT_IN_FLIGHT, _UNPUBLISHED, _USED_LEN (the device
+                          broke a used-ring rule), _DEVICE (NEEDS_RESET or
+                          FAILED seen by virtq_wait), _CALLER (virtq_break),
+                          _DETACH (virtq_detach running); _NONE when working.
+                          The first reason sticks; VIRTQ_LOG prints it
    virtq_break            latch broken yourself (e.g. the device needs reset)
    virtq_detach           after a reset: hand back every cookie, once each
    virtq_ignore_used_len  legacy queues whose used.len is junk
