@@ -12,9 +12,22 @@ rounds is exact: every round takes the same path.  The harness is also
 run natively (best of 5 x 2M rounds) for the single-CPU time of a
 lock-step round, driver plus harness device.
 
+The same lock-step count is taken, in the same run, for:
+- virtq built the way README recommends for speed (--inline BIN: icount.c
+  compiled with -DICOUNT_INLINE, virtq.h included with VIRTQ_STATIC in the
+  harness's own translation unit, so the compiler inlines the hot path into
+  the caller).  The harness's two noinline wrappers, icount_submit (add +
+  publish with its kick decision) and icount_get, are counted inclusively:
+  what a caller pays, call and return included;
+- Linux's tools/virtio/ringtest rings (--ringtest NAME=BIN, built from
+  bench/ringtest_icount.c): add_inbuf (which also publishes),
+  kick_available (full barrier + event-index kick decision, less the
+  harness's own kick()), get_buf.
+
 Writes <results>/icount.csv.
 
   python3 bench/icount.py --bin build/bench/icount [--rounds N]
+      [--inline build/bench/icount_inline] [--ringtest NAME=BIN ...]
 """
 import argparse
 import csv
@@ -24,13 +37,16 @@ import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCS = ("virtq_add", "virtq_publish", "virtq_get")
-LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*:(virtq_\w+)(?:\s|$)")
+INLINE_FUNCS = ("icount_submit", "icount_get")
+RINGTEST_FUNCS = ("add_inbuf", "kick_available", "get_buf", "kick")
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*:(\w+)(?:\s|$)")
 
 
-def measure(binary, build, segs, ev, rounds):
-    out = os.path.join(build, "callgrind.s%d.e%d.out" % (segs, ev))
-    subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, binary,
-                    "-s", str(segs), "-e", str(ev), "-n", str(rounds)],
+def measure(binary, build, segs, ev, rounds, funcs=FUNCS, tag="", args=None):
+    out = os.path.join(build, "callgrind%s.s%d.e%d.out" % (tag, segs, ev))
+    argv = args if args is not None else ["-s", str(segs), "-e", str(ev)]
+    subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, binary] +
+                   argv + ["-n", str(rounds)],
                    check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
                          check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -41,10 +57,10 @@ def measure(binary, build, segs, ev, rounds):
         if m:
             n = int(m.group(1).replace(",", ""))
             inc[m.group(2)] = max(inc.get(m.group(2), 0), n)
-    missing = [f for f in FUNCS if f not in inc]
+    missing = [f for f in funcs if f not in inc]
     if missing:
         raise SystemExit("icount: callgrind saw no %s (inlined?)" % ", ".join(missing))
-    per = {f: inc[f] / rounds for f in FUNCS}
+    per = {f: inc[f] / rounds for f in funcs}
     for f, v in per.items():
         if v != int(v):
             raise SystemExit("icount: %s: %d instructions over %d rounds is not whole"
@@ -69,13 +85,15 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build/bench"))
     ap.add_argument("--results", default=os.path.join(ROOT, "bench/results"))
     ap.add_argument("--rounds", type=int, default=10000)
+    ap.add_argument("--inline", help="icount built with -DICOUNT_INLINE (VIRTQ_STATIC)")
+    ap.add_argument("--ringtest", action="append", default=[], metavar="NAME=BIN")
     args = ap.parse_args()
     os.makedirs(args.results, exist_ok=True)
     rows = []
     for segs in (1, 3):
         for ev in (0, 1):
             c = measure(args.bin, args.build, segs, ev, args.rounds)
-            row = dict(segments=segs, event_idx=ev, add=c["virtq_add"],
+            row = dict(driver="virtq", segments=segs, event_idx=ev, add=c["virtq_add"],
                        publish=c["virtq_publish"], get=c["virtq_get"],
                        submit=c["virtq_add"] + c["virtq_publish"],
                        total=c["virtq_add"] + c["virtq_publish"] + c["virtq_get"],
@@ -85,6 +103,28 @@ def main():
                   "(%s ns per lock-step round natively)" %
                   (segs, ev, row["add"], row["publish"], row["get"], row["total"],
                    row["lockstep_ns"]))
+    if args.inline:
+        for segs in (1, 3):
+            for ev in (0, 1):
+                c = measure(args.inline, args.build, segs, ev, args.rounds, INLINE_FUNCS,
+                            ".inline")
+                row = dict(driver="virtq static inline", segments=segs, event_idx=ev, add="",
+                           publish="", get=c["icount_get"], submit=c["icount_submit"],
+                           total=c["icount_submit"] + c["icount_get"],
+                           lockstep_ns="%.1f" % lockstep_ns(args.inline, segs, ev))
+                rows.append(row)
+                print("icount: static inline, segments %d event_idx %d: submit %d + get %d = %d"
+                      % (segs, ev, row["submit"], row["get"], row["total"]))
+    for spec in args.ringtest:
+        name, binary = spec.split("=", 1)
+        c = measure(binary, args.build, 1, 1, args.rounds, RINGTEST_FUNCS, "." + name, [])
+        kd = c["kick_available"] - c["kick"]
+        row = dict(driver="ringtest:" + name, segments=1, event_idx=1, add=c["add_inbuf"],
+                   publish=kd, get=c["get_buf"], submit=c["add_inbuf"] + kd,
+                   total=c["add_inbuf"] + kd + c["get_buf"], lockstep_ns="")
+        rows.append(row)
+        print("icount: ringtest %s: add_inbuf %d + kick decision %d + get_buf %d = %d"
+              % (name, row["add"], kd, row["get"], row["total"]))
     with open(os.path.join(args.results, "icount.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()

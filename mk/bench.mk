@@ -39,6 +39,8 @@ BENCH_CC := gcc
 BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
 BENCH_REPS ?= 3
 BENCH_MS ?= 300
+# Records which virtq.h (and commit) a results file measured (bench/stamp.py).
+BENCH_STAMP = $(PYTHON) bench/stamp.py --results $(BENCH_RESULTS) stamp
 
 $(BENCH_BUILD) $(BENCH_RESULTS):
 	@mkdir -p $@
@@ -53,27 +55,75 @@ $(BENCH_BUILD)/ringbench: bench/ringbench.c $(BENCH_BUILD)/virtq_impl.o virtq.h
 $(BENCH_BUILD)/icount: bench/icount.c $(BENCH_BUILD)/virtq_impl.o virtq.h
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_BUILD)/virtq_impl.o
 
+# ---- The peer, side by side: Linux's tools/virtio/ringtest ------------------
+# Unpacked at bench time from Debian's linux-source-6.1 (never committed) and
+# built with its own Makefile, unmodified: `ring` (ringtest's cache-friendly
+# ring layout) and `virtio_ring_0_9` (the split ring, event index always
+# on).  bench-ring runs them in the same sweep as ringbench, on the same two
+# CPUs; bench/ringtest_shim.so (LD_PRELOAD) reads their time and their
+# kicks and interrupts (eventfd writes) without changing them.  For the
+# instruction count, the same ring sources are compiled -O2 in their own
+# translation unit and linked with bench/ringtest_icount.c instead of
+# ringtest's main.c (the lock-step harness of bench/icount.c).
+DEPS_PKGS += linux-source-6.1 xz-utils
+RINGTEST_TAR ?= /usr/src/linux-source-6.1.tar.xz
+RINGTEST_TOP := $(BENCH_BUILD)/linux-ringtest
+RINGTEST_DIR := $(RINGTEST_TOP)/linux-source-6.1/tools/virtio/ringtest
+RINGTEST_RINGS := virtio_ring_0_9 ring
+# Not named MAKE (see BENCH_SUBMAKE): its own Makefile, its own flags.
+RINGTEST_MAKE := make --no-print-directory
+
+$(RINGTEST_DIR)/.unpacked: | $(BENCH_BUILD)
+	@test -r $(RINGTEST_TAR) || { echo "bench: $(RINGTEST_TAR) missing:" \
+	  "apt-get install linux-source-6.1 (or make deps)"; exit 1; }
+	rm -rf $(RINGTEST_TOP) && mkdir -p $(RINGTEST_TOP)
+	tar -xf $(RINGTEST_TAR) -C $(RINGTEST_TOP) linux-source-6.1/tools/virtio/ringtest
+	touch $@
+
+$(addprefix $(RINGTEST_DIR)/,$(RINGTEST_RINGS)) &: $(RINGTEST_DIR)/.unpacked
+	cd $(RINGTEST_DIR) && $(RINGTEST_MAKE) $(RINGTEST_RINGS)
+
+$(BENCH_BUILD)/ringtest_shim.so: bench/ringtest_shim.c | $(BENCH_BUILD)
+	$(BENCH_CC) $(BENCH_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
+$(BENCH_BUILD)/ringtest_%.o: $(RINGTEST_DIR)/.unpacked
+	$(BENCH_CC) -O2 -g -c -o $@ $(RINGTEST_DIR)/$*.c
+
+$(BENCH_BUILD)/ringtest_icount_%: bench/ringtest_icount.c $(BENCH_BUILD)/ringtest_%.o
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_BUILD)/ringtest_$*.o
+
+RINGTEST_BINS := $(addprefix $(RINGTEST_DIR)/,$(RINGTEST_RINGS)) $(BENCH_BUILD)/ringtest_shim.so
+RINGTEST_ICOUNT_BINS := $(addprefix $(BENCH_BUILD)/ringtest_icount_,$(RINGTEST_RINGS))
+.SECONDARY: $(addprefix $(BENCH_BUILD)/ringtest_,$(addsuffix .o,$(RINGTEST_RINGS)))
+
 .PHONY: bench-machine bench-icount bench-size bench-ring bench-chart bench-report \
         bench-build
 bench-build: $(BENCH_BUILD)/ringbench $(BENCH_BUILD)/icount
 
 bench-machine: | $(BENCH_RESULTS)
 	bench/machine.sh > $(BENCH_RESULTS)/machine.txt
+	@$(BENCH_STAMP) machine.txt
 	@cat $(BENCH_RESULTS)/machine.txt
 
-bench-icount: $(BENCH_BUILD)/icount | $(BENCH_RESULTS)
-	$(PYTHON) bench/icount.py --bin $< --build $(BENCH_BUILD) --results $(BENCH_RESULTS)
+bench-icount: $(BENCH_BUILD)/icount $(RINGTEST_ICOUNT_BINS) | $(BENCH_RESULTS)
+	$(PYTHON) bench/icount.py --bin $< --build $(BENCH_BUILD) --results $(BENCH_RESULTS) \
+	  $(foreach r,$(RINGTEST_RINGS),--ringtest $(r)=$(BENCH_BUILD)/ringtest_icount_$(r))
+	@$(BENCH_STAMP) icount.csv
 
 bench-size: | $(BENCH_RESULTS)
 	$(PYTHON) bench/size.py --build $(BENCH_BUILD)/size --results $(BENCH_RESULTS)
+	@$(BENCH_STAMP) size.csv
 
-bench-ring: $(BENCH_BUILD)/ringbench | $(BENCH_RESULTS)
+bench-ring: $(BENCH_BUILD)/ringbench $(RINGTEST_BINS) | $(BENCH_RESULTS)
 	$(PYTHON) bench/ring_sweep.py --bin $< --results $(BENCH_RESULTS) \
-	  --reps $(BENCH_REPS) --ms $(BENCH_MS)
+	  --reps $(BENCH_REPS) --ms $(BENCH_MS) --shim $(BENCH_BUILD)/ringtest_shim.so \
+	  $(foreach r,$(RINGTEST_RINGS),--ringtest $(r)=$(RINGTEST_DIR)/$(r))
+	@$(BENCH_STAMP) ring.csv
 
 bench-chart: | $(BENCH_RESULTS)
 	gnuplot -e "dat='$(BENCH_RESULTS)/ring_batch.dat'; out='$(BENCH_RESULTS)/ring_batch.png'" \
 	  bench/ring_chart.gp
+	@$(BENCH_STAMP) ring_batch.png
 
 # Every step that writes bench/results/ must run before this one.
 bench-report:
@@ -81,6 +131,12 @@ bench-report:
 	  echo "bench-report: WARNING: BENCH_TARGETS does not end with bench-report," \
 	       "so steps after it miss this report: $(BENCH_TARGETS)"; fi
 	$(PYTHON) bench/report.py --results $(BENCH_RESULTS) --doc BENCHMARKS.md
+	@$(PYTHON) bench/stamp.py --results $(BENCH_RESULTS) check
+
+# Which results files are older than the virtq.h they describe (no measuring).
+.PHONY: bench-status
+bench-status:
+	@$(PYTHON) bench/stamp.py --results $(BENCH_RESULTS) check
 
 # A smoke test for `make test`: the benchmark programs still build against
 # the current virtq.h and run correctly (every cookie back exactly once,
@@ -121,14 +177,17 @@ BENCH_SUBMAKE := make --no-print-directory
 bench-qemu-blk: | $(BENCH_RESULTS)
 	$(BENCH_QEMU_PY) run --part blk --runs $(BENCH_QEMU_RUNS) \
 	  --show seq_read,qd1,qd32,qd32_kicks_per_req --cmd '$(BENCH_SUBMAKE) demo-blk'
+	@$(BENCH_STAMP) qemu_runs_blk.csv
 
 bench-qemu-gpu: | $(BENCH_RESULTS)
 	$(BENCH_QEMU_PY) run --part gpu --runs $(BENCH_QEMU_RUNS) \
 	  --show full_frame_fps,storm_flushes_per_s --cmd '$(BENCH_SUBMAKE) bench-gpu'
+	@$(BENCH_STAMP) qemu_runs_gpu.csv
 
 bench-qemu-net: | $(BENCH_RESULTS)
 	$(BENCH_QEMU_PY) run --part net --runs $(BENCH_QEMU_RUNS) \
 	  --show echo_pps,ping_rtt_avg_us --cmd '$(BENCH_SUBMAKE) demo-net'
+	@$(BENCH_STAMP) qemu_runs_net.csv
 
 # Same image (build/bench/qemu/disk.img, 128 MiB of random bytes, read once
 # before every boot), the same QEMU line as `make demo-blk`; only -kernel
@@ -137,6 +196,7 @@ bench-uboot: $(RV_BUILD)/blk_demo.elf | $(BENCH_RESULTS)
 	$(BENCH_QEMU_PY) uboot --runs $(BENCH_QEMU_RUNS) --rounds $(BENCH_UBOOT_ROUNDS) \
 	  --qemu "$(QEMU_RV)" --elf $(RV_BUILD)/blk_demo.elf --uboot $(BENCH_UBOOT_ELF) \
 	  --image $(BENCH_BUILD)/qemu/disk.img
+	@$(BENCH_STAMP) qemu_runs_uboot.csv
 
 # The order `make bench` runs them in; the report comes last.
 BENCH_TARGETS += bench-machine bench-icount bench-size bench-ring bench-chart \

@@ -120,16 +120,16 @@ extern char rt_last_log[256];
 void rt_log(const char *fmt, ...);
 void rt_assert_failed(const char *what, const char *file, int line);
 
-/* Everything a failed call must leave alone: the struct virtq, the slot
-   array, the avail and used rings, and every descriptor not on the free
-   list. */
+/* Everything a failed call must leave alone, byte for byte: the struct
+   virtq, the slot array and the whole ring memory (descriptor table, free
+   descriptors included, avail and used rings, padding).  Free descriptors
+   are the driver's, but docs/HARDENING.md promises a refused call writes
+   nothing at all. */
 struct rt_snap {
     struct virtq vq;
     struct virtq_slot slot[RT_MAX_NUM];
-    struct virtq_desc desc[RT_MAX_NUM];
-    unsigned char inuse[RT_MAX_NUM];
-    unsigned char rings[VIRTQ_RING_BYTES(RT_MAX_NUM, VIRTQ_ALIGN_LEGACY)];
-    size_t rings_len;
+    unsigned char mem[VIRTQ_RING_BYTES(RT_MAX_NUM, VIRTQ_ALIGN_LEGACY)];
+    size_t mem_len;
 };
 void rt_snap_take(struct rt_snap *s, const struct virtq *vq);
 void rt_snap_check(const struct rt_snap *s, const struct virtq *vq);

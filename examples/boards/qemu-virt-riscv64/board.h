@@ -107,6 +107,8 @@ typedef struct board_frame {
     uintptr_t fcsr;
 #endif
 } __attribute__((aligned(16))) board_frame;
+/* The stack pointer the frame resumes with: x2 (sp). */
+static inline uintptr_t board_frame_sp(const board_frame *f) { return f->x[2]; }
 
 #endif /* !__ASSEMBLER__ */
 #endif /* BOARD_H */
