@@ -3,7 +3,7 @@
 
    ABOUT
    -----
-   virtq drives virtio devices: the split virtqueue (driver side), the
+   virtq drives virtio devices: split and packed virtqueues (driver side), the
    virtio-mmio transport (version 1 "legacy" and version 2 "modern"), the
    device status machine, config space, and bounded waits for completions.
    Device drivers (blk, gpu, net) are built on it in examples/drivers/.
@@ -66,8 +66,13 @@
                           bytes of ring memory for num entries (the macro
                           sizes static arrays; the function returns 0 for a
                           bad num or align)
-   virtq_init             lay a ring over caller memory (virtq_dev_queue_setup
-                          calls it for you)
+   virtq_packed_ring_bytes(num), VIRTQ_PACKED_RING_BYTES(num)
+                          the same for a packed ring (any num up to 32768;
+                          never more than the split size, so memory sized
+                          for a split ring fits either)
+   virtq_init             lay a ring over caller memory, split or packed by
+                          the negotiated VIRTIO_F_RING_PACKED
+                          (virtq_dev_queue_setup calls it for you)
    virtq_add, virtq_add_indirect
                           queue a request (not yet visible to the device)
    virtq_publish(vq, &notify)
@@ -80,6 +85,12 @@
                           then re-checks: true = drain before sleeping)
    virtq_num_free         free descriptors now (a chain of n needs n)
    virtq_is_broken        latched broken (or NULL)?
+   virtq_broken_reason    why: VIRTQ_BROKEN_USED_IDX, _USED_ID,
+                          _NOT_IN_FLIGHT, _UNPUBLISHED, _USED_LEN (the device
+                          broke a used-ring rule), _DEVICE (NEEDS_RESET or
+                          FAILED seen by virtq_wait), _CALLER (virtq_break),
+                          _DETACH (virtq_detach running); _NONE when working.
+                          The first reason sticks; VIRTQ_LOG prints it
    virtq_break            latch broken yourself (e.g. the device needs reset)
    virtq_detach           after a reset: hand back every cookie, once each
    virtq_ignore_used_len  legacy queues whose used.len is junk
@@ -182,6 +193,10 @@
    VIRTQ_API              linkage of every function          (all files)
    VIRTQ_WAIT             strategies built in, a mask of VIRTQ_WAIT_SPIN |
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
+   VIRTQ_RINGS            ring kinds built in: VIRTQ_RING_SPLIT (default),
+                          VIRTQ_RING_PACKED, or both or'ed; with both the
+                          packed ring is used whenever the device offers
+                          it; one kind builds no dispatch     (impl only)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
    VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock
@@ -253,7 +268,7 @@
 
    WHAT VIRTQ DOES NOT DO
    ----------------------
-   No packed ring yet (VIRTIO_F_RING_PACKED is refused), no PCI transport
+   The packed ring only when built in (VIRTQ_RINGS), no PCI transport
    yet, no big-endian CPUs, no allocation, no locking: one queue is used
    from one context at a time (guard it yourself if an ISR and a task both
    touch it), and no device-specific logic (see examples/drivers/).
@@ -485,6 +500,21 @@ static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16
     (VIRTQ__ALIGN_UP((size_t)16u * (num) + 6u + (size_t)2u * (num), (align)) + \
      VIRTQ__ALIGN_UP(6u + (size_t)8u * (num), (align)))
 
+/* Why a queue is broken (virtq_broken_reason()).  The first reason sticks
+   until virtq_detach() has emptied the queue. */
+enum virtq_broken_reason {
+    VIRTQ_BROKEN_NONE = 0,      /* not broken */
+    VIRTQ_BROKEN_USED_IDX,      /* used.idx moved past what was published */
+    VIRTQ_BROKEN_USED_ID,       /* a used id >= Queue Size (all 32 bits) */
+    VIRTQ_BROKEN_NOT_IN_FLIGHT, /* a used id that is no in-flight chain head:
+                                   a chain's middle, a free one, a double */
+    VIRTQ_BROKEN_UNPUBLISHED,   /* a used id added but not yet published */
+    VIRTQ_BROKEN_USED_LEN,      /* used len beyond the writable bytes posted */
+    VIRTQ_BROKEN_DEVICE,        /* the device set NEEDS_RESET or FAILED */
+    VIRTQ_BROKEN_CALLER,        /* virtq_break() */
+    VIRTQ_BROKEN_DETACH         /* virtq_detach() is handing cookies back */
+};
+
 /* Ring kinds, also the VIRTQ_RINGS compile-time mask (implementation file
    only; default VIRTQ_RING_SPLIT).  With VIRTQ_RING_PACKED built in, the
    packed ring is negotiated whenever the device offers it. */
@@ -543,6 +573,7 @@ struct virtq {
     uint16_t index;        /* queue index on its device */
     uint16_t detach_pos;   /* scan cursor for virtq_detach() */
     uint16_t mask;         /* num - 1 */
+    uint16_t broken_reason; /* enum virtq_broken_reason */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
     void *user;            /* free for the caller */
 };
@@ -631,7 +662,10 @@ VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
 /* true when vq is latched broken (every call fails with VIRTQ_EBROKEN until
    virtq_detach() has handed back every cookie) or vq is NULL. */
 VIRTQ_API bool virtq_is_broken(const struct virtq *vq);
-/* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
+/* Why: VIRTQ_BROKEN_NONE while the queue works (and for NULL), else the
+   first violation seen.  VIRTQ_LOG, when defined, also prints it. */
+VIRTQ_API enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq);
+/* Latch the queue broken yourself (reason VIRTQ_BROKEN_CALLER). */
 VIRTQ_API void virtq_break(struct virtq *vq);
 /* Descriptors free right now (0 for NULL): a chain of n segments fits
    when n <= this (an indirect add needs 1). */
@@ -1214,6 +1248,65 @@ VIRTQ_API const char *virtq_strerror(int err)
 }
 /* ==== end errors.h ==== */
 
+/* ==== begin ring_broken.h ==== */
+/* ---- ring_broken.h: why a queue broke (both ring kinds) ---------------- */
+/* A queue latches broken on the first protocol violation and remembers
+   why (enum virtq_broken_reason); one VIRTQ_LOG line per reason.  Only
+   virtq_detach() emptying the queue clears it (the ring's reset). */
+
+/* Latch broken, keeping the first reason; one log line per reason. */
+static VIRTQ__COLD void virtq__break(struct virtq *vq, enum virtq_broken_reason why)
+{
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return;
+    vq->flags |= VIRTQ__Q_BROKEN;
+    vq->broken_reason = (uint16_t)why;
+    switch (why) {
+    case VIRTQ_BROKEN_USED_IDX:
+        VIRTQ_LOG("virtq: queue %u broken: used.idx past what was published (used %u)\n",
+                  vq->index, vq->last_used);
+        break;
+    case VIRTQ_BROKEN_USED_ID:
+        VIRTQ_LOG("virtq: queue %u broken: used id out of range (used %u)\n", vq->index,
+                  vq->last_used);
+        break;
+    case VIRTQ_BROKEN_NOT_IN_FLIGHT:
+        VIRTQ_LOG("virtq: queue %u broken: used id is no in-flight head (used %u)\n",
+                  vq->index, vq->last_used);
+        break;
+    case VIRTQ_BROKEN_UNPUBLISHED:
+        VIRTQ_LOG("virtq: queue %u broken: used id not yet published (used %u)\n", vq->index,
+                  vq->last_used);
+        break;
+    case VIRTQ_BROKEN_USED_LEN:
+        VIRTQ_LOG("virtq: queue %u broken: used len beyond the writable bytes (used %u)\n",
+                  vq->index, vq->last_used);
+        break;
+    case VIRTQ_BROKEN_DEVICE:
+        VIRTQ_LOG("virtq: queue %u broken: device needs reset or failed\n", vq->index);
+        break;
+    case VIRTQ_BROKEN_CALLER:
+        VIRTQ_LOG("virtq: queue %u broken by the caller\n", vq->index);
+        break;
+    default: /* VIRTQ_BROKEN_DETACH: not a fault, no message */
+        break;
+    }
+}
+
+VIRTQ_API enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_BROKEN))
+        return VIRTQ_BROKEN_NONE;
+    return (enum virtq_broken_reason)vq->broken_reason;
+}
+
+VIRTQ_API void virtq_break(struct virtq *vq)
+{
+    if (vq != NULL)
+        virtq__break(vq, VIRTQ_BROKEN_CALLER);
+}
+/* ==== end ring_broken.h ==== */
+
 /* ==== begin ring_select.h ==== */
 /* ---- ring_select.h: which ring kinds are built (VIRTQ_RINGS) ------------- */
 /* A mask of VIRTQ_RING_SPLIT | VIRTQ_RING_PACKED (numbers from 1, so a
@@ -1362,6 +1455,7 @@ static void virtq__packed_reset(struct virtq *vq)
     VIRTQ__P_TOP(vq) = VIRTQ__P_END;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
 static int virtq__packed_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
@@ -1662,8 +1756,11 @@ static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
         VIRTQ__ST16(vq->used_event, pw);
     return VIRTQ_OK;
 broken:
-    vq->flags |= VIRTQ__Q_BROKEN;
-    VIRTQ_LOG("virtq: packed queue %u broken by the device at %u\n", vq->index, pw);
+    /* Which rule, from private state only (ring_broken.h logs it). */
+    virtq__break(vq, id >= vq->num                   ? VIRTQ_BROKEN_USED_ID
+                     : vq->slot[id].cookie == NULL ? VIRTQ_BROKEN_NOT_IN_FLIGHT
+                     : vq->slot[id].tail != 0u     ? VIRTQ_BROKEN_UNPUBLISHED
+                                                   : VIRTQ_BROKEN_USED_LEN);
     return VIRTQ_EBROKEN;
 }
 
@@ -1785,6 +1882,7 @@ static void virtq__reset(struct virtq *vq)
     vq->last_used = 0;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
@@ -1892,6 +1990,8 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
 {
     struct virtq_slot *s = &vq->slot[head];
     uint16_t pos = vq->avail_idx;
+    /* A head taken from the free list is in no chain in flight. */
+    VIRTQ_ASSERT(s->cookie == NULL);
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = ndesc;
@@ -2009,6 +2109,25 @@ VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
     return VIRTQ_OK;
 }
 
+/* Which check a used element with an in-range id failed, in the order
+   the spec's rules build on each other (private state only). */
+static VIRTQ__COLD enum virtq_broken_reason virtq__slot_fault(const struct virtq *vq,
+                                                              const struct virtq_slot *s)
+{
+    if (s->cookie == NULL)
+        return VIRTQ_BROKEN_NOT_IN_FLIGHT;
+    if ((uint16_t)(s->pos - vq->published_idx) < (uint16_t)(vq->avail_idx - vq->published_idx))
+        return VIRTQ_BROKEN_UNPUBLISHED;
+    return VIRTQ_BROKEN_USED_LEN;
+}
+
+/* A used element broke the protocol: latch why, nothing else changes. */
+static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_reason why)
+{
+    virtq__break(vq, why);
+    return VIRTQ_EBROKEN;
+}
+
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_get(vq, cookie, len))
@@ -2027,7 +2146,7 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
         return VIRTQ_EAGAIN;
     /* The device cannot use more chains than were published. */
     if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
-        goto broken;
+        return virtq__used_broken(vq, VIRTQ_BROKEN_USED_IDX);
     /* Copy the element once; shared memory is never read twice. */
     e = &vq->used->ring[last & vq->mask];
     id = VIRTQ__LD32(&e->id);
@@ -2036,16 +2155,17 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
        not one already used, not one added but not yet published), and the
        device may not claim to have written more than was posted writable. */
     if (VIRTQ__UNLIKELY(id >= vq->num))
-        goto broken;
+        return virtq__used_broken(vq, VIRTQ_BROKEN_USED_ID);
     s = &vq->slot[id];
     c = s->cookie;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
                         (uint16_t)(s->pos - vq->published_idx) <
                             (uint16_t)(vq->avail_idx - vq->published_idx)))
-        goto broken;
+        return virtq__used_broken(vq, virtq__slot_fault(vq, s));
     /* Free the chain through private state only: its links are intact
        from the free list, so splice head..tail back in front. */
+    VIRTQ_ASSERT(s->ndesc >= 1u && vq->num_free + s->ndesc <= vq->num);
     vq->slot[s->tail].next = vq->free_head;
     vq->free_head = (uint16_t)id;
     vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
@@ -2060,10 +2180,6 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, last);
     return VIRTQ_OK;
-broken:
-    vq->flags |= VIRTQ__Q_BROKEN;
-    VIRTQ_LOG("virtq: queue %u broken by the device at used %u\n", vq->index, last);
-    return VIRTQ_EBROKEN;
 }
 
 /* What virtq_get() would say about its next call, without taking
@@ -2140,12 +2256,6 @@ VIRTQ_API bool virtq_is_broken(const struct virtq *vq)
     return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
 }
 
-VIRTQ_API void virtq_break(struct virtq *vq)
-{
-    if (vq != NULL)
-        vq->flags |= VIRTQ__Q_BROKEN;
-}
-
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
 {
     return vq == NULL ? 0u : vq->num_free;
@@ -2167,7 +2277,7 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
         return VIRTQ_EINVAL;
     /* Until the last cookie is out, the queue is unusable: latch broken
        so no add or get interleaves with the hand-back. */
-    vq->flags |= VIRTQ__Q_BROKEN;
+    virtq__break(vq, VIRTQ_BROKEN_DETACH);
     while (vq->detach_pos < vq->num) {
         struct virtq_slot *s = &vq->slot[vq->detach_pos++];
         if (s->cookie != NULL) {
@@ -2821,7 +2931,7 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
     if (r != VIRTQ_OK && r != VIRTQ_EAGAIN)
         return r;
     if (dev->state & VIRTQ__D_BROKEN) {
-        virtq_break(vq);
+        virtq__break(vq, VIRTQ_BROKEN_DEVICE);
         return VIRTQ_EBROKEN;
     }
     return r;
@@ -2958,7 +3068,7 @@ static int virtq__wait_expired(struct virtq_dev *dev, struct virtq *vq)
     if (virtq__wait_check(dev, vq) == VIRTQ_OK)
         return VIRTQ_OK;
     if (virtq_dev_check(dev) == VIRTQ_EBROKEN) {
-        virtq_break(vq);
+        virtq__break(vq, VIRTQ_BROKEN_DEVICE);
         return VIRTQ_EBROKEN;
     }
     return VIRTQ_ETIMEDOUT;

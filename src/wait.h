@@ -35,7 +35,7 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
     if (r != VIRTQ_OK && r != VIRTQ_EAGAIN)
         return r;
     if (dev->state & VIRTQ__D_BROKEN) {
-        virtq_break(vq);
+        virtq__break(vq, VIRTQ_BROKEN_DEVICE);
         return VIRTQ_EBROKEN;
     }
     return r;
@@ -172,7 +172,7 @@ static int virtq__wait_expired(struct virtq_dev *dev, struct virtq *vq)
     if (virtq__wait_check(dev, vq) == VIRTQ_OK)
         return VIRTQ_OK;
     if (virtq_dev_check(dev) == VIRTQ_EBROKEN) {
-        virtq_break(vq);
+        virtq__break(vq, VIRTQ_BROKEN_DEVICE);
         return VIRTQ_EBROKEN;
     }
     return VIRTQ_ETIMEDOUT;
