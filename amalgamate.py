@@ -34,6 +34,8 @@ MANIFEST = [
     ("shim_access.h", "impl"),
     ("shim_misc.h", "impl"),
     ("errors.h", "impl"),
+    ("ring_select.h", "impl"),
+    ("ring_packed.h", "impl"),
     ("ring_split.h", "impl"),
     ("transport_mmio.h", "impl"),
     ("device.h", "impl"),

@@ -35,13 +35,28 @@
     (VIRTQ__ALIGN_UP((size_t)16u * (num) + 6u + (size_t)2u * (num), (align)) + \
      VIRTQ__ALIGN_UP(6u + (size_t)8u * (num), (align)))
 
+/* Ring kinds, also the VIRTQ_RINGS compile-time mask (implementation file
+   only; default VIRTQ_RING_SPLIT).  With VIRTQ_RING_PACKED built in, the
+   packed ring is negotiated whenever the device offers it. */
+#define VIRTQ_RING_SPLIT 1
+#define VIRTQ_RING_PACKED 2
+
+/* Bytes of a packed ring of num entries (any num in 1..32768): descriptor
+   ring (16 per entry, 16-aligned), then the driver and the device event
+   suppression structures (4 each): "Structure Size and Alignment".  Never
+   more than VIRTQ_RING_BYTES(num, align) for the same num, so memory sized
+   for a split ring always fits a packed one. */
+#define VIRTQ_PACKED_RING_BYTES(num) ((size_t)16u * (num) + 8u)
+
 /* One caller-supplied scatter-gather segment. */
 struct virtq_buf {
     void *addr;   /* CPU address; VIRTQ_VIRT_TO_DMA() makes it a DMA one */
     uint32_t len; /* bytes, > 0 */
 };
 
-/* Driver-private bookkeeping for one descriptor.  Kept outside the device-
+/* Driver-private bookkeeping for one descriptor (split) or one buffer id
+   (packed: tail is 1 until the buffer is published, next links the
+   unpublished ones, pos keeps the oldest one's head flags).  Kept outside the device-
    visible table, so a device scribbling over shared memory cannot steer
    the driver.  Allocate one per ring entry; treat as opaque. */
 struct virtq_slot {
@@ -53,8 +68,14 @@ struct virtq_slot {
     uint16_t tail; /* head: last descriptor of the chain */
 };
 
-/* A split virtqueue.  Public so callers can place it statically; fields
-   are private (read them through the functions below). */
+/* A split or packed virtqueue.  Public so callers can place it
+   statically; fields are private (read them through the functions below).
+   The layout is the same whatever VIRTQ_RINGS says.  A packed ring reuses
+   the fields: desc is the descriptor ring (struct pvirtq_desc), avail the
+   driver and used the device event suppression structure; avail_idx,
+   published_idx and last_used are ring positions with the wrap counter in
+   bit 15 (the event suppression "desc" encoding); mask is the newest
+   unpublished buffer id (ring_packed.h). */
 struct virtq {
     struct virtq_desc *desc;
     struct virtq_avail *avail;
@@ -82,10 +103,21 @@ struct virtq {
    1..32768 or align is not a power of two >= 4). */
 VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align);
 
+/* Bytes of packed ring memory for num entries (0 unless 1 <= num <=
+   32768: "Packed virtqueues support up to 2^15 entries each", any count).
+   Inline, so a split-only build carries none of it. */
+static inline size_t virtq_packed_ring_bytes(uint32_t num)
+{
+    return (num == 0u || num > 32768u) ? 0u : VIRTQ_PACKED_RING_BYTES(num);
+}
+
 /* Lay a queue of num entries over mem (VIRTQ_RING_BYTES(num, align) bytes,
    zeroed here) and slots (num entries).  features: the negotiated feature
-   bits; the ring uses INDIRECT_DESC, EVENT_IDX and ORDER_PLATFORM, and
-   refuses RING_PACKED (not yet supported) with VIRTQ_ENOTSUP. */
+   bits; the ring uses INDIRECT_DESC, EVENT_IDX and ORDER_PLATFORM.  With
+   RING_PACKED it lays a packed ring (VIRTQ_PACKED_RING_BYTES(num) bytes,
+   16-aligned, num need not be a power of two, align is not used), or
+   returns VIRTQ_ENOTSUP when the packed ring is not built in; a packed-only
+   build returns VIRTQ_ENOTSUP without it. */
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
                          struct virtq_slot *slots, uint64_t features);
 

@@ -1,8 +1,9 @@
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 
-/* Feature bits virtq cannot drive yet, so never negotiates. */
-#define VIRTQ__UNSUPPORTED VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)
+/* Feature bits virtq cannot drive, so never negotiates: the packed ring
+   unless it is built in (VIRTQ_RINGS, ring_select.h). */
+#define VIRTQ__UNSUPPORTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES)
 
 #ifndef VIRTQ_RESET_POLLS
 #define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
@@ -72,13 +73,16 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
        driven as one, which VERSION_1 says. */
     if (dev->version >= 2u)
         required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
+    required |= VIRTQ__RING_REQUIRED; /* a packed-only build needs RING_PACKED */
     /* Never accept what virtq cannot drive (the packed ring, for now): a
        device that agreed to it would expect a layout virtq never builds. */
     if (required & (~dev->device_features | VIRTQ__UNSUPPORTED)) {
         virtq_dev_fail(dev);
         return VIRTQ_ENOTSUP;
     }
-    accepted = dev->device_features & (wanted | required) & ~VIRTQ__UNSUPPORTED;
+    /* The packed ring, when built in, is taken whenever offered. */
+    accepted = dev->device_features & (wanted | required | VIRTQ__RING_FEATURES) &
+               ~VIRTQ__UNSUPPORTED;
     virtq__mmio_set_features(dev, accepted);
     if (dev->version >= 2u) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
@@ -114,7 +118,9 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
         num = max;
     if (num > VIRTQ_MAX_SIZE)
         num = VIRTQ_MAX_SIZE;
-    while (!virtq__pow2(num))
+    /* Split rings are a power of two; packed ones any size ("Structure
+       Size and Alignment"), so they keep min(num, QueueNumMax). */
+    while (!(dev->features & VIRTQ__RING_FEATURES) && !virtq__pow2(num))
         num &= num - 1u; /* round down to a power of two */
     rc = virtq_init(vq, num, align, mem, slots, dev->features);
     if (rc != VIRTQ_OK)

@@ -17,6 +17,7 @@ VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align)
    (freestanding) and none is elided. */
 static void virtq__reset(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_reset(vq))
     volatile uint32_t *w = (volatile uint32_t *)(void *)vq->desc;
     size_t i, words = VIRTQ_RING_BYTES(vq->num, vq->align) / 4u;
     for (i = 0; i < words; i++)
@@ -41,6 +42,7 @@ static void virtq__reset(struct virtq *vq)
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
                          struct virtq_slot *slots, uint64_t features)
 {
+    VIRTQ__RING_DISPATCH_INIT(features, virtq__packed_init(vq, num, align, mem, slots, features))
     uintptr_t base = (uintptr_t)mem;
     if (vq == NULL || mem == NULL || slots == NULL || virtq_ring_bytes(num, align) == 0)
         return VIRTQ_EINVAL;
@@ -154,6 +156,7 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
 VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                         unsigned in, void *cookie)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
     struct virtq_desc *desc;
     const struct virtq_slot *slot;
     uint32_t wlen = 0;
@@ -195,6 +198,7 @@ VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                                  unsigned in, struct virtq_desc *table, void *cookie)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_add_indirect(vq, bufs, out, in, table, cookie))
     uint32_t wlen;
     uint16_t head;
     unsigned n = out + in;
@@ -231,6 +235,7 @@ static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
 
 VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
     uint16_t old, now;
     if (notify != NULL)
         *notify = false; /* an error or nothing new never asks for a kick */
@@ -258,6 +263,7 @@ VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
 
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_get(vq, cookie, len))
     uint16_t last, pending;
     uint32_t id, ulen;
     const struct virtq_used_elem *e;
@@ -318,6 +324,7 @@ broken:
    checked only when virtq_get() takes it. */
 static int virtq__used_state(const struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_used_state(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
@@ -332,6 +339,7 @@ VIRTQ_API bool virtq_has_used(const struct virtq *vq)
 
 VIRTQ_API void virtq_disable_intr(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_disable_intr(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
     vq->flags |= VIRTQ__Q_INTR_OFF;
@@ -361,10 +369,15 @@ static bool virtq__arm(struct virtq *vq, uint16_t delay)
     return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
 }
 
-VIRTQ_API bool virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_arm(vq, 0))
+    return virtq__arm(vq, 0);
+}
 
 VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
     uint16_t outstanding;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
