@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "fake_internal.h"
 
+#include <string.h>
+
 /* ---- the available ring ------------------------------------------------------------------------------------- */
 
 int fk_can_serve(const struct virtq_fake_dev *d, const struct fake_queue *q)
