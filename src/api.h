@@ -35,6 +35,21 @@
     (VIRTQ__ALIGN_UP((size_t)16u * (num) + 6u + (size_t)2u * (num), (align)) + \
      VIRTQ__ALIGN_UP(6u + (size_t)8u * (num), (align)))
 
+/* Why a queue is broken (virtq_broken_reason()).  The first reason sticks
+   until virtq_detach() has emptied the queue. */
+enum virtq_broken_reason {
+    VIRTQ_BROKEN_NONE = 0,      /* not broken */
+    VIRTQ_BROKEN_USED_IDX,      /* used.idx moved past what was published */
+    VIRTQ_BROKEN_USED_ID,       /* a used id >= Queue Size (all 32 bits) */
+    VIRTQ_BROKEN_NOT_IN_FLIGHT, /* a used id that is no in-flight chain head:
+                                   a chain's middle, a free one, a double */
+    VIRTQ_BROKEN_UNPUBLISHED,   /* a used id added but not yet published */
+    VIRTQ_BROKEN_USED_LEN,      /* used len beyond the writable bytes posted */
+    VIRTQ_BROKEN_DEVICE,        /* the device set NEEDS_RESET or FAILED */
+    VIRTQ_BROKEN_CALLER,        /* virtq_break() */
+    VIRTQ_BROKEN_DETACH         /* virtq_detach() is handing cookies back */
+};
+
 /* Ring kinds, also the VIRTQ_RINGS compile-time mask (implementation file
    only; default VIRTQ_RING_SPLIT).  With VIRTQ_RING_PACKED built in, the
    packed ring is negotiated whenever the device offers it. */
@@ -93,6 +108,7 @@ struct virtq {
     uint16_t index;        /* queue index on its device */
     uint16_t detach_pos;   /* scan cursor for virtq_detach() */
     uint16_t mask;         /* num - 1 */
+    uint16_t broken_reason; /* enum virtq_broken_reason */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
     void *user;            /* free for the caller */
 };
@@ -181,7 +197,10 @@ VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
 /* true when vq is latched broken (every call fails with VIRTQ_EBROKEN until
    virtq_detach() has handed back every cookie) or vq is NULL. */
 VIRTQ_API bool virtq_is_broken(const struct virtq *vq);
-/* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
+/* Why: VIRTQ_BROKEN_NONE while the queue works (and for NULL), else the
+   first violation seen.  VIRTQ_LOG, when defined, also prints it. */
+VIRTQ_API enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq);
+/* Latch the queue broken yourself (reason VIRTQ_BROKEN_CALLER). */
 VIRTQ_API void virtq_break(struct virtq *vq);
 /* Descriptors free right now (0 for NULL): a chain of n segments fits
    when n <= this (an indirect add needs 1). */
@@ -201,7 +220,10 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie);
 
 /* --- device and transport --------------------------------------------------- */
 
+/* Transports (also the VIRTQ_TRANSPORTS compile-time selector bits; the
+   implementation file builds in only those, default MMIO). */
 #define VIRTQ_TRANSPORT_MMIO 1
+#define VIRTQ_TRANSPORT_PCI 2
 
 /* Wait strategies (also the VIRTQ_WAIT compile-time selector bits). */
 #define VIRTQ_WAIT_SPIN 1
@@ -276,10 +298,10 @@ VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
-   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen;
-   bits the spec does not define are ignored (neither acknowledged nor
-   reported), and a status with none of the defined ones counts as
-   spurious. */
+   waiters, note NEEDS_RESET.  Returns the VIRTQ_ISR_* bits seen (0: not
+   this device's interrupt, or before DRIVER_OK); bits the spec does not
+   define are ignored (neither acknowledged nor reported), and a status
+   with none of the defined ones counts as spurious. */
 VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
 
 /* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */

@@ -87,6 +87,7 @@ static void virtq__packed_reset(struct virtq *vq)
     VIRTQ__P_TOP(vq) = VIRTQ__P_END;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
 static int virtq__packed_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
@@ -387,8 +388,11 @@ static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
         VIRTQ__ST16(vq->used_event, pw);
     return VIRTQ_OK;
 broken:
-    vq->flags |= VIRTQ__Q_BROKEN;
-    VIRTQ_LOG("virtq: packed queue %u broken by the device at %u\n", vq->index, pw);
+    /* Which rule, from private state only (ring_broken.h logs it). */
+    virtq__break(vq, id >= vq->num                   ? VIRTQ_BROKEN_USED_ID
+                     : vq->slot[id].cookie == NULL ? VIRTQ_BROKEN_NOT_IN_FLIGHT
+                     : vq->slot[id].tail != 0u     ? VIRTQ_BROKEN_UNPUBLISHED
+                                                   : VIRTQ_BROKEN_USED_LEN);
     return VIRTQ_EBROKEN;
 }
 

@@ -37,6 +37,7 @@ static void virtq__reset(struct virtq *vq)
     vq->last_used = 0;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
@@ -144,6 +145,8 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
 {
     struct virtq_slot *s = &vq->slot[head];
     uint16_t pos = vq->avail_idx;
+    /* A head taken from the free list is in no chain in flight. */
+    VIRTQ_ASSERT(s->cookie == NULL);
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = ndesc;
@@ -261,6 +264,25 @@ VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
     return VIRTQ_OK;
 }
 
+/* Which check a used element with an in-range id failed, in the order
+   the spec's rules build on each other (private state only). */
+static VIRTQ__COLD enum virtq_broken_reason virtq__slot_fault(const struct virtq *vq,
+                                                              const struct virtq_slot *s)
+{
+    if (s->cookie == NULL)
+        return VIRTQ_BROKEN_NOT_IN_FLIGHT;
+    if ((uint16_t)(s->pos - vq->published_idx) < (uint16_t)(vq->avail_idx - vq->published_idx))
+        return VIRTQ_BROKEN_UNPUBLISHED;
+    return VIRTQ_BROKEN_USED_LEN;
+}
+
+/* A used element broke the protocol: latch why, nothing else changes. */
+static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_reason why)
+{
+    virtq__break(vq, why);
+    return VIRTQ_EBROKEN;
+}
+
 VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_get(vq, cookie, len))
@@ -279,7 +301,7 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
         return VIRTQ_EAGAIN;
     /* The device cannot use more chains than were published. */
     if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
-        goto broken;
+        return virtq__used_broken(vq, VIRTQ_BROKEN_USED_IDX);
     /* Copy the element once; shared memory is never read twice. */
     e = &vq->used->ring[last & vq->mask];
     id = VIRTQ__LD32(&e->id);
@@ -288,16 +310,17 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
        not one already used, not one added but not yet published), and the
        device may not claim to have written more than was posted writable. */
     if (VIRTQ__UNLIKELY(id >= vq->num))
-        goto broken;
+        return virtq__used_broken(vq, VIRTQ_BROKEN_USED_ID);
     s = &vq->slot[id];
     c = s->cookie;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
                         (uint16_t)(s->pos - vq->published_idx) <
                             (uint16_t)(vq->avail_idx - vq->published_idx)))
-        goto broken;
+        return virtq__used_broken(vq, virtq__slot_fault(vq, s));
     /* Free the chain through private state only: its links are intact
        from the free list, so splice head..tail back in front. */
+    VIRTQ_ASSERT(s->ndesc >= 1u && vq->num_free + s->ndesc <= vq->num);
     vq->slot[s->tail].next = vq->free_head;
     vq->free_head = (uint16_t)id;
     vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
@@ -312,10 +335,6 @@ VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, last);
     return VIRTQ_OK;
-broken:
-    vq->flags |= VIRTQ__Q_BROKEN;
-    VIRTQ_LOG("virtq: queue %u broken by the device at used %u\n", vq->index, last);
-    return VIRTQ_EBROKEN;
 }
 
 /* What virtq_get() would say about its next call, without taking
@@ -392,12 +411,6 @@ VIRTQ_API bool virtq_is_broken(const struct virtq *vq)
     return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
 }
 
-VIRTQ_API void virtq_break(struct virtq *vq)
-{
-    if (vq != NULL)
-        vq->flags |= VIRTQ__Q_BROKEN;
-}
-
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
 {
     return vq == NULL ? 0u : vq->num_free;
@@ -419,7 +432,7 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
         return VIRTQ_EINVAL;
     /* Until the last cookie is out, the queue is unusable: latch broken
        so no add or get interleaves with the hand-back. */
-    vq->flags |= VIRTQ__Q_BROKEN;
+    virtq__break(vq, VIRTQ_BROKEN_DETACH);
     while (vq->detach_pos < vq->num) {
         struct virtq_slot *s = &vq->slot[vq->detach_pos++];
         if (s->cookie != NULL) {
