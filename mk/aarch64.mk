@@ -2,6 +2,10 @@
 # AArch64 platform shim (shims/aarch64) and the board-neutral programs
 # (examples/*.c) built for it, with gcc and with clang.
 #
+#   make test-aarch64-shim      compile gate for shims/aarch64: gcc and clang,
+#                               default / -mgeneral-regs-only / cache hooks /
+#                               C11 atomics; no undefined symbol, I/O
+#                               ordering, DAIF masking and wfi in the code
 #   make test-aarch64-selftest  board + shim checks (MMU/FP/GIC/DTB, clock,
 #                               alarm, cache hooks, MMIO accessors) and the
 #                               ways a run ends: pass, fail (semihosting and
@@ -101,6 +105,11 @@ a64_boot = $(PYTHON) $(BOOT_PY) --name $(1) --timeout $(TIMEOUT) \
   --repeat $(REPEAT) --log $(A64_BUILD)/$(1).log $(if $(TEE),--tee) $(5) \
   -- $(3) $(4) -kernel $(2)
 
+# ---- shim compile gate ---------------------------------------------------
+.PHONY: test-aarch64-shim
+test-aarch64-shim:
+	$(PYTHON) tests/aarch64/shim_gate.py --build $(A64_BUILD)/shim_gate
+
 # ---- board selftest -------------------------------------------------------
 $(foreach m,0 1 2 3,$(eval $(call a64_program,selftest-$(m),$(A64_DIR)/selftest.c,-DSELFTEST_MODE=$(m))))
 A64_SELFTEST_ELFS := $(foreach m,0 1 2 3,$(A64_BUILD)/selftest-$(m).elf)
@@ -135,7 +144,7 @@ demo-aarch64-hello: $(A64_BUILD)/hello.elf
 	  "clock, alarm, scheduler, interrupts; the device demos follow"
 	$(call a64_boot,hello,$<,$(QEMU_A64_GIC),$(A64_HELLO_QEMU),--tag arch=aarch64 --tag gic=$(A64_GIC) --tee)
 
-TEST_TARGETS += test-aarch64-selftest test-aarch64-hello
+TEST_TARGETS += test-aarch64-shim test-aarch64-selftest test-aarch64-hello
 DEMO_TARGETS_aarch64 += demo-aarch64-hello
 
 # ---- blk_demo ---------------------------------------------------------------
