@@ -505,16 +505,22 @@ static uint32_t virtq__pci_cfg_len(const struct virtq_dev *dev)
    I/O BAR.  *is64 when it takes BARs i and i+1. */
 static uint64_t virtq__pci_bar_size(uintptr_t cfg, unsigned i, int *is64)
 {
-    uint32_t off = VIRTQ__PCI_BAR0 + 4u * i, lo = VIRTQ_PCI_CFG_READ32(cfg, off), hi = 0xffffffffu;
+    uint32_t off = VIRTQ__PCI_BAR0 + 4u * i, orig = VIRTQ_PCI_CFG_READ32(cfg, off), lo,
+             hi = 0xffffffffu, orig_hi = 0;
     uint64_t mask;
-    *is64 = ((lo >> 1) & 3u) == 2u && !(lo & 1u) && i < 5u;
-    if (lo & 1u)
+    *is64 = ((orig >> 1) & 3u) == 2u && !(orig & 1u) && i < 5u;
+    if (orig & 1u)
         return 0; /* I/O space: not ours to place */
+    /* All ones, read the size mask, put the old value back: a failed
+       assignment leaves every BAR as it was. */
     VIRTQ_PCI_CFG_WRITE32(cfg, off, 0xffffffffu);
     lo = VIRTQ_PCI_CFG_READ32(cfg, off) & ~0xfu;
+    VIRTQ_PCI_CFG_WRITE32(cfg, off, orig);
     if (*is64) {
+        orig_hi = VIRTQ_PCI_CFG_READ32(cfg, off + 4u);
         VIRTQ_PCI_CFG_WRITE32(cfg, off + 4u, 0xffffffffu);
         hi = VIRTQ_PCI_CFG_READ32(cfg, off + 4u);
+        VIRTQ_PCI_CFG_WRITE32(cfg, off + 4u, orig_hi);
     }
     if (lo == 0u && (!*is64 || hi == 0u))
         return 0;
