@@ -395,6 +395,8 @@ struct pvirtq_event_suppress {
 #define VIRTIO_F_RING_PACKED 34
 #define VIRTIO_F_IN_ORDER 35
 #define VIRTIO_F_ORDER_PLATFORM 36
+#define VIRTIO_F_NOTIFICATION_DATA 38
+#define VIRTIO_F_RING_RESET 40
 #define VIRTQ_FEATURE(bit) ((uint64_t)1 << (bit))
 
 /* Device status bits ("Device Status Field"). */
@@ -437,6 +439,11 @@ struct pvirtq_event_suppress {
 #define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
 #define VIRTIO_MMIO_INT_VRING 1u
 #define VIRTIO_MMIO_INT_CONFIG 2u
+
+/* Interrupt causes, the same bits on every transport (virtio-mmio
+   InterruptStatus, virtio-pci ISR status): what virtq_dev_isr() returns. */
+#define VIRTQ_ISR_QUEUE 1u  /* a used buffer notification */
+#define VIRTQ_ISR_CONFIG 2u /* a configuration change (also NEEDS_RESET) */
 
 /* Device types ("Device Types"). */
 #define VIRTIO_ID_NET 1
@@ -678,7 +685,10 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie);
 
 /* --- device and transport --------------------------------------------------- */
 
+/* Transports (also the VIRTQ_TRANSPORTS compile-time selector bits; the
+   implementation file builds in only those, default MMIO). */
 #define VIRTQ_TRANSPORT_MMIO 1
+#define VIRTQ_TRANSPORT_PCI 2
 
 /* Wait strategies (also the VIRTQ_WAIT compile-time selector bits). */
 #define VIRTQ_WAIT_SPIN 1
@@ -753,10 +763,10 @@ VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
-   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen;
-   bits the spec does not define are ignored (neither acknowledged nor
-   reported), and a status with none of the defined ones counts as
-   spurious. */
+   waiters, note NEEDS_RESET.  Returns the VIRTQ_ISR_* bits seen (0: not
+   this device's interrupt, or before DRIVER_OK); bits the spec does not
+   define are ignored (neither acknowledged nor reported), and a status
+   with none of the defined ones counts as spurious. */
 VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
 
 /* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */
@@ -874,15 +884,12 @@ extern "C" {
 #define VIRTQ_USE_ATOMICS 0
 #endif
 
-#if VIRTQ_USE_ATOMICS
-#define VIRTQ__ARCH_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define VIRTQ__ARCH_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define VIRTQ__ARCH_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define VIRTQ__ARCH_DMA_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define VIRTQ__ARCH_RELAX() VIRTQ__COMPILER_BARRIER()
-#elif defined(__riscv)
+/* Two independent choices: the memory-barrier flavour (architecture asm, or
+   C11 atomics below when VIRTQ_USE_ATOMICS) and, always by architecture,
+   the I/O ordering around MMIO accesses and the wfi / interrupt mask.  A C11
+   fence orders memory between CPUs; it says nothing about device (I/O)
+   accesses, so the atomics flavour must not drop those. */
+#if defined(__riscv)
 /* RVWMO: r/w order normal memory, i/o orders device memory. */
 #define VIRTQ__ARCH_MB() __asm__ __volatile__("fence rw,rw" ::: "memory")
 #define VIRTQ__ARCH_RMB() __asm__ __volatile__("fence r,r" ::: "memory")
@@ -920,8 +927,13 @@ extern "C" {
 #define VIRTQ__ARCH_DMA_MB() __asm__ __volatile__("dmb sy" ::: "memory")
 #define VIRTQ__ARCH_DMA_RMB() __asm__ __volatile__("dmb sy" ::: "memory")
 #define VIRTQ__ARCH_RELAX() __asm__ __volatile__("yield" ::: "memory")
-#define VIRTQ__IO_BEFORE_WRITE() VIRTQ__ARCH_DMA_WMB()
-#define VIRTQ__IO_AFTER_READ() VIRTQ__ARCH_DMA_RMB()
+/* Spelled out, not as the DMA barriers, which the atomics flavour replaces. */
+#if defined(__ARM_ARCH_PROFILE) && (__ARM_ARCH_PROFILE == 'M')
+#define VIRTQ__IO_BEFORE_WRITE() __asm__ __volatile__("dmb" ::: "memory")
+#else
+#define VIRTQ__IO_BEFORE_WRITE() __asm__ __volatile__("dmb oshst" ::: "memory")
+#endif
+#define VIRTQ__IO_AFTER_READ() __asm__ __volatile__("dmb sy" ::: "memory")
 #elif defined(__x86_64__) || defined(__i386__)
 /* TSO: only store->load needs a fence; a locked op is cheaper than mfence. */
 #if defined(__x86_64__)
@@ -944,6 +956,24 @@ extern "C" {
 #define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 #define VIRTQ__ARCH_RELAX() VIRTQ__COMPILER_BARRIER()
+#endif
+
+/* The atomics flavour (ThreadSanitizer, or asked for): memory barriers as
+   C11 fences the sanitizer understands.  The I/O ordering, cpu-relax hint
+   and wfi above stay the architecture's. */
+#if VIRTQ_USE_ATOMICS
+#undef VIRTQ__ARCH_MB
+#undef VIRTQ__ARCH_RMB
+#undef VIRTQ__ARCH_WMB
+#undef VIRTQ__ARCH_DMA_MB
+#undef VIRTQ__ARCH_DMA_RMB
+#undef VIRTQ__ARCH_DMA_WMB
+#define VIRTQ__ARCH_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define VIRTQ__ARCH_DMA_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
 
 #ifndef VIRTQ_MB
@@ -979,7 +1009,7 @@ extern "C" {
    interrupt landing in between is taken before wfi and the wfi then sleeps
    with nothing left to wake it.  RISC-V and Arm wake from wfi on a pending
    enabled interrupt even while it is masked globally. */
-#if !defined(VIRTQ_WFI) && !VIRTQ_USE_ATOMICS
+#if !defined(VIRTQ_WFI)
 #if defined(__riscv)
 /* CSR instructions spelled with .insn (SYSTEM opcode 0x73; funct3 3 is
    csrrc, 2 is csrrs) so plain -march=rv64gc builds need no _zicsr. */
@@ -2298,11 +2328,29 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
 }
 /* ==== end ring_split.h ==== */
 
+/* ==== begin transport_select.h ==== */
+/* ---- transport_select.h: which transports are built in ------------------ */
+/* VIRTQ_TRANSPORTS is a mask of VIRTQ_TRANSPORT_MMIO (1) and
+   VIRTQ_TRANSPORT_PCI (2).  Default: MMIO only, so an existing build is
+   unchanged; define it to VIRTQ_TRANSPORT_MMIO | VIRTQ_TRANSPORT_PCI (or
+   PCI alone) to drive virtio-pci.  It matters only in the implementation
+   file: every public declaration and struct is the same either way. */
+#ifndef VIRTQ_TRANSPORTS
+#define VIRTQ_TRANSPORTS VIRTQ_TRANSPORT_MMIO
+#endif
+#if (VIRTQ_TRANSPORTS) <= 0 || ((VIRTQ_TRANSPORTS) & ~3) != 0
+#error "virtq: VIRTQ_TRANSPORTS must be VIRTQ_TRANSPORT_MMIO | VIRTQ_TRANSPORT_PCI"
+#endif
+#define VIRTQ__HAS_MMIO (((VIRTQ_TRANSPORTS) & VIRTQ_TRANSPORT_MMIO) != 0)
+#define VIRTQ__HAS_PCI (((VIRTQ_TRANSPORTS) & VIRTQ_TRANSPORT_PCI) != 0)
+/* ==== end transport_select.h ==== */
+
 /* ==== begin transport_mmio.h ==== */
 /* ---- transport_mmio.h: virtio-mmio v1 (legacy) and v2 ("Virtio Over MMIO") */
-/* Private register-level operations; device.h builds the status machine on
-   them.  A PCI transport would add a sibling file and a switch in device.h
-   without changing any public call. */
+/* The transport interface for virtio-mmio (see transport.h for the
+   contract of each operation); device.h and wait.h reach these only
+   through transport.h. */
+#if VIRTQ__HAS_MMIO
 
 #define VIRTQ__R32(dev, off) VIRTQ_MMIO_READ32((dev)->base + (uintptr_t)(off))
 #define VIRTQ__W32(dev, off, v) VIRTQ_MMIO_WRITE32((dev)->base + (uintptr_t)(off), (uint32_t)(v))
@@ -2410,16 +2458,16 @@ static int virtq__mmio_queue_enable(const struct virtq_dev *dev, const struct vi
     }
 }
 
-static void virtq__mmio_notify(const struct virtq_dev *dev, uint16_t index)
+static void virtq__mmio_notify(const struct virtq_dev *dev, const struct virtq *vq)
 {
     /* The MMIO write is ordered after the avail.idx store by the shim
        (RISC-V "fence w,o"): "Available Buffer Notifications". */
-    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, vq->index);
 }
 
-/* Read and acknowledge the interrupt causes.  "MMIO Device Register
-   Layout": the driver ignores bits the spec does not define, so they are
-   neither reported nor acknowledged. */
+/* Read and acknowledge the interrupt causes (VIRTQ_ISR_* bits).  "MMIO
+   Device Register Layout": the driver ignores bits the spec does not
+   define, so they are neither reported nor acknowledged. */
 static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 {
     uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
@@ -2445,14 +2493,148 @@ static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, 
         return VIRTQ_MMIO_READ16(a);
     return VIRTQ_MMIO_READ32(a);
 }
+
+static void virtq__mmio_cfg_write(const struct virtq_dev *dev, uint32_t off, uint32_t v,
+                                  unsigned width)
+{
+    (void)width; /* only 32-bit writes today (virtq_dev_config_write32) */
+    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
+}
+
+/* Bytes of device configuration space the register window holds. */
+static uint32_t virtq__mmio_cfg_len(const struct virtq_dev *dev)
+{
+    (void)dev;
+    return 0xf00u;
+}
+
+/* A cheap look while spinning: does the device flag a configuration
+   change (how NEEDS_RESET arrives)?  Reads without acknowledging, so an
+   interrupt handler still sees it. */
+static int virtq__mmio_poll(const struct virtq_dev *dev)
+{
+    return (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTQ_ISR_CONFIG) != 0u;
+}
+/* No QueueReset register exists before virtio 1.2's MMIO layout, and QEMU
+   7.2 offers RING_RESET on virtio-mmio without one: never negotiate it. */
+static uint64_t virtq__mmio_unsupported(const struct virtq_dev *dev)
+{
+    (void)dev;
+    return VIRTQ_FEATURE(VIRTIO_F_RING_RESET);
+}
+#endif /* VIRTQ__HAS_MMIO */
 /* ==== end transport_mmio.h ==== */
+
+/* ==== begin transport.h ==== */
+/* ---- transport.h: the transport seam ------------------------------------- */
+/* The one interface between the device layer (device.h, wait.h) and a
+   transport (transport_mmio.h, transport_pci.h).  Nothing above this file
+   names a register.  Each transport provides, as virtq__<t>_<op>:
+
+     status / set_status      the device status byte
+     features / set_features  64-bit device / driver feature bits
+     unsupported              features this transport cannot carry (mask)
+     queue_max                select a queue, refuse a live one, its max size
+     queue_enable             size + ring addresses + ready, on the selected queue
+     notify                   an available buffer notification for a queue
+     isr                      read and acknowledge the interrupt causes
+     poll                     cheap look for a pending config change
+     generation               configuration generation
+     cfg_read / cfg_write     device configuration space, 1/2/4 bytes
+     cfg_len                  bytes of device configuration space
+
+   With one transport built in, each wrapper below is a direct call the
+   compiler inlines: no dispatch at all.  With both, it is a branch on
+   dev->transport (recorded by the probe), never a function pointer. */
+
+#if VIRTQ__HAS_MMIO && VIRTQ__HAS_PCI
+#define VIRTQ__T(dev, op, args)                                                   \
+    ((dev)->transport == VIRTQ_TRANSPORT_PCI ? virtq__pci_##op args : virtq__mmio_##op args)
+#elif VIRTQ__HAS_PCI
+#define VIRTQ__T(dev, op, args) virtq__pci_##op args
+#else
+#define VIRTQ__T(dev, op, args) virtq__mmio_##op args
+#endif
+
+static inline uint32_t virtq__t_status(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, status, (dev));
+}
+
+static inline void virtq__t_set_status(const struct virtq_dev *dev, uint32_t status)
+{
+    VIRTQ__T(dev, set_status, (dev, status));
+}
+
+static inline uint64_t virtq__t_features(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, features, (dev));
+}
+
+static inline void virtq__t_set_features(const struct virtq_dev *dev, uint64_t f)
+{
+    VIRTQ__T(dev, set_features, (dev, f));
+}
+
+static inline uint64_t virtq__t_unsupported(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, unsupported, (dev));
+}
+
+static inline int virtq__t_queue_max(const struct virtq_dev *dev, uint16_t index, uint32_t *max)
+{
+    return VIRTQ__T(dev, queue_max, (dev, index, max));
+}
+
+static inline int virtq__t_queue_enable(struct virtq_dev *dev, struct virtq *vq)
+{
+    return VIRTQ__T(dev, queue_enable, (dev, vq));
+}
+
+static inline void virtq__t_notify(const struct virtq_dev *dev, const struct virtq *vq)
+{
+    VIRTQ__T(dev, notify, (dev, vq));
+}
+
+static inline uint32_t virtq__t_isr(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, isr, (dev));
+}
+
+static inline int virtq__t_poll(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, poll, (dev));
+}
+
+static inline uint32_t virtq__t_generation(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, generation, (dev));
+}
+
+static inline uint32_t virtq__t_cfg_read(const struct virtq_dev *dev, uint32_t off, unsigned width)
+{
+    return VIRTQ__T(dev, cfg_read, (dev, off, width));
+}
+
+static inline void virtq__t_cfg_write(const struct virtq_dev *dev, uint32_t off, uint32_t v,
+                                      unsigned width)
+{
+    VIRTQ__T(dev, cfg_write, (dev, off, v, width));
+}
+
+static inline uint32_t virtq__t_cfg_len(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, cfg_len, (dev));
+}
+/* ==== end transport.h ==== */
 
 /* ==== begin device.h ==== */
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 
 /* Feature bits virtq cannot drive, so never negotiates: the packed ring
-   unless it is built in (VIRTQ_RINGS, ring_select.h). */
+   unless it is built in (VIRTQ_RINGS, ring_select.h); plus, per device,
+   what its transport cannot carry (virtq__t_unsupported). */
 #define VIRTQ__UNSUPPORTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES)
 
 #ifndef VIRTQ_RESET_POLLS
@@ -2476,7 +2658,7 @@ static int virtq__dev_ok(const struct virtq_dev *dev)
 
 static void virtq__add_status(const struct virtq_dev *dev, uint32_t bit)
 {
-    virtq__mmio_set_status(dev, virtq__mmio_status(dev) | bit);
+    virtq__t_set_status(dev, virtq__t_status(dev) | bit);
 }
 
 VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev)
@@ -2484,10 +2666,10 @@ VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev)
     uint32_t i;
     if (!virtq__dev_ok(dev))
         return VIRTQ_EINVAL;
-    virtq__mmio_set_status(dev, 0);
+    virtq__t_set_status(dev, 0);
     /* "Device Reset": not complete until the status reads back 0. */
     for (i = 0; i < VIRTQ_RESET_POLLS; i++) {
-        if (virtq__mmio_status(dev) == 0u) {
+        if (virtq__t_status(dev) == 0u) {
             dev->state = (uint8_t)(VIRTQ__D_PROBED | (dev->state & VIRTQ__D_IRQ_ROUTED));
             dev->features = 0;
             return VIRTQ_OK;
@@ -2505,14 +2687,14 @@ VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev)
     /* "Device Initialization" steps 2 and 3. */
     virtq__add_status(dev, VIRTIO_STATUS_ACKNOWLEDGE);
     virtq__add_status(dev, VIRTIO_STATUS_DRIVER);
-    dev->device_features = virtq__mmio_features(dev);
+    dev->device_features = virtq__t_features(dev);
     dev->state |= VIRTQ__D_BEGUN;
     return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required)
 {
-    uint64_t accepted;
+    uint64_t accepted, unsupported;
     /* Only between begin and FEATURES_OK: before begin the status is not
        DRIVER, and a FAILED device must be reset first ("Device Status
        Field"), so either way nothing may be written. */
@@ -2526,18 +2708,19 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
     required |= VIRTQ__RING_REQUIRED; /* a packed-only build needs RING_PACKED */
     /* Never accept what virtq cannot drive (the packed ring, for now): a
        device that agreed to it would expect a layout virtq never builds. */
-    if (required & (~dev->device_features | VIRTQ__UNSUPPORTED)) {
+    unsupported = VIRTQ__UNSUPPORTED | virtq__t_unsupported(dev);
+    if (required & (~dev->device_features | unsupported)) {
         virtq_dev_fail(dev);
         return VIRTQ_ENOTSUP;
     }
     /* The packed ring, when built in, is taken whenever offered. */
     accepted = dev->device_features & (wanted | required | VIRTQ__RING_FEATURES) &
-               ~VIRTQ__UNSUPPORTED;
-    virtq__mmio_set_features(dev, accepted);
+               ~unsupported;
+    virtq__t_set_features(dev, accepted);
     if (dev->version >= 2u) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
         virtq__add_status(dev, VIRTIO_STATUS_FEATURES_OK);
-        if (!(virtq__mmio_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
+        if (!(virtq__t_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
             virtq_dev_fail(dev);
             return VIRTQ_EIO;
         }
@@ -2561,7 +2744,7 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 bounds pointer values */
     if (dev->version == 1u && page != (uint32_t)page)
         return VIRTQ_EINVAL;
-    rc = virtq__mmio_queue_max(dev, index, &max);
+    rc = virtq__t_queue_max(dev, index, &max);
     if (rc != VIRTQ_OK)
         return rc;
     if (num > max)
@@ -2576,11 +2759,11 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     if (rc != VIRTQ_OK)
         return rc;
     vq->index = index;
-    rc = virtq__mmio_queue_enable(dev, vq);
+    rc = virtq__t_queue_enable(dev, vq);
     if (rc != VIRTQ_OK) {
-        /* QueueReady did not stick: the queue is unusable (every call on
-           it fails with VIRTQ_EINVAL) and the device FAILED ("Device
-           Initialization": an irrecoverable step) until a reset. */
+        /* The ready/enable write did not stick: the queue is unusable
+           (every call on it fails with VIRTQ_EINVAL) and the device FAILED
+           ("Device Initialization": an irrecoverable step) until a reset. */
         vq->flags = 0;
         vq->num_free = 0;
         virtq_dev_fail(dev);
@@ -2611,7 +2794,7 @@ VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
 {
     if (!virtq__dev_ok(dev) || vq == NULL)
         return;
-    virtq__mmio_notify(dev, vq->index);
+    virtq__t_notify(dev, vq);
     dev->notifies++;
 }
 
@@ -2629,7 +2812,7 @@ VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
     if (!virtq__dev_ok(dev))
         return VIRTQ_EINVAL;
     if (!(dev->state & VIRTQ__D_BROKEN) &&
-        (virtq__mmio_status(dev) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
+        (virtq__t_status(dev) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
         dev->state |= VIRTQ__D_BROKEN;
     return (dev->state & VIRTQ__D_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_OK;
 }
@@ -2639,7 +2822,7 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
     uint32_t st;
     if (!virtq__dev_ok(dev))
         return 0;
-    st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
+    st = virtq__t_isr(dev); /* acked even when ignored: drops the line */
     if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
         /* Nothing (defined) pending (harmless: an interrupt controller may
            latch a line raised again while the handler ran), or before DRIVER_OK:
@@ -2650,7 +2833,7 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
         return 0;
     }
     dev->irqs++;
-    if (st & VIRTIO_MMIO_INT_CONFIG)
+    if (st & VIRTQ_ISR_CONFIG)
         (void)virtq_dev_check(dev); /* NEEDS_RESET comes as a config change */
     VIRTQ__BUMP(&dev->wake_seq);
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
@@ -2666,18 +2849,18 @@ static int virtq__cfg(struct virtq_dev *dev, uint32_t off, void *buf, uint32_t l
 {
     uint32_t tries, i;
     if (!virtq__dev_ok(dev) || buf == NULL || len == 0u || (off & (width - 1u)) != 0u ||
-        off > 0xf00u || len > 0xf00u - off)
+        off > virtq__t_cfg_len(dev) || len > virtq__t_cfg_len(dev) - off)
         return VIRTQ_EINVAL;
     for (tries = 0; tries < VIRTQ_CONFIG_RETRIES; tries++) {
-        uint32_t gen = virtq__mmio_generation(dev);
+        uint32_t gen = virtq__t_generation(dev);
         for (i = 0; i < len; i += width) {
-            uint32_t v = virtq__mmio_cfg_read(dev, off + i, width);
+            uint32_t v = virtq__t_cfg_read(dev, off + i, width);
             uint8_t *p = (uint8_t *)buf + i;
             unsigned b;
             for (b = 0; b < width; b++)
                 p[b] = (uint8_t)(v >> (8u * b)); /* little-endian layout */
         }
-        if (virtq__mmio_generation(dev) == gen)
+        if (virtq__t_generation(dev) == gen)
             return VIRTQ_OK;
     }
     return VIRTQ_EIO;
@@ -2739,9 +2922,10 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
 
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
 {
-    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || off > 0xefcu)
+    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || virtq__t_cfg_len(dev) < 4u ||
+        off > virtq__t_cfg_len(dev) - 4u)
         return VIRTQ_EINVAL;
-    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, val);
+    virtq__t_cfg_write(dev, off, val, 4);
     return VIRTQ_OK;
 }
 /* ==== end device.h ==== */
@@ -2799,7 +2983,7 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
    deadline, even with no interrupt handler. */
 static void virtq__spin_round(struct virtq_dev *dev)
 {
-    if (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG)
+    if (virtq__t_poll(dev))
         (void)virtq_dev_check(dev);
     VIRTQ_CPU_RELAX();
 }
@@ -2830,68 +3014,94 @@ static void virtq__wait_wfi(struct virtq *vq, uint64_t now, uint64_t deadline)
 }
 #endif
 
-VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeout_us)
+/* The time left, measured by a clock when there is one, else by rounds
+   (VIRTQ_SPINS_PER_US per microsecond). */
+struct virtq__deadline {
+#if defined(VIRTQ_NOW_US)
+    uint64_t now, end;
+#else
+    uint64_t spins;
+#endif
+    uint32_t timeout_us;
+};
+
+static void virtq__deadline_start(struct virtq__deadline *dl, uint32_t timeout_us)
+{
+    dl->timeout_us = timeout_us;
+#if defined(VIRTQ_NOW_US)
+    dl->now = (uint64_t)VIRTQ_NOW_US();
+    dl->end = dl->now + timeout_us;
+#else
+    dl->spins = (uint64_t)timeout_us * VIRTQ_SPINS_PER_US + 1u;
+#endif
+}
+
+/* True once the time is up (reads the clock, or spends one round). */
+static int virtq__deadline_passed(struct virtq__deadline *dl)
 {
 #if defined(VIRTQ_NOW_US)
-    uint64_t now, deadline = (uint64_t)VIRTQ_NOW_US() + timeout_us;
+    dl->now = (uint64_t)VIRTQ_NOW_US();
+    return dl->now >= dl->end;
 #else
-    uint64_t spins = (uint64_t)timeout_us * VIRTQ_SPINS_PER_US + 1u;
+    return dl->spins-- == 0u;
 #endif
-    if (!virtq__dev_ok(dev) || vq == NULL)
-        return VIRTQ_EINVAL;
-    for (;;) {
-        int r = virtq__wait_check(dev, vq);
-        if (r != VIRTQ_EAGAIN)
-            return r;
-#if defined(VIRTQ_NOW_US)
-        now = (uint64_t)VIRTQ_NOW_US();
-        if (now >= deadline)
-            break;
-#else
-        if (spins-- == 0u)
-            break;
-#endif
-        switch (dev->wait) {
+}
+
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
-        case VIRTQ_WAIT_OS: {
-            /* Futex order: take the sequence before arming and
-               re-checking, so a wake after the check ends the block. */
+static void virtq__wait_os(struct virtq_dev *dev, struct virtq *vq,
+                           const struct virtq__deadline *dl)
+{
+    /* Futex order: take the sequence before arming and re-checking, so a
+       wake after the check ends the block. */
 #if VIRTQ_USE_ATOMICS
-            /* virtq_dev_isr() bumps it atomically, maybe on another CPU. */
-            uint32_t seen = __atomic_load_n(&dev->wake_seq, __ATOMIC_RELAXED);
+    /* virtq_dev_isr() bumps it atomically, maybe on another CPU. */
+    uint32_t seen = __atomic_load_n(&dev->wake_seq, __ATOMIC_RELAXED);
 #else
-            uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
+    uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
 #endif
-            if (!virtq_enable_intr(vq))
-                (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
-            break;
-        }
+    if (!virtq_enable_intr(vq))
+        (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, dl->end - dl->now);
+}
+#endif
+
+/* One round of waiting with the device's strategy. */
+static void virtq__wait_round(struct virtq_dev *dev, struct virtq *vq,
+                              const struct virtq__deadline *dl)
+{
+    (void)vq;
+    (void)dl;
+    switch (dev->wait) {
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+    case VIRTQ_WAIT_OS:
+        virtq__wait_os(dev, vq, dl);
+        return;
 #endif
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_CUSTOM)
-        case VIRTQ_WAIT_CUSTOM:
+    case VIRTQ_WAIT_CUSTOM:
 #if defined(VIRTQ_NOW_US)
-            VIRTQ_CUSTOM_WAIT(dev, vq, deadline - now);
+        VIRTQ_CUSTOM_WAIT(dev, vq, dl->end - dl->now);
 #else
-            VIRTQ_CUSTOM_WAIT(dev, vq, timeout_us);
+        VIRTQ_CUSTOM_WAIT(dev, vq, dl->timeout_us);
 #endif
-            break;
+        return;
 #endif
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
-        case VIRTQ_WAIT_WFI:
-            if (dev->state & VIRTQ__D_IRQ_ROUTED) {
-                virtq__wait_wfi(vq, now, deadline);
-                break;
-            }
-            /* No routed interrupt could end a wfi: spin instead. */
-            virtq__spin_round(dev);
-            break;
-#endif
-        default:
-            virtq__spin_round(dev);
-            break;
+    case VIRTQ_WAIT_WFI:
+        if (dev->state & VIRTQ__D_IRQ_ROUTED) {
+            virtq__wait_wfi(vq, dl->now, dl->end);
+            return;
         }
+        break; /* no routed interrupt could end a wfi: spin instead */
+#endif
+    default:
+        break;
     }
-    /* Out of time: one last look, then tell a dead device from a slow one. */
+    virtq__spin_round(dev);
+}
+
+/* Out of time: one last look, then tell a dead device from a slow one. */
+static int virtq__wait_expired(struct virtq_dev *dev, struct virtq *vq)
+{
     if (virtq__wait_check(dev, vq) == VIRTQ_OK)
         return VIRTQ_OK;
     if (virtq_dev_check(dev) == VIRTQ_EBROKEN) {
@@ -2899,6 +3109,24 @@ VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeo
         return VIRTQ_EBROKEN;
     }
     return VIRTQ_ETIMEDOUT;
+}
+
+VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeout_us)
+{
+    struct virtq__deadline dl;
+    if (!virtq__dev_ok(dev) || vq == NULL)
+        return VIRTQ_EINVAL;
+    virtq__deadline_start(&dl, timeout_us);
+    /* 1. something to take (or broken)?  2. time left?  3. wait a round. */
+    for (;;) {
+        int r = virtq__wait_check(dev, vq);
+        if (r != VIRTQ_EAGAIN)
+            return r;
+        if (virtq__deadline_passed(&dl))
+            break;
+        virtq__wait_round(dev, vq, &dl);
+    }
+    return virtq__wait_expired(dev, vq);
 }
 /* ==== end wait.h ==== */
 

@@ -10,6 +10,9 @@
 #                              BL_FUZZ_TEST_SECONDS (15) s each
 #   make fuzz-bootloader       (FUZZ_TARGETS) the same for FUZZ_SECONDS (600)
 
+ifndef BL_MK_INCLUDED
+BL_MK_INCLUDED := 1
+
 DEPS_PKGS += libcmocka-dev libfdt-dev
 -include mk/fake.mk
 
@@ -137,3 +140,5 @@ else
 demo-bootloader test-bootloader-qemu:
 	@echo "$@: mk/aarch64.mk (the AArch64 board) is missing"; exit 1
 endif
+
+endif # BL_MK_INCLUDED

@@ -220,7 +220,10 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie);
 
 /* --- device and transport --------------------------------------------------- */
 
+/* Transports (also the VIRTQ_TRANSPORTS compile-time selector bits; the
+   implementation file builds in only those, default MMIO). */
 #define VIRTQ_TRANSPORT_MMIO 1
+#define VIRTQ_TRANSPORT_PCI 2
 
 /* Wait strategies (also the VIRTQ_WAIT compile-time selector bits). */
 #define VIRTQ_WAIT_SPIN 1
@@ -295,10 +298,10 @@ VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
-   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen;
-   bits the spec does not define are ignored (neither acknowledged nor
-   reported), and a status with none of the defined ones counts as
-   spurious. */
+   waiters, note NEEDS_RESET.  Returns the VIRTQ_ISR_* bits seen (0: not
+   this device's interrupt, or before DRIVER_OK); bits the spec does not
+   define are ignored (neither acknowledged nor reported), and a status
+   with none of the defined ones counts as spurious. */
 VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
 
 /* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */

@@ -79,6 +79,8 @@ struct pvirtq_event_suppress {
 #define VIRTIO_F_RING_PACKED 34
 #define VIRTIO_F_IN_ORDER 35
 #define VIRTIO_F_ORDER_PLATFORM 36
+#define VIRTIO_F_NOTIFICATION_DATA 38
+#define VIRTIO_F_RING_RESET 40
 #define VIRTQ_FEATURE(bit) ((uint64_t)1 << (bit))
 
 /* Device status bits ("Device Status Field"). */
@@ -121,6 +123,11 @@ struct pvirtq_event_suppress {
 #define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
 #define VIRTIO_MMIO_INT_VRING 1u
 #define VIRTIO_MMIO_INT_CONFIG 2u
+
+/* Interrupt causes, the same bits on every transport (virtio-mmio
+   InterruptStatus, virtio-pci ISR status): what virtq_dev_isr() returns. */
+#define VIRTQ_ISR_QUEUE 1u  /* a used buffer notification */
+#define VIRTQ_ISR_CONFIG 2u /* a configuration change (also NEEDS_RESET) */
 
 /* Device types ("Device Types"). */
 #define VIRTIO_ID_NET 1
