@@ -1148,6 +1148,16 @@ VIRTQ_API const char *virtq_strerror(int err)
    chains are walked through the private slot array, and every used element
    is checked before anything is freed. */
 
+/* VIRTQ_HOT_INLINE (with VIRTQ_STATIC, in the implementation file): the
+   hot path (virtq_add, virtq_publish, virtq_get) is inlined into every
+   caller, where the segment counts are usually constants: the fastest
+   build (BENCHMARKS.md), each call site a little bigger. */
+#if defined(VIRTQ_STATIC) && defined(VIRTQ_HOT_INLINE) && (defined(__GNUC__) || defined(__clang__))
+#define VIRTQ__HOT inline __attribute__((always_inline))
+#else
+#define VIRTQ__HOT
+#endif
+
 static int virtq__pow2(uint32_t x) { return x != 0u && (x & (x - 1u)) == 0u; }
 
 VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align)
@@ -1285,45 +1295,111 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
     vq->avail_idx = (uint16_t)(pos + 1u);
 }
 
-VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                        unsigned in, void *cookie)
+/* Loops over a request's segments: with VIRTQ_STATIC the caller's segment
+   counts are usually compile-time constants, and these loops are then
+   unrolled into straight-line code.  In an out-of-line build the count is
+   a variable and the plain loop is the only copy (no size cost). */
+#if defined(__clang__)
+#define VIRTQ__UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define VIRTQ__UNROLL _Pragma("GCC unroll 8")
+#else
+#define VIRTQ__UNROLL
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTQ__CONST_SMALL(n) (__builtin_constant_p(n) && (n) <= 8u)
+#else
+#define VIRTQ__CONST_SMALL(n) 0
+#endif
+
+/* Every segment of bufs[0..n) present and non-empty, and the chain at most
+   2^32 - 1 bytes in total ("The Virtqueue Descriptor Table"; used.len
+   could not say more either). */
+VIRTQ__INLINE bool virtq__segs_ok(const struct virtq_buf *bufs, unsigned n)
 {
-    struct virtq_desc *desc;
-    const struct virtq_slot *slot;
-    uint64_t wlen = 0;
-    uint16_t head, idx, last;
-    unsigned i, n = out + in;
-    /* One test for every refusal: NULLs, not ready or broken, n == 0 or
-       beyond the free count (which also bounds it by the ring size), and
-       out + in overflowing. */
+    uint64_t total = 0;
+    unsigned i;
+    if (VIRTQ__CONST_SMALL(n)) {
+        VIRTQ__UNROLL
+        for (i = 0; i < n; i++) {
+            if (bufs[i].addr == NULL || bufs[i].len == 0u)
+                return false;
+            total += bufs[i].len;
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            if (bufs[i].addr == NULL || bufs[i].len == 0u)
+                return false;
+            total += bufs[i].len;
+        }
+    }
+    return total <= UINT32_MAX;
+}
+
+/* Write bufs[0..n) (checked) into the first n descriptors of the free list,
+   readable first.  Each descriptor's next is already its free-list link,
+   so the chain is linked as it is written; the last one's NEXT flag is
+   cleared afterwards.  Returns the writable bytes; *tail and *after get the
+   last descriptor and the free list's new head. */
+VIRTQ__INLINE uint32_t virtq__write_chain(struct virtq *vq, const struct virtq_buf *bufs,
+                                          unsigned out, unsigned n, uint16_t *tail,
+                                          uint16_t *after)
+{
+    struct virtq_desc *desc = vq->desc;
+    const struct virtq_slot *slot = vq->slot;
+    uint16_t idx = vq->free_head, last = idx, flags = VIRTQ_DESC_F_NEXT;
+    uint32_t wlen = 0;
+    unsigned i;
+#define VIRTQ__WRITE_SEG()                                                             \
+    do {                                                                               \
+        flags = (uint16_t)(i < out ? VIRTQ_DESC_F_NEXT                                 \
+                                   : VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);          \
+        if (i >= out)                                                                  \
+            wlen += bufs[i].len;                                                       \
+        last = idx;                                                                    \
+        idx = slot[last].next;                                                         \
+        virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);           \
+    } while (0)
+    if (VIRTQ__CONST_SMALL(n)) {
+        VIRTQ__UNROLL
+        for (i = 0; i < n; i++)
+            VIRTQ__WRITE_SEG();
+    } else {
+        for (i = 0; i < n; i++)
+            VIRTQ__WRITE_SEG();
+    }
+#undef VIRTQ__WRITE_SEG
+    /* The chain ends here ("Message Framing"): no NEXT on the last one. */
+    VIRTQ__ST16(&desc[last].flags, flags & (uint16_t)~VIRTQ_DESC_F_NEXT);
+    *tail = last;
+    *after = idx;
+    return wlen;
+}
+
+VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                   unsigned in, void *cookie)
+{
+    uint16_t head, tail, after;
+    uint32_t wlen;
+    unsigned n = out + in;
+    /* Step 1, one test for every refusal of the queue or the counts: NULLs,
+       not ready or broken, n == 0 or beyond the free count (which also
+       bounds it by the ring size), and out + in overflowing. */
     if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY ||
                         n - 1u >= vq->num_free || n < out))
         return virtq__add_error(vq, bufs, out, in, cookie);
-    /* The chain is the first n entries of the private free list, so each
-       descriptor's next is already its free-list link.  Descriptors on the
-       free list are the driver's: filling them before a segment turns out
-       bad changes nothing the device may look at. */
-    desc = vq->desc;
-    slot = vq->slot;
-    head = idx = last = vq->free_head;
-    for (i = 0; i < n; i++) {
-        uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
-        if (VIRTQ__UNLIKELY(bufs[i].addr == NULL || bufs[i].len == 0u))
-            return VIRTQ_EINVAL;
-        if (i >= out) {
-            flags |= VIRTQ_DESC_F_WRITE;
-            wlen += bufs[i].len;
-        }
-        last = idx;
-        idx = slot[last].next;
-        virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);
-    }
-    if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
-        return VIRTQ_EINVAL; /* used.len could not say it */
-    vq->free_head = idx;
+    /* Step 2, every segment, before anything is written: a refused add
+       leaves ring memory and private state exactly as they were. */
+    if (VIRTQ__UNLIKELY(!virtq__segs_ok(bufs, n)))
+        return VIRTQ_EINVAL;
+    /* Step 3, write the chain, take it off the free list, record it and
+       queue its head (not visible to the device before virtq_publish()). */
+    head = vq->free_head;
+    wlen = virtq__write_chain(vq, bufs, out, n, &tail, &after);
+    vq->free_head = after;
     vq->num_free = (uint16_t)(vq->num_free - n);
-    virtq__commit(vq, head, last, (uint16_t)n, (uint32_t)wlen, cookie);
+    virtq__commit(vq, head, tail, (uint16_t)n, wlen, cookie);
     return VIRTQ_OK;
 }
 
@@ -1363,7 +1439,7 @@ static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
-VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
+VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
 {
     uint16_t old, now;
     if (notify != NULL)
@@ -1390,7 +1466,7 @@ VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
     return VIRTQ_OK;
 }
 
-VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
+VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
     uint16_t last, pending;
     uint32_t id, ulen;
