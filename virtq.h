@@ -517,8 +517,9 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
    back from virtq_get() or virtq_detach() exactly once.  The request is
    not visible to the device until virtq_publish().
    VIRTQ_EINVAL: NULL/zero-length segment, no segments, cookie NULL, more
-   segments than the ring, writable bytes over 4 GiB.  VIRTQ_ENOSPC: not
-   enough free descriptors now (retry after virtq_get()). */
+   segments than the ring, a chain over 2^32 - 1 bytes in total.
+   VIRTQ_ENOSPC: not enough free descriptors now (retry after virtq_get()).
+   A refused add changes no byte of ring memory or private state. */
 VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                         unsigned in, void *cookie);
 
@@ -641,14 +642,17 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
    afresh: after a reset, take every cookie back with virtq_detach() first,
    or those requests are dropped.  num is a wish: the queue gets min(num, QueueNumMax)
    rounded down to a power of two.  VIRTQ_ENODEV: the queue does not exist;
-   VIRTQ_EBUSY: it is already live; VIRTQ_EIO: QueueReady did not stick. */
+   VIRTQ_EBUSY: it is already live; VIRTQ_EIO: QueueReady did not stick:
+   vq is then unusable (every call on it fails with VIRTQ_EINVAL until a
+   setup succeeds) and the device is FAILED, as after virtq_dev_fail(). */
 VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uint16_t index,
                                     uint32_t num, void *mem, struct virtq_slot *slots);
 
 /* Finish initialisation (DRIVER_OK).  Interrupts before this are ignored. */
 VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev);
 
-/* Mark the device FAILED (the driver gave up on it). */
+/* Mark the device FAILED (the driver gave up on it).  Until virtq_dev_begin()
+   resets it, negotiation, queue setup and DRIVER_OK refuse with EINVAL. */
 VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev);
 
 /* Publish vq and notify the device if it asked for it: virtq_publish()
@@ -661,7 +665,10 @@ VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
-   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen. */
+   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen;
+   bits the spec does not define are ignored (neither acknowledged nor
+   reported), and a status with none of the defined ones counts as
+   spurious. */
 VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
 
 /* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */
@@ -1227,12 +1234,27 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
     return VIRTQ_OK;
 }
 
+/* Bytes of the whole chain bufs[0..n), or UINT64_MAX for a NULL or empty
+   segment.  Checked before anything is written, so a refused add leaves
+   every byte of ring memory, private state and an indirect table as it
+   was (docs/HARDENING.md). */
+static uint64_t virtq__chain_bytes(const struct virtq_buf *bufs, unsigned n)
+{
+    uint64_t total = 0;
+    unsigned i;
+    for (i = 0; i < n; i++) {
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return UINT64_MAX;
+        total += bufs[i].len;
+    }
+    return total;
+}
+
 /* Why an add was refused, worked out only once it was: the hot path below
    tests everything with one combined condition. */
 static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct virtq_buf *bufs,
                                         unsigned out, unsigned in, const void *cookie)
 {
-    unsigned i;
     if (vq == NULL || bufs == NULL || cookie == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
@@ -1240,9 +1262,8 @@ static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct vir
     /* "The Virtqueue Descriptor Table": a chain is at most Queue Size long. */
     if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
         return VIRTQ_EINVAL;
-    for (i = 0; i < out + in; i++)
-        if (bufs[i].addr == NULL || bufs[i].len == 0u)
-            return VIRTQ_EINVAL;
+    if (virtq__chain_bytes(bufs, out + in) > UINT32_MAX)
+        return VIRTQ_EINVAL;
     return VIRTQ_ENOSPC; /* valid, but not enough free descriptors now */
 }
 
@@ -1258,18 +1279,15 @@ VIRTQ__INLINE void virtq__desc_set(struct virtq_desc *d, void *addr, uint32_t le
     VIRTQ__ST16(&d->next, next);
 }
 
-/* Fill an indirect table from bufs, readable first, entry i linked to
-   i + 1.  Returns the writable byte count, or UINT64_MAX for a bad
-   segment (the table is the caller's until the add succeeds). */
-static uint64_t virtq__fill_table(struct virtq_desc *table, const struct virtq_buf *bufs,
+/* Fill an indirect table from bufs (already checked), readable first,
+   entry i linked to i + 1.  Returns the writable byte count. */
+static uint32_t virtq__fill_table(struct virtq_desc *table, const struct virtq_buf *bufs,
                                   unsigned out, unsigned n)
 {
-    uint64_t wlen = 0;
+    uint32_t wlen = 0;
     unsigned i;
     for (i = 0; i < n; i++) {
         uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
-        if (bufs[i].addr == NULL || bufs[i].len == 0u)
-            return UINT64_MAX;
         if (i >= out) {
             flags |= VIRTQ_DESC_F_WRITE;
             wlen += bufs[i].len;
@@ -1406,7 +1424,7 @@ VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *buf
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                                  unsigned in, struct virtq_desc *table, void *cookie)
 {
-    uint64_t wlen;
+    uint32_t wlen;
     uint16_t head;
     unsigned n = out + in;
     if (vq == NULL || bufs == NULL || cookie == NULL ||
@@ -1419,17 +1437,18 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
         return VIRTQ_EINVAL;
     if (!(vq->flags & VIRTQ__Q_INDIRECT))
         return VIRTQ_ENOTSUP; /* "Indirect Descriptors" need the feature */
+    /* As for virtq_add(): the whole chain checked before the table is. */
+    if (virtq__chain_bytes(bufs, n) > UINT32_MAX)
+        return VIRTQ_EINVAL;
     if (vq->num_free == 0u)
         return VIRTQ_ENOSPC;
     wlen = virtq__fill_table(table, bufs, out, n);
-    if (wlen > UINT32_MAX)
-        return VIRTQ_EINVAL;
     head = vq->free_head;
     /* INDIRECT never with NEXT ("Indirect Descriptors"). */
     virtq__desc_set(&vq->desc[head], table, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
     vq->free_head = vq->slot[head].next;
     vq->num_free--;
-    virtq__commit(vq, head, head, 1, (uint32_t)wlen, cookie);
+    virtq__commit(vq, head, head, 1, wlen, cookie);
     return VIRTQ_OK;
 }
 
@@ -1749,10 +1768,13 @@ static void virtq__mmio_notify(const struct virtq_dev *dev, uint16_t index)
     VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
 }
 
-/* Read and acknowledge the interrupt causes. */
+/* Read and acknowledge the interrupt causes.  "MMIO Device Register
+   Layout": the driver ignores bits the spec does not define, so they are
+   neither reported nor acknowledged. */
 static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 {
-    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
+                  (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
     if (st != 0u)
         VIRTQ__W32(dev, VIRTIO_MMIO_INTERRUPT_ACK, st);
     return st;
@@ -1899,7 +1921,16 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     if (rc != VIRTQ_OK)
         return rc;
     vq->index = index;
-    return virtq__mmio_queue_enable(dev, vq);
+    rc = virtq__mmio_queue_enable(dev, vq);
+    if (rc != VIRTQ_OK) {
+        /* QueueReady did not stick: the queue is unusable (every call on
+           it fails with VIRTQ_EINVAL) and the device FAILED ("Device
+           Initialization": an irrecoverable step) until a reset. */
+        vq->flags = 0;
+        vq->num_free = 0;
+        virtq_dev_fail(dev);
+    }
+    return rc;
 }
 
 VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev)
@@ -1916,7 +1947,9 @@ VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev)
     if (!virtq__dev_ok(dev))
         return;
     virtq__add_status(dev, VIRTIO_STATUS_FAILED);
-    dev->state &= (uint8_t)~VIRTQ__D_BEGUN; /* only a reset (begin) starts over */
+    /* Only a reset (begin) starts over: no negotiation, queue setup or
+       DRIVER_OK on a FAILED device. */
+    dev->state &= (uint8_t)~(VIRTQ__D_BEGUN | VIRTQ__D_FEATURES_OK);
 }
 
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
@@ -1953,8 +1986,8 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
         return 0;
     st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
     if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
-        /* Nothing pending (harmless: an interrupt controller may latch a
-           line raised again while the handler ran), or before DRIVER_OK:
+        /* Nothing (defined) pending (harmless: an interrupt controller may
+           latch a line raised again while the handler ran), or before DRIVER_OK:
            untrusted, and a sign the board wired interrupts too early. */
         dev->spurious++;
         if (!(dev->state & VIRTQ__D_DRIVER_OK))
@@ -2013,7 +2046,7 @@ static int virtq__cfg_uint(struct virtq_dev *dev, uint32_t off, unsigned size, u
 
 VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 1, &v);
     if (rc == VIRTQ_OK)
         *val = (uint8_t)v;
@@ -2022,7 +2055,7 @@ VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_
 
 VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint16_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 2, &v);
     if (rc == VIRTQ_OK)
         *val = (uint16_t)v;
@@ -2031,7 +2064,7 @@ VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint1
 
 VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint32_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 4, &v);
     if (rc == VIRTQ_OK)
         *val = (uint32_t)v;

@@ -25,10 +25,18 @@ BLK_QEMU_PY := $(PYTHON) tests/blk/qemu_blk.py --qemu "$(QEMU_RV)" \
 
 $(eval $(call rv_program,blk_demo,examples/blk_demo.c $(BLK_DRV_SRCS),$(BLK_RV_CFLAGS),$(BLK_DRV_DEPS)))
 $(eval $(call rv_program,blk_demo_quick,examples/blk_demo.c $(BLK_DRV_SRCS),$(BLK_RV_CFLAGS) -DBLK_DEMO_QUICK=1,$(BLK_DRV_DEPS)))
+$(eval $(call rvs_program,blk_demo_quick,examples/blk_demo.c $(BLK_DRV_SRCS),$(BLK_RV_CFLAGS) -DBLK_DEMO_QUICK=1,$(BLK_DRV_DEPS)))
+$(eval $(call rvs_program,blk_demo,examples/blk_demo.c $(BLK_DRV_SRCS),$(BLK_RV_CFLAGS),$(BLK_DRV_DEPS)))
+# S-mode under OpenSBI (mk/riscv.mk: -DBOARD_SMODE, linked at 0x80200000).
+BLK_QEMU_PY_S := $(PYTHON) tests/blk/qemu_blk.py --qemu "$(QEMU_RVS)" \
+               --timeout $(BLK_TIMEOUT) --build $(BLK_BUILD)/smode $(if $(TEE),--tee) \
+               $(RVS_TAGS)
 
 .PHONY: demo-blk test-blk-qemu test-blk-bootloop blk-bootloop test-blk-host blk-elfs
+.PHONY: test-blk-qemu-smode demo-blk-smode
 
-blk-elfs: $(RV_BUILD)/blk_demo.elf $(RV_BUILD)/blk_demo_quick.elf
+blk-elfs: $(RV_BUILD)/blk_demo.elf $(RV_BUILD)/blk_demo_quick.elf \
+          $(RV_BUILD)/blk_demo-smode.elf $(RV_BUILD)/blk_demo_quick-smode.elf
 
 # The full measurement (64 MiB sequential read, QD1 and QD32) on QEMU's
 # default virtio-blk (legacy virtio-mmio), serial=virtq-demo.
@@ -37,6 +45,14 @@ demo-blk: $(RV_BUILD)/blk_demo.elf
 
 test-blk-qemu: $(RV_BUILD)/blk_demo_quick.elf
 	$(BLK_QEMU_PY) --elf $<
+
+# S-mode: every phase (SPIN, WFI on the SBI timer alarm and the S-mode PLIC
+# context, OS under the scheduler) on a legacy and a modern device.
+test-blk-qemu-smode: $(RV_BUILD)/blk_demo_quick-smode.elf
+	$(BLK_QEMU_PY_S) --elf $< --config legacy-ev0-in0 --config modern-ev1-in1
+
+demo-blk-smode: $(RV_BUILD)/blk_demo-smode.elf
+	$(BLK_QEMU_PY_S) $(RV_MATRIX) --elf $< --config demo --tee
 
 blk-bootloop: $(RV_BUILD)/blk_demo_quick.elf
 	$(BLK_QEMU_PY) --elf $< --config modern-ev1-in1 --repeat $(BOOTS)
@@ -60,5 +76,5 @@ test-blk-host:
 	@echo "test-blk-host: mk/fake.mk (the fake device) is missing"; exit 1
 endif
 
-TEST_TARGETS += test-blk-host test-blk-qemu test-blk-bootloop
-DEMO_TARGETS_riscv64 += demo-blk
+TEST_TARGETS += test-blk-host test-blk-qemu test-blk-qemu-smode test-blk-bootloop
+DEMO_TARGETS_riscv64 += demo-blk demo-blk-smode

@@ -82,14 +82,18 @@ fuzz-cov: $(addprefix $(FUZZ_COV)/,$(FUZZ_NAMES))
 	    -instr-profile=$(FUZZ_COV)/$$t.profdata $(CURDIR)/virtq.h > $(FUZZ_COV)/$$t.functions.txt; \
 	done; echo "fuzz-cov: per-function figures in $(FUZZ_COV)/*.functions.txt"
 
-$(STRESS_BUILD)/stress-tsan: tests/stress/stress.c virtq.h mk/fuzz.mk
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(STRESS_CFLAGS) -fsanitize=thread $< -o $@ -lpthread
+# The stress test runs on the POSIX shim (shims/posix: clock, OS wait/wake).
+STRESS_SRCS := tests/stress/stress.c shims/posix/virtq_posix.c
+STRESS_DEPS := $(STRESS_SRCS) shims/posix/virtq_posix.h virtq.h mk/fuzz.mk
 
-$(STRESS_BUILD)/stress-asan: tests/stress/stress.c virtq.h mk/fuzz.mk
+$(STRESS_BUILD)/stress-tsan: $(STRESS_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(STRESS_CFLAGS) -fsanitize=thread $(STRESS_SRCS) -o $@ -lpthread
+
+$(STRESS_BUILD)/stress-asan: $(STRESS_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(STRESS_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
-	  $< -o $@ -lpthread
+	  $(STRESS_SRCS) -o $@ -lpthread
 
 # The run has no time limit of its own; the outer timeout only catches a
 # hang (both sides also give up on a lost wake-up after 20 s).

@@ -44,11 +44,13 @@ RV_CFLAGS := $(RV_ARCH) --specs=picolibc.specs -std=c99 -O2 -g \
              -Iexamples -I.
 # Link with $(RV_CC) $(RV_CFLAGS) ... $(RV_LDFLAGS): the arch and picolibc
 # specs come from RV_CFLAGS (gcc rejects --specs=picolibc.specs twice).
-RV_LDFLAGS := -nostartfiles -T $(RV_DIR)/link.ld -Wl,--gc-sections
+RV_LDFLAGS := -nostartfiles -L$(RV_DIR) -T $(RV_DIR)/link.ld -Wl,--gc-sections
 RV_BOARD_SRCS := $(RV_DIR)/start.S $(RV_DIR)/trap.S $(RV_DIR)/board.c \
                  $(BOARDS_COMMON)/board_common.c $(BOARDS_COMMON)/sched.c
 RV_BOARD_DEPS := $(RV_BOARD_SRCS) $(RV_DIR)/board.h $(BOARDS_COMMON)/sched.h \
-                 examples/boards/board_api.h $(RV_DIR)/virtq_board.h $(RV_DIR)/link.ld
+                 examples/boards/board_api.h $(RV_DIR)/virtq_board.h $(RV_DIR)/link.ld \
+                 $(RV_DIR)/link-sections.ld $(RV_DIR)/link-smode.ld \
+                 shims/riscv/virtq_riscv.h
 
 ARCHS += riscv64
 # RESULT tags every riscv64 M-mode boot must report (boot.py --tag), and the
@@ -75,12 +77,28 @@ $$(RV_BUILD)/$(1).elf: $(2) $$(RV_BOARD_DEPS) $(4) $$(wildcard virtq.h) | $$(RV_
 	  -Wl,-Map,$$(RV_BUILD)/$(1).map
 endef
 
+# S-mode: the same board sources built with -DBOARD_SMODE (trap CSRs s*, SBI
+# timer, PLIC context 1, ebreak for the switch trap), linked at 0x80200000,
+# booted under QEMU's OpenSBI (-bios default).
+# $(call rvs_program,NAME,SRCS,EXTRA_CFLAGS,EXTRA_DEPS) -> $(RV_BUILD)/NAME-smode.elf
+RVS_LDFLAGS := -nostartfiles -L$(RV_DIR) -T $(RV_DIR)/link-smode.ld -Wl,--gc-sections
+QEMU_RVS := qemu-system-riscv64 -machine virt -bios default -nographic \
+            -m 128M -no-reboot
+RVS_TAGS := --tag arch=riscv64 --tag mode=s
+DEPS_PKGS += opensbi
+define rvs_program
+$$(RV_BUILD)/$(1)-smode.elf: $(2) $$(RV_BOARD_DEPS) $(4) $$(wildcard virtq.h) | $$(RV_BUILD)
+	$$(RV_CC) $$(RV_CFLAGS) -DBOARD_SMODE=1 $(3) -o $$@ $(2) $$(RV_BOARD_SRCS) $$(RVS_LDFLAGS) \
+	  -Wl,-Map,$$(RV_BUILD)/$(1)-smode.map
+endef
+
 # $(call rv_boot,NAME,ELF,EXTRA_QEMU_ARGS,EXTRA_BOOT_ARGS)
 rv_boot = $(PYTHON) $(BOOT_PY) --name $(1) --timeout $(TIMEOUT) \
   --repeat $(REPEAT) --log $(RV_BUILD)/$(1).log $(if $(TEE),--tee) $(4) \
   -- $(QEMU_RV) $(3) -kernel $(2)
 
 $(eval $(call rv_program,hello,examples/hello.c))
+$(eval $(call rvs_program,hello,examples/hello.c))
 
 # hello: two harts (the second must park), one virtio-rng so the slot scan
 # has something to find.
@@ -91,9 +109,17 @@ RV_HELLO_EXPECT := $(RV_TAGS) --tag transport=mmio --tag ring=none \
   --expect '^FIGURE hello pingpong_rounds=50 count$$' \
   --expect '^FIGURE hello uart_irqs=20 count$$'
 
-.PHONY: test-riscv-hello demo-riscv-hello
+.PHONY: test-riscv-hello demo-riscv-hello test-riscv-hello-smode
 test-riscv-hello: $(RV_BUILD)/hello.elf
 	$(call rv_boot,hello,$<,$(RV_HELLO_QEMU),$(RV_HELLO_EXPECT))
+
+# The board in S-mode under OpenSBI: the same checks (one hart: OpenSBI
+# starts only the boot hart; the M-mode run covers the parking of others).
+test-riscv-hello-smode: $(RV_BUILD)/hello-smode.elf
+	$(PYTHON) $(BOOT_PY) --name hello --timeout $(TIMEOUT) --repeat $(REPEAT) \
+	  --log $(RV_BUILD)/hello-smode.log $(if $(TEE),--tee) \
+	  $(subst mode=m,mode=s,$(RV_HELLO_EXPECT)) \
+	  -- $(QEMU_RVS) -device virtio-rng-device -kernel $<
 
 # make demo starts here: the board alone, before any virtio driver runs
 # (clock, alarm-bounded wfi, scheduler, interrupt controller, software
@@ -119,7 +145,7 @@ test-riscv-hello-rv32: $(RV_BUILD)/hello-rv32.elf
 	  $(subst arch=riscv64,arch=riscv32,$(RV_HELLO_EXPECT)) \
 	  -- $(QEMU_RV32) $(RV_HELLO_QEMU) -kernel $<
 
-TEST_TARGETS += test-riscv-hello test-riscv-hello-rv32
+TEST_TARGETS += test-riscv-hello test-riscv-hello-rv32 test-riscv-hello-smode
 DEMO_TARGETS_riscv64 += demo-riscv-hello
 
 endif # RV_MK_INCLUDED

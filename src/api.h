@@ -96,8 +96,9 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
    back from virtq_get() or virtq_detach() exactly once.  The request is
    not visible to the device until virtq_publish().
    VIRTQ_EINVAL: NULL/zero-length segment, no segments, cookie NULL, more
-   segments than the ring, writable bytes over 4 GiB.  VIRTQ_ENOSPC: not
-   enough free descriptors now (retry after virtq_get()). */
+   segments than the ring, a chain over 2^32 - 1 bytes in total.
+   VIRTQ_ENOSPC: not enough free descriptors now (retry after virtq_get()).
+   A refused add changes no byte of ring memory or private state. */
 VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                         unsigned in, void *cookie);
 
@@ -220,14 +221,17 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
    afresh: after a reset, take every cookie back with virtq_detach() first,
    or those requests are dropped.  num is a wish: the queue gets min(num, QueueNumMax)
    rounded down to a power of two.  VIRTQ_ENODEV: the queue does not exist;
-   VIRTQ_EBUSY: it is already live; VIRTQ_EIO: QueueReady did not stick. */
+   VIRTQ_EBUSY: it is already live; VIRTQ_EIO: QueueReady did not stick:
+   vq is then unusable (every call on it fails with VIRTQ_EINVAL until a
+   setup succeeds) and the device is FAILED, as after virtq_dev_fail(). */
 VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uint16_t index,
                                     uint32_t num, void *mem, struct virtq_slot *slots);
 
 /* Finish initialisation (DRIVER_OK).  Interrupts before this are ignored. */
 VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev);
 
-/* Mark the device FAILED (the driver gave up on it). */
+/* Mark the device FAILED (the driver gave up on it).  Until virtq_dev_begin()
+   resets it, negotiation, queue setup and DRIVER_OK refuse with EINVAL. */
 VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev);
 
 /* Publish vq and notify the device if it asked for it: virtq_publish()
@@ -240,7 +244,10 @@ VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
-   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen. */
+   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen;
+   bits the spec does not define are ignored (neither acknowledged nor
+   reported), and a status with none of the defined ones counts as
+   spurious. */
 VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
 
 /* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */

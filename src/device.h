@@ -120,7 +120,16 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     if (rc != VIRTQ_OK)
         return rc;
     vq->index = index;
-    return virtq__mmio_queue_enable(dev, vq);
+    rc = virtq__mmio_queue_enable(dev, vq);
+    if (rc != VIRTQ_OK) {
+        /* QueueReady did not stick: the queue is unusable (every call on
+           it fails with VIRTQ_EINVAL) and the device FAILED ("Device
+           Initialization": an irrecoverable step) until a reset. */
+        vq->flags = 0;
+        vq->num_free = 0;
+        virtq_dev_fail(dev);
+    }
+    return rc;
 }
 
 VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev)
@@ -137,7 +146,9 @@ VIRTQ_API void virtq_dev_fail(struct virtq_dev *dev)
     if (!virtq__dev_ok(dev))
         return;
     virtq__add_status(dev, VIRTIO_STATUS_FAILED);
-    dev->state &= (uint8_t)~VIRTQ__D_BEGUN; /* only a reset (begin) starts over */
+    /* Only a reset (begin) starts over: no negotiation, queue setup or
+       DRIVER_OK on a FAILED device. */
+    dev->state &= (uint8_t)~(VIRTQ__D_BEGUN | VIRTQ__D_FEATURES_OK);
 }
 
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
@@ -174,8 +185,8 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
         return 0;
     st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
     if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
-        /* Nothing pending (harmless: an interrupt controller may latch a
-           line raised again while the handler ran), or before DRIVER_OK:
+        /* Nothing (defined) pending (harmless: an interrupt controller may
+           latch a line raised again while the handler ran), or before DRIVER_OK:
            untrusted, and a sign the board wired interrupts too early. */
         dev->spurious++;
         if (!(dev->state & VIRTQ__D_DRIVER_OK))
@@ -234,7 +245,7 @@ static int virtq__cfg_uint(struct virtq_dev *dev, uint32_t off, unsigned size, u
 
 VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 1, &v);
     if (rc == VIRTQ_OK)
         *val = (uint8_t)v;
@@ -243,7 +254,7 @@ VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_
 
 VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint16_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 2, &v);
     if (rc == VIRTQ_OK)
         *val = (uint16_t)v;
@@ -252,7 +263,7 @@ VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint1
 
 VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint32_t *val)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
     int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 4, &v);
     if (rc == VIRTQ_OK)
         *val = (uint32_t)v;

@@ -82,12 +82,27 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
     return VIRTQ_OK;
 }
 
+/* Bytes of the whole chain bufs[0..n), or UINT64_MAX for a NULL or empty
+   segment.  Checked before anything is written, so a refused add leaves
+   every byte of ring memory, private state and an indirect table as it
+   was (docs/HARDENING.md). */
+static uint64_t virtq__chain_bytes(const struct virtq_buf *bufs, unsigned n)
+{
+    uint64_t total = 0;
+    unsigned i;
+    for (i = 0; i < n; i++) {
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return UINT64_MAX;
+        total += bufs[i].len;
+    }
+    return total;
+}
+
 /* Why an add was refused, worked out only once it was: the hot path below
    tests everything with one combined condition. */
 static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct virtq_buf *bufs,
                                         unsigned out, unsigned in, const void *cookie)
 {
-    unsigned i;
     if (vq == NULL || bufs == NULL || cookie == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
@@ -95,9 +110,8 @@ static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct vir
     /* "The Virtqueue Descriptor Table": a chain is at most Queue Size long. */
     if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
         return VIRTQ_EINVAL;
-    for (i = 0; i < out + in; i++)
-        if (bufs[i].addr == NULL || bufs[i].len == 0u)
-            return VIRTQ_EINVAL;
+    if (virtq__chain_bytes(bufs, out + in) > UINT32_MAX)
+        return VIRTQ_EINVAL;
     return VIRTQ_ENOSPC; /* valid, but not enough free descriptors now */
 }
 
@@ -113,18 +127,15 @@ VIRTQ__INLINE void virtq__desc_set(struct virtq_desc *d, void *addr, uint32_t le
     VIRTQ__ST16(&d->next, next);
 }
 
-/* Fill an indirect table from bufs, readable first, entry i linked to
-   i + 1.  Returns the writable byte count, or UINT64_MAX for a bad
-   segment (the table is the caller's until the add succeeds). */
-static uint64_t virtq__fill_table(struct virtq_desc *table, const struct virtq_buf *bufs,
+/* Fill an indirect table from bufs (already checked), readable first,
+   entry i linked to i + 1.  Returns the writable byte count. */
+static uint32_t virtq__fill_table(struct virtq_desc *table, const struct virtq_buf *bufs,
                                   unsigned out, unsigned n)
 {
-    uint64_t wlen = 0;
+    uint32_t wlen = 0;
     unsigned i;
     for (i = 0; i < n; i++) {
         uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
-        if (bufs[i].addr == NULL || bufs[i].len == 0u)
-            return UINT64_MAX;
         if (i >= out) {
             flags |= VIRTQ_DESC_F_WRITE;
             wlen += bufs[i].len;
@@ -261,7 +272,7 @@ VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *buf
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                                  unsigned in, struct virtq_desc *table, void *cookie)
 {
-    uint64_t wlen;
+    uint32_t wlen;
     uint16_t head;
     unsigned n = out + in;
     if (vq == NULL || bufs == NULL || cookie == NULL ||
@@ -274,17 +285,18 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
         return VIRTQ_EINVAL;
     if (!(vq->flags & VIRTQ__Q_INDIRECT))
         return VIRTQ_ENOTSUP; /* "Indirect Descriptors" need the feature */
+    /* As for virtq_add(): the whole chain checked before the table is. */
+    if (virtq__chain_bytes(bufs, n) > UINT32_MAX)
+        return VIRTQ_EINVAL;
     if (vq->num_free == 0u)
         return VIRTQ_ENOSPC;
     wlen = virtq__fill_table(table, bufs, out, n);
-    if (wlen > UINT32_MAX)
-        return VIRTQ_EINVAL;
     head = vq->free_head;
     /* INDIRECT never with NEXT ("Indirect Descriptors"). */
     virtq__desc_set(&vq->desc[head], table, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
     vq->free_head = vq->slot[head].next;
     vq->num_free--;
-    virtq__commit(vq, head, head, 1, (uint32_t)wlen, cookie);
+    virtq__commit(vq, head, head, 1, wlen, cookie);
     return VIRTQ_OK;
 }
 

@@ -116,10 +116,13 @@ static void virtq__mmio_notify(const struct virtq_dev *dev, uint16_t index)
     VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
 }
 
-/* Read and acknowledge the interrupt causes. */
+/* Read and acknowledge the interrupt causes.  "MMIO Device Register
+   Layout": the driver ignores bits the spec does not define, so they are
+   neither reported nor acknowledged. */
 static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 {
-    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
+                  (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
     if (st != 0u)
         VIRTQ__W32(dev, VIRTIO_MMIO_INTERRUPT_ACK, st);
     return st;

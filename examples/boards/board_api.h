@@ -34,6 +34,9 @@
  *   void board_wfi(void)       sleep until an enabled interrupt is pending,
  *                              even while masked; may return early
  *   board_frame                one saved execution context (see the end)
+ *   uintptr_t board_frame_sp(const board_frame *)
+ *                              the stack pointer the frame resumes with
+ *                              (the scheduler's overflow check)
  *
  * Interrupt wiring rule: initialise every device first, then register and
  * enable its interrupt, then call board_interrupts_on() once.

@@ -176,5 +176,6 @@ int core_group_config(void);
 int core_group_faults(void);
 int core_group_waits(void);
 int core_group_ooo(void);
+int core_group_spec(void);
 
 #endif

@@ -13,5 +13,6 @@ int main(int argc, char **argv)
     failed += core_group_faults();
     failed += core_group_waits();
     failed += core_group_ooo();
+    failed += core_group_spec();
     return failed != 0;
 }

@@ -62,6 +62,9 @@ static uint64_t fz_dma(const void *p);
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
 
+/* InterruptStatus bits the spec defines ("MMIO Device Register Layout"). */
+#define INT_DEFINED (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)
+
 #define FAIL(...)                                                                \
     do {                                                                         \
         fprintf(stderr, "fuzz_mmio: oracle failed at %s:%d: ", __FILE__, __LINE__); \
@@ -438,7 +441,10 @@ static void fz_write(uintptr_t a, uint32_t v, unsigned width)
             device_complete(0);
         break;
     case VIRTIO_MMIO_INTERRUPT_ACK:
-        CHECK(v == R.last_int_read, "acked %#x, InterruptStatus read %#x", v, R.last_int_read);
+        /* "MMIO Device Register Layout": undefined bits are ignored, so
+           exactly the defined ones read are acknowledged. */
+        CHECK(v == (R.last_int_read & INT_DEFINED) && v != 0u, "acked %#x, InterruptStatus read %#x",
+              v, R.last_int_read);
         R.int_status &= ~v;
         break;
     case VIRTIO_MMIO_STATUS: status_write(v); break;
@@ -617,12 +623,12 @@ static void op_isr(void)
     unsigned reads = R.int_reads;
     st = virtq_dev_isr(&dev);
     CHECK(R.int_reads == reads + 1u, "isr read InterruptStatus %u times", R.int_reads - reads);
-    if (R.last_int_read == 0u || !(dev.state & VIRTQ__D_DRIVER_OK)) {
+    if ((R.last_int_read & INT_DEFINED) == 0u || !(dev.state & VIRTQ__D_DRIVER_OK)) {
         CHECK(st == 0u && dev.spurious == spurious + 1u && dev.irqs == irqs,
-              "isr before DRIVER_OK or with no cause must count as spurious");
+              "isr before DRIVER_OK or with no defined cause must count as spurious");
     } else {
-        CHECK(st == R.last_int_read && dev.irqs == irqs + 1u, "isr = %#x, read %#x", st,
-              R.last_int_read);
+        CHECK(st == (R.last_int_read & INT_DEFINED) && dev.irqs == irqs + 1u, "isr = %#x, read %#x",
+              st, R.last_int_read);
         if (st & VIRTIO_MMIO_INT_CONFIG)
             CHECK(!(R.last_status_read & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)) ||
                       virtq_dev_check(&dev) == VIRTQ_EBROKEN,
@@ -674,7 +680,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t num_wish, qnum, align, steps;
     uint16_t qidx;
     size_t bytes;
-    int rc, queue_live = 0, want;
+    int rc, queue_live = 0, want, setup_failed = 0;
     unsigned k;
 
     in.p = data;
@@ -805,7 +811,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
            when the caller wants it. */
         CHECK(dev.features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED), "queue_setup ENOTSUP");
     } else if (rc == VIRTQ_EIO) {
+        void *c;
+        struct virtq_buf b = {&c, 1};
+        bool kick = true;
         CHECK(R.version == 2u && R.ready_mode != Q_STICKS, "EIO with a QueueReady that sticks");
+        /* The queue is unusable and the device FAILED (api.h). */
+        CHECK(virtq_add(&vq, &b, 1, 0, &c) == VIRTQ_EINVAL &&
+                  virtq_publish(&vq, &kick) == VIRTQ_EINVAL && !kick &&
+                  virtq_get(&vq, &c, NULL) == VIRTQ_EINVAL && virtq_has_used(&vq) &&
+                  virtq_enable_intr(&vq) && virtq_detach(&vq, &c) == VIRTQ_EINVAL &&
+                  virtq_num_free(&vq) == 0u,
+              "a queue whose setup failed still works");
+        CHECK(!strict() || (R.intent & VIRTIO_STATUS_FAILED),
+              "setup failed but the device is not FAILED");
+        setup_failed = 1;
     } else {
         uint32_t n = vq.num;
         CHECK(rc == VIRTQ_OK, "queue_setup = %d", rc);
@@ -843,7 +862,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (misuse & 8u)
         goto out; /* a driver that gives up before DRIVER_OK */
     rc = virtq_dev_driver_ok(&dev);
-    CHECK(rc == VIRTQ_OK || (rc == VIRTQ_EBROKEN && R.saw_bad_status), "driver_ok = %d", rc);
+    if (setup_failed)
+        CHECK(rc == VIRTQ_EINVAL, "driver_ok after a failed queue setup = %d", rc);
+    else
+        CHECK(rc == VIRTQ_OK || (rc == VIRTQ_EBROKEN && R.saw_bad_status), "driver_ok = %d", rc);
     if (rc != VIRTQ_OK)
         queue_live = 0; /* a driver must not use a device that needs a reset */
     if (misuse & 16u)
@@ -873,7 +895,7 @@ out:
     /* Reset; once the device really is reset, every cookie comes back. */
     rc = virtq_dev_reset(&dev);
     CHECK(rc == VIRTQ_OK || rc == VIRTQ_ETIMEDOUT, "reset = %d", rc);
-    if (rc == VIRTQ_OK && vq.num != 0u) {
+    if (rc == VIRTQ_OK && vq.num != 0u && !setup_failed) {
         void *c;
         for (k = 0; k <= vq.num + 1u; k++) {
             rc = virtq_detach(&vq, &c);

@@ -168,14 +168,17 @@ static int crossed(uint16_t event, uint16_t new_idx, uint16_t old)
 
 static struct virtq snap_vq;
 static struct virtq_slot *snap_slots;
+static uint8_t *snap_mem; /* the ring memory: a failed call writes no byte of it */
 
 /* Slots are compared for rings up to 256 entries (larger ones cost too
    much per step; their struct virtq is still compared). */
 static void snapshot(void)
 {
     memcpy(&snap_vq, &m.vq, sizeof(snap_vq)); /* bytes, padding included */
-    if (m.num <= 256u)
+    if (m.num <= 256u) {
         memcpy(snap_slots, m.slots, sizeof(*m.slots) * m.num);
+        memcpy(snap_mem, m.mem, m.mem_bytes);
+    }
 }
 
 static void check_unchanged(const char *what, uint16_t allowed_flags)
@@ -187,6 +190,8 @@ static void check_unchanged(const char *what, uint16_t allowed_flags)
     CHECK(memcmp(&now, &snap_vq, sizeof(now)) == 0, "%s failed but changed struct virtq", what);
     CHECK(m.num > 256u || memcmp(snap_slots, m.slots, sizeof(*m.slots) * m.num) == 0,
           "%s failed but changed the private slots", what);
+    CHECK(m.num > 256u || memcmp(snap_mem, m.mem, m.mem_bytes) == 0,
+          "%s failed but changed ring memory", what);
 }
 
 /* ---- invariants after every step --------------------------------------- */
@@ -364,7 +369,7 @@ static void op_add(struct input *in, int indirect)
     struct req *r;
     void *cookie;
     struct virtq_desc *table = NULL, *pass_table = NULL;
-    uint64_t wsum = 0;
+    uint64_t wsum = 0, total = 0;
     int rc, einval, enospc, enotsup, ebroken;
     unsigned ri;
     if (m.nreq < MAXREQ)
@@ -389,8 +394,11 @@ static void op_add(struct input *in, int indirect)
         nseg = out = 0; /* no segments at all */
     if (bad == 4u && (v & 0x40u))
         cookie = NULL;
-    for (i = out; i < nseg; i++)
-        wsum += bufs[i].len;
+    for (i = 0; i < nseg; i++) {
+        total += bufs[i].len;
+        if (i >= out)
+            wsum += bufs[i].len;
+    }
     if (indirect) {
         void *t = NULL;
         if (posix_memalign(&t, 16, 16u * (nseg ? nseg : 1u)) != 0)
@@ -403,7 +411,7 @@ static void op_add(struct input *in, int indirect)
             pass_table = (struct virtq_desc *)(void *)((uint8_t *)t + 8); /* misaligned */
     }
     einval = cookie == NULL || nseg == 0u || nseg > m.num || bad == 5u || bad == 6u ||
-             wsum > UINT32_MAX || (indirect && (pass_table == NULL || pass_table != table));
+             total > UINT32_MAX || (indirect && (pass_table == NULL || pass_table != table));
     ebroken = m.broken;
     enotsup = indirect && !(m.features & VIRTQ_FEATURE(VIRTIO_F_INDIRECT_DESC));
     enospc = indirect ? m.vq.num_free == 0u : nseg > m.vq.num_free;
@@ -928,7 +936,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m.mem = (uint8_t *)mem;
     m.slots = (struct virtq_slot *)malloc(sizeof(*m.slots) * m.num);
     snap_slots = (struct virtq_slot *)malloc(sizeof(*m.slots) * m.num);
-    if (m.slots == NULL || snap_slots == NULL)
+    snap_mem = (uint8_t *)malloc(m.mem_bytes);
+    if (m.slots == NULL || snap_slots == NULL || snap_mem == NULL)
         abort();
     memset(m.slots, 0x5a, sizeof(*m.slots) * m.num);
     if (b1 & 0x80u)
@@ -949,6 +958,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(m.req[k].state == R_DONE, "request %u never came back", k);
     free(m.slots);
     free(snap_slots);
+    free(snap_mem);
     free(mem);
     return 0;
 }

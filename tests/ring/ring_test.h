@@ -115,16 +115,16 @@ int rt_in_window(uint16_t e, uint16_t new_idx, uint16_t old);
    of length num_free.  Returns the number of in-flight heads. */
 unsigned rt_check_freelist(const struct virtq *vq);
 
-/* Everything a failed call must leave alone: the struct virtq, the slot
-   array, the avail and used rings, and every descriptor not on the free
-   list. */
+/* Everything a failed call must leave alone, byte for byte: the struct
+   virtq, the slot array and the whole ring memory (descriptor table, free
+   descriptors included, avail and used rings, padding).  Free descriptors
+   are the driver's, but docs/HARDENING.md promises a refused call writes
+   nothing at all. */
 struct rt_snap {
     struct virtq vq;
     struct virtq_slot slot[RT_MAX_NUM];
-    struct virtq_desc desc[RT_MAX_NUM];
-    unsigned char inuse[RT_MAX_NUM];
-    unsigned char rings[VIRTQ_RING_BYTES(RT_MAX_NUM, VIRTQ_ALIGN_LEGACY)];
-    size_t rings_len;
+    unsigned char mem[VIRTQ_RING_BYTES(RT_MAX_NUM, VIRTQ_ALIGN_LEGACY)];
+    size_t mem_len;
 };
 void rt_snap_take(struct rt_snap *s, const struct virtq *vq);
 void rt_snap_check(const struct rt_snap *s, const struct virtq *vq);

@@ -291,32 +291,24 @@ unsigned rt_check_freelist(const struct virtq *vq)
 
 void rt_snap_take(struct rt_snap *s, const struct virtq *vq)
 {
-    unsigned k;
-    uint16_t idx;
     assert_true(vq->num <= RT_MAX_NUM);
     memcpy(&s->vq, vq, sizeof(*vq));
     memcpy(s->slot, vq->slot, sizeof(struct virtq_slot) * vq->num);
-    memcpy(s->desc, vq->desc, sizeof(struct virtq_desc) * vq->num);
-    memset(s->inuse, 1, vq->num);
-    for (idx = vq->free_head, k = 0; k < vq->num_free; k++) {
-        assert_true(idx < vq->num);
-        s->inuse[idx] = 0;
-        idx = vq->slot[idx].next;
-    }
-    /* avail ring (+used_event), padding, used ring (+avail_event) */
-    s->rings_len = virtq_ring_bytes(vq->num, vq->align) - 16u * vq->num;
-    memcpy(s->rings, vq->avail, s->rings_len);
+    s->mem_len = virtq_ring_bytes(vq->num, vq->align);
+    assert_true(s->mem_len <= sizeof(s->mem));
+    memcpy(s->mem, vq->desc, s->mem_len);
 }
 
 void rt_snap_check(const struct rt_snap *s, const struct virtq *vq)
 {
-    unsigned i;
+    const unsigned char *now = (const unsigned char *)vq->desc;
+    size_t i;
     assert_memory_equal(&s->vq, vq, sizeof(*vq));
     assert_memory_equal(s->slot, vq->slot, sizeof(struct virtq_slot) * vq->num);
-    assert_memory_equal(s->rings, vq->avail, s->rings_len);
-    for (i = 0; i < vq->num; i++)
-        if (s->inuse[i] && memcmp(&s->desc[i], &vq->desc[i], sizeof(s->desc[i])) != 0)
-            fail_msg("in-use descriptor %u changed by a failed call", i);
+    for (i = 0; i < s->mem_len; i++)
+        if (s->mem[i] != now[i])
+            fail_msg("ring byte %zu (descriptor %zu) changed by a failed call: %#x -> %#x", i,
+                     i / 16u, s->mem[i], now[i]);
 }
 
 /* ---- barrier hooks ------------------------------------------------------------------ */

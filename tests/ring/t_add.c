@@ -48,11 +48,16 @@ static void busy_queue(struct rt_ring *r, struct rt_dev *d)
     assert_int_equal(virtq_num_free(&r->vq), r->num - 4u);
 }
 
+/* A refused add changes nothing: the queue, its slots, every byte of its
+   ring memory, and the caller's indirect table. */
+static struct virtq_desc table_before[16];
 #define EXPECT_ADD(r, want, call)                                                          \
     do {                                                                                   \
         rt_snap_take(&snap, &(r)->vq);                                                     \
+        memcpy(table_before, table, sizeof(table));                                        \
         assert_int_equal((call), (want));                                                  \
         rt_snap_check(&snap, &(r)->vq);                                                    \
+        assert_memory_equal(table_before, table, sizeof(table));                           \
     } while (0)
 
 static void test_add_bad_args(void **state)
@@ -121,9 +126,17 @@ static void test_add_bad_args(void **state)
     EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add_indirect(&r.vq, b, 1, 2, table, &ck));
     b[1].len = b[2].len = b[3].len = 0xffffffffu;
     EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add(&r.vq, b, 0, 4, &ck));
-    /* Readable bytes have no such limit. */
+    /* "The Virtqueue Descriptor Table": no chain over 2^32 - 1 bytes in
+       total, readable bytes counted too. */
     b[0].len = 0xffffffffu;
-    assert_int_equal(virtq_add(&r.vq, b, 4, 0, &ck), VIRTQ_OK);
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add(&r.vq, b, 4, 0, &ck));
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add_indirect(&r.vq, b, 4, 0, table, &ck));
+    fill_bufs(b, 17);
+    b[2].len = 0xffffffffu; /* the last segment is the one too many */
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add(&r.vq, b, 3, 0, &ck));
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add(&r.vq, b, 2, 1, &ck));
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add_indirect(&r.vq, b, 3, 0, table, &ck));
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add_indirect(&r.vq, b, 1, 2, table, &ck));
     fill_bufs(b, 17);
 
     /* Indirect table NULL or not 16-byte aligned. */
@@ -211,8 +224,41 @@ static void test_add_queue_full(void **state)
     rt_ring_free(&r);
 }
 
-/* Exactly 4 GiB - 1 writable bytes is fine, and the device may report
-   that many as used. */
+/* A chain of exactly 2^32 - 1 bytes is fine, readable or writable, and
+   the device may report that many as used; one byte more is refused even
+   when the ring is full (EINVAL, not ENOSPC: it will never fit). */
+static void test_add_chain_bytes_limit(void **state)
+{
+    struct rt_ring r;
+    struct virtq_buf b[3];
+    static int ck[8];
+    unsigned i;
+    (void)state;
+    rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, RT_F_INDIRECT);
+    fill_bufs(b, 3);
+    b[0].len = 0x7fffffffu;
+    b[1].len = 0x7fffffffu;
+    b[2].len = 1u;
+    assert_int_equal(virtq_add(&r.vq, b, 3, 0, &ck[0]), VIRTQ_OK);
+    assert_int_equal(virtq_add_indirect(&r.vq, b, 2, 1, table, &ck[1]), VIRTQ_OK);
+    b[2].len = 2u;
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add(&r.vq, b, 1, 2, &ck[2]));
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add(&r.vq, b, 3, 0, &ck[2]));
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add_indirect(&r.vq, b, 3, 0, table, &ck[2]));
+    /* Full ring: still EINVAL for the oversized chain, ENOSPC for a fine one. */
+    for (i = 2; i < 6; i++)
+        assert_int_equal(virtq_add(&r.vq, &b[2], 1, 0, &ck[i]), VIRTQ_OK);
+    assert_int_equal(virtq_num_free(&r.vq), 0);
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add(&r.vq, b, 3, 0, &ck[6]));
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add(&r.vq, b, 0, 3, &ck[6]));
+    EXPECT_ADD(&r, VIRTQ_EINVAL, virtq_add_indirect(&r.vq, b, 0, 3, table, &ck[6]));
+    EXPECT_ADD(&r, VIRTQ_ENOSPC, virtq_add(&r.vq, b, 1, 0, &ck[6]));
+    rt_check_freelist(&r.vq);
+    rt_ring_free(&r);
+}
+
+/* A chain of 2^32 - 1 bytes, nearly all writable, is fine, and the device
+   may report every writable byte as used. */
 static void test_add_4gib_edge(void **state)
 {
     struct rt_ring r;
@@ -226,16 +272,16 @@ static void test_add_4gib_edge(void **state)
     rt_dev_attach(&d, &r.vq, 0);
     fill_bufs(b, 3);
     b[1].len = 0x80000000u;
-    b[2].len = 0x7fffffffu;
+    b[2].len = 0x7ffffffeu; /* with b[0]'s one byte: 2^32 - 1 in total */
     assert_int_equal(virtq_add(&r.vq, b, 1, 2, &ck), VIRTQ_OK);
     assert_int_equal(vq_test_publish(&r.vq), 1);
     assert_int_equal(rt_dev_pop(&d, &chain), 1);
-    assert_int_equal(chain.wlen, 0xffffffffu);
-    rt_dev_use(&d, chain.head, 0xffffffffu);
+    assert_int_equal(chain.wlen, 0xfffffffeu);
+    rt_dev_use(&d, chain.head, 0xfffffffeu);
     rt_dev_flush(&d);
     assert_int_equal(virtq_get(&r.vq, &cookie, &len), VIRTQ_OK);
     assert_ptr_equal(cookie, &ck);
-    assert_int_equal(len, 0xffffffffu);
+    assert_int_equal(len, 0xfffffffeu);
     rt_ring_free(&r);
 }
 
@@ -435,6 +481,7 @@ int rt_group_add(void)
         cmocka_unit_test(test_add_bad_args),
         cmocka_unit_test(test_add_indirect_not_negotiated),
         cmocka_unit_test(test_add_queue_full),
+        cmocka_unit_test(test_add_chain_bytes_limit),
         cmocka_unit_test(test_add_4gib_edge),
         cmocka_unit_test(test_broken_queue_refuses),
         cmocka_unit_test(test_add_good_path),

@@ -40,16 +40,13 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t st_now_us(void);
-static int st_os_wait(void *ctx, volatile uint32_t *seq, uint32_t seen, uint64_t timeout_us);
-static void st_os_wake(void *ctx);
 static uint32_t st_mmio_read(uintptr_t a);
 static void st_mmio_write(uintptr_t a, uint32_t v);
 
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_OS)
-#define VIRTQ_NOW_US() st_now_us()
-#define VIRTQ_OS_WAIT(ctx, seq, seen, us) st_os_wait((ctx), (seq), (seen), (us))
-#define VIRTQ_OS_WAKE(ctx) st_os_wake(ctx)
+/* The clock and the OS wait/wake are the POSIX shim's (shims/posix): the
+   same channel also carries this test's own kick and interrupt signals. */
+#define VIRTQ_CONFIG_FILE "shims/posix/virtq_posix.h"
 #define VIRTQ_MMIO_READ32(a) st_mmio_read(a)
 #define VIRTQ_MMIO_WRITE32(a, v) st_mmio_write((a), (v))
 #define VIRTQ_IMPLEMENTATION
@@ -93,82 +90,17 @@ static uint64_t rnd(uint64_t *s)
     return x * 2685821657736338717ull;
 }
 
-static uint64_t st_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void deadline_in(struct timespec *ts, uint64_t us)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += (time_t)(us / 1000000u);
-    ts->tv_nsec += (long)(us % 1000000u) * 1000;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-/* A futex-like channel: a sequence word, a mutex and a condvar. */
+/* A signal between the two threads: the shim's channel and its word. */
 struct chan {
-    pthread_mutex_t m;
-    pthread_cond_t c;
+    struct virtq_posix_chan pc;
     uint32_t seq;
 };
 
 static void chan_init(struct chan *ch)
 {
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_mutex_init(&ch->m, NULL);
-    pthread_cond_init(&ch->c, &a);
-    pthread_condattr_destroy(&a);
+    CHECK(virtq_posix_chan_init(&ch->pc) == 0, "virtq_posix_chan_init");
     ch->seq = 0;
 }
-
-static void chan_destroy(struct chan *ch)
-{
-    pthread_cond_destroy(&ch->c);
-    pthread_mutex_destroy(&ch->m);
-}
-
-/* Block while *seq == seen; 0 on change, ETIMEDOUT after us. */
-static int chan_wait(struct chan *ch, const volatile uint32_t *seq, uint32_t seen, uint64_t us)
-{
-    struct timespec ts;
-    int rc = 0;
-    deadline_in(&ts, us);
-    pthread_mutex_lock(&ch->m);
-    while (__atomic_load_n(seq, __ATOMIC_ACQUIRE) == seen && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&ch->c, &ch->m, &ts);
-    pthread_mutex_unlock(&ch->m);
-    return __atomic_load_n(seq, __ATOMIC_ACQUIRE) == seen ? ETIMEDOUT : 0;
-}
-
-static void chan_wake(struct chan *ch)
-{
-    pthread_mutex_lock(&ch->m);
-    pthread_cond_broadcast(&ch->c);
-    pthread_mutex_unlock(&ch->m);
-}
-
-static void chan_signal(struct chan *ch)
-{
-    __atomic_fetch_add(&ch->seq, 1u, __ATOMIC_RELEASE);
-    chan_wake(ch);
-}
-
-/* VIRTQ_OS_WAIT / VIRTQ_OS_WAKE for mode "dev": the channel is the
-   interrupt channel, the word is dev->wake_seq. */
-static int st_os_wait(void *ctx, volatile uint32_t *seq, uint32_t seen, uint64_t timeout_us)
-{
-    return chan_wait((struct chan *)ctx, seq, seen, timeout_us);
-}
-
-static void st_os_wake(void *ctx) { chan_wake((struct chan *)ctx); }
 
 /* The spec's event rule, written here independently of virtq.h. */
 static int crossed(uint16_t event, uint16_t new_idx, uint16_t old)
@@ -311,7 +243,7 @@ static void st_mmio_write(uintptr_t a, uint32_t v)
     case VIRTIO_MMIO_QUEUE_NOTIFY:
         CHECK(v == 0u, "notify for queue %u", v);
         R.kicks++;
-        chan_signal(&R.kick);
+        virtq_posix_signal(&R.kick.pc, &R.kick.seq);
         break;
     default: FAIL("write of register %#lx", (unsigned long)(a - MMIO_BASE));
     }
@@ -412,7 +344,7 @@ static void device_maybe_interrupt(uint16_t old, uint16_t now)
         __atomic_fetch_or(&R.int_status, VIRTIO_MMIO_INT_VRING, __ATOMIC_RELEASE);
         (void)virtq_dev_isr(&dev); /* the handler, run on "another CPU" */
     } else {
-        chan_signal(&R.irq);
+        virtq_posix_signal(&R.irq.pc, &R.irq.seq);
     }
 }
 
@@ -478,7 +410,7 @@ static void *device_thread(void *arg)
                 if (LDA(&R.stop))
                     break;
                 R.dev_sleeps++;
-                if (chan_wait(&R.kick, &R.kick.seq, seen, STALL_US) != 0) {
+                if (virtq_posix_wait(&R.kick.pc, &R.kick.seq, seen, STALL_US) != 0) {
                     CHECK(LDA(&R.avail->idx) == last_avail,
                           "lost kick: avail.idx moved to %u past %u, no notification",
                           LDA(&R.avail->idx), last_avail);
@@ -502,7 +434,7 @@ static unsigned nfree;
 static void driver_notify(void)
 {
     R.kicks++;
-    chan_signal(&R.kick);
+    virtq_posix_signal(&R.kick.pc, &R.kick.seq);
 }
 
 static void verify(struct ctx *c, uint32_t len)
@@ -582,7 +514,7 @@ static void sleep_for_interrupt(uint64_t *rng)
             R.drv_wakes_busy++; /* buffers arrived while re-arming */
         } else {
             R.drv_sleeps++;
-            if (chan_wait(&R.irq, &R.irq.seq, seen, STALL_US) != 0)
+            if (virtq_posix_wait(&R.irq.pc, &R.irq.seq, seen, STALL_US) != 0)
                 stalled("interrupt wait", VIRTQ_ETIMEDOUT);
         }
     }
@@ -631,7 +563,7 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
               (unsigned long long)dev.features);
         rc = virtq_dev_queue_setup(&dev, &vq, 0, cfg->num, mem, slots);
         CHECK(rc == VIRTQ_OK && vq.num == cfg->num, "queue_setup = %d", rc);
-        CHECK(virtq_dev_set_wait(&dev, VIRTQ_WAIT_OS, &R.os) == VIRTQ_OK, "set_wait");
+        CHECK(virtq_dev_set_wait(&dev, VIRTQ_WAIT_OS, &R.os.pc) == VIRTQ_OK, "set_wait");
         CHECK(virtq_dev_driver_ok(&dev) == VIRTQ_OK, "driver_ok");
         /* The device finds its rings where the registers say. */
         d = R.qdesc[0] | (uint64_t)R.qdesc[1] << 32;
@@ -713,7 +645,7 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
     }
 
     __atomic_store_n(&R.stop, 1u, __ATOMIC_RELEASE);
-    chan_signal(&R.kick);
+    virtq_posix_signal(&R.kick.pc, &R.kick.seq);
     pthread_join(th, NULL);
 
     CHECK(virtq_num_free(&vq) == cfg->num, "%u descriptors free at the end", virtq_num_free(&vq));
@@ -741,9 +673,9 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
         free(ctxs[i].table);
     }
     free(mem);
-    chan_destroy(&R.kick);
-    chan_destroy(&R.irq);
-    chan_destroy(&R.os);
+    virtq_posix_chan_destroy(&R.kick.pc);
+    virtq_posix_chan_destroy(&R.irq.pc);
+    virtq_posix_chan_destroy(&R.os.pc);
 }
 
 int main(int argc, char **argv)

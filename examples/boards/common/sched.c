@@ -70,9 +70,9 @@ static void check_stack(int id)
 {
     const sched_task *t = &tasks[id];
 
-    if (t->frame.x[2] < (uintptr_t)(t->canary + CANARY_WORDS))
+    if (board_frame_sp(&t->frame) < (uintptr_t)(t->canary + CANARY_WORDS))
         board_fail("sched: task %d overflowed its stack (sp 0x%lx)", id,
-                   (unsigned long)t->frame.x[2]);
+                   (unsigned long)board_frame_sp(&t->frame));
     for (int i = 0; i < CANARY_WORDS; i++)
         if (t->canary[i] != STACK_CANARY)
             board_fail("sched: task %d overflowed its stack (canary)", id);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* QEMU `virt` RISC-V board, M-mode: exit, UART, PLIC, CLINT timer and alarm,
- * software interrupt, trap dispatch.  The board API is ../board_api.h; the
- * board-neutral half is ../common/board_common.c. */
-#include "board_api.h"
+/* QEMU `virt` RISC-V board, M-mode or S-mode (-DBOARD_SMODE): exit, UART,
+ * PLIC, timer and alarm, software interrupt, trap dispatch.  The board API
+ * is ../board_api.h; the board-neutral half is ../common/board_common.c.
+ * The clock, the timer comparator (CLINT mtimecmp in M-mode, the SBI TIME
+ * extension in S-mode) and the PLIC registers come from the virtq RISC-V
+ * shim (shims/riscv/virtq_riscv.h), configured in virtq_board.h. */
+#include "virtq_board.h"
 
 #include <picotls.h>
 #include <stdarg.h>
@@ -26,15 +29,23 @@ static inline void mmio_w32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a =
 static inline uint8_t mmio_r8(uintptr_t a) { return *(volatile uint8_t *)a; }
 static inline void mmio_w8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
 
-#define CSR_READ_FN(name) \
-    static inline uintptr_t csr_##name(void) \
-    { uintptr_t v; __asm__ volatile("csrr %0, " #name : "=r"(v)); return v; }
-CSR_READ_FN(mcause)
-CSR_READ_FN(mtval)
+/* CSR names come from board.h (CSR_STATUS = mstatus or sstatus, ...). */
+static inline uintptr_t csr_cause(void)
+{
+    uintptr_t v;
+    __asm__ volatile("csrr %0, " BOARD_STR(CSR_CAUSE) : "=r"(v));
+    return v;
+}
+static inline uintptr_t csr_tval(void)
+{
+    uintptr_t v;
+    __asm__ volatile("csrr %0, " BOARD_STR(CSR_TVAL) : "=r"(v));
+    return v;
+}
 #define CSR_SET(name, bits) \
-    __asm__ volatile("csrs " #name ", %0" : : "r"((uintptr_t)(bits)) : "memory")
+    __asm__ volatile("csrs " BOARD_STR(name) ", %0" : : "r"((uintptr_t)(bits)) : "memory")
 #define CSR_CLEAR(name, bits) \
-    __asm__ volatile("csrc " #name ", %0" : : "r"((uintptr_t)(bits)) : "memory")
+    __asm__ volatile("csrc " BOARD_STR(name) ", %0" : : "r"((uintptr_t)(bits)) : "memory")
 
 /* ---- exit -------------------------------------------------------------- */
 
@@ -115,12 +126,7 @@ void board_get_stats(board_stats *out)
 
 /* ---- PLIC -------------------------------------------------------------- */
 
-#define PLIC_CONTEXT 0   /* hart 0, M-mode */
-#define PLIC_PRIORITY(irq) (BOARD_PLIC_BASE + 4u * (uint32_t)(irq))
-#define PLIC_ENABLE(irq) \
-    (BOARD_PLIC_BASE + 0x2000u + 0x80u * PLIC_CONTEXT + 4u * ((uint32_t)(irq) / 32u))
-#define PLIC_THRESHOLD (BOARD_PLIC_BASE + 0x200000u + 0x1000u * PLIC_CONTEXT)
-#define PLIC_CLAIM     (BOARD_PLIC_BASE + 0x200004u + 0x1000u * PLIC_CONTEXT)
+/* Registers through the shim's helpers, context BOARD_PLIC_CONTEXT. */
 #define PLIC_CLAIMS_PER_TRAP 64   /* a stuck source cannot hold the hart here */
 
 static struct {
@@ -130,11 +136,11 @@ static struct {
 
 static void plic_init(void)
 {
-    for (int irq = 1; irq < BOARD_IRQ_COUNT; irq++)
-        mmio_w32(PLIC_PRIORITY(irq), 0);   /* priority 0 = never delivered */
-    for (int w = 0; w < (BOARD_IRQ_COUNT + 31) / 32; w++)
-        mmio_w32(PLIC_ENABLE(w * 32), 0);
-    mmio_w32(PLIC_THRESHOLD, 0);           /* deliver any priority >= 1 */
+    for (int irq = 1; irq < BOARD_IRQ_COUNT; irq++) {
+        virtq_riscv_plic_priority((uint32_t)irq, 0);  /* 0 = never delivered */
+        virtq_riscv_plic_enable((uint32_t)irq, 0);
+    }
+    virtq_riscv_plic_threshold(0);         /* deliver any priority >= 1 */
 }
 
 static int irq_valid(int irq)
@@ -155,14 +161,6 @@ int board_irq_register(int irq, board_irq_fn fn, void *ctx)
     return 0;
 }
 
-static void plic_set_enable(int irq, int on)
-{
-    uint32_t bit = 1u << ((uint32_t)irq % 32u);
-    uint32_t v = mmio_r32(PLIC_ENABLE(irq));
-
-    mmio_w32(PLIC_ENABLE(irq), on ? (v | bit) : (v & ~bit));
-}
-
 int board_irq_enable(int irq)
 {
     uintptr_t s;
@@ -170,8 +168,8 @@ int board_irq_enable(int irq)
     if (!irq_valid(irq) || !irq_table[irq].fn)
         return -1;
     s = board_irq_save();
-    mmio_w32(PLIC_PRIORITY(irq), 1);
-    plic_set_enable(irq, 1);
+    virtq_riscv_plic_priority((uint32_t)irq, 1);
+    virtq_riscv_plic_enable((uint32_t)irq, 1);
     board_irq_restore(s);
     return 0;
 }
@@ -183,8 +181,8 @@ int board_irq_disable(int irq)
     if (!irq_valid(irq))
         return -1;
     s = board_irq_save();
-    plic_set_enable(irq, 0);
-    mmio_w32(PLIC_PRIORITY(irq), 0);
+    virtq_riscv_plic_enable((uint32_t)irq, 0);
+    virtq_riscv_plic_priority((uint32_t)irq, 0);
     board_irq_restore(s);
     return 0;
 }
@@ -192,7 +190,7 @@ int board_irq_disable(int irq)
 static void external_isr(void)
 {
     for (int n = 0; n < PLIC_CLAIMS_PER_TRAP; n++) {
-        uint32_t irq = mmio_r32(PLIC_CLAIM);
+        uint32_t irq = virtq_riscv_plic_claim();
 
         if (irq == 0)
             break;
@@ -203,9 +201,9 @@ static void external_isr(void)
             /* Nobody owns it: mask it so it cannot storm. */
             stats.spurious_irqs++;
             if (irq < BOARD_IRQ_COUNT)
-                plic_set_enable((int)irq, 0);
+                virtq_riscv_plic_enable(irq, 0);
         }
-        mmio_w32(PLIC_CLAIM, irq);   /* complete */
+        virtq_riscv_plic_complete(irq);
     }
 }
 
@@ -223,14 +221,28 @@ void board_swi_register(board_irq_fn fn, void *ctx)
     board_irq_restore(s);
 }
 
+/* M-mode: the CLINT's msip word for hart 0.  S-mode: sip.SSIP, which
+ * supervisor software may set and clear itself. */
+static void swi_set(int on)
+{
+#if defined(BOARD_SMODE)
+    if (on)
+        CSR_SET(CSR_IP, BOARD_IE_SOFT);
+    else
+        CSR_CLEAR(CSR_IP, BOARD_IE_SOFT);
+#else
+    mmio_w32(BOARD_CLINT_MSIP, on ? 1u : 0u);
+#endif
+}
+
 void board_swi_raise(void)
 {
-    mmio_w32(BOARD_CLINT_MSIP, 1);
+    swi_set(1);
 }
 
 static void swi_isr(void)
 {
-    mmio_w32(BOARD_CLINT_MSIP, 0);   /* acknowledge before running the handler */
+    swi_set(0);                      /* acknowledge before running the handler */
     stats.swi_irqs++;
     if (swi_fn)
         swi_fn(swi_ctx, 0);
@@ -238,8 +250,10 @@ static void swi_isr(void)
 
 void board_interrupts_on(void)
 {
-    CSR_SET(mie, BOARD_MIE_MEIE | (swi_fn ? BOARD_MIE_MSIE : 0));
-    CSR_SET(mstatus, BOARD_MSTATUS_MIE);
+    virtq_riscv_external_irqs_on();        /* mie.MEIE / sie.SEIE */
+    if (swi_fn)
+        CSR_SET(CSR_IE, BOARD_IE_SOFT);
+    CSR_SET(CSR_STATUS, BOARD_STATUS_IE);
 }
 
 /* ---- clock, alarm, scheduler timer ------------------------------------ */
@@ -257,52 +271,24 @@ static int in_trap;
 
 uint64_t board_now_ticks(void)
 {
-#if __riscv_xlen == 64
-    uint64_t t;
-
-    __asm__ volatile("rdtime %0" : "=r"(t));
-    return t;
-#else
-    uint32_t hi, lo, hi2;
-
-    /* Re-read when the low half wrapped between the two reads. */
-    do {
-        __asm__ volatile("rdtimeh %0" : "=r"(hi));
-        __asm__ volatile("rdtime %0" : "=r"(lo));
-        __asm__ volatile("rdtimeh %0" : "=r"(hi2));
-    } while (hi != hi2);
-    return ((uint64_t)hi << 32) | lo;
-#endif
+    return virtq_riscv_now_ticks();
 }
 
 uint64_t board_ticks_hz(void) { return BOARD_TIMEBASE_HZ; }
 
 const char *board_platform(void)
 {
-    return "QEMU virt " BOARD_ARCH " M-mode hart 0";
+    return "QEMU virt " BOARD_ARCH " " BOARD_MODE_NAME " hart 0";
 }
 
 uint64_t board_now_us(void)
 {
-    return board_now_ticks() / TICKS_PER_US;
+    return virtq_riscv_now_us();
 }
 
 static uint64_t us_to_ticks(uint64_t us)
 {
-    return us >= BOARD_NEVER / TICKS_PER_US ? BOARD_NEVER : us * TICKS_PER_US;
-}
-
-static void mtimecmp_write(uint64_t v)
-{
-#if __riscv_xlen == 64
-    *(volatile uint64_t *)BOARD_CLINT_MTIMECMP = v;
-#else
-    /* High word to max first, so no transient value below both fires. */
-    volatile uint32_t *cmp = (volatile uint32_t *)BOARD_CLINT_MTIMECMP;
-    cmp[1] = 0xffffffffu;
-    cmp[0] = (uint32_t)v;
-    cmp[1] = (uint32_t)(v >> 32);
-#endif
+    return virtq_riscv_us_to_ticks(us);
 }
 
 /* Call with interrupts masked.  Writing a future value also clears a
@@ -311,11 +297,10 @@ static void timer_program(void)
 {
     uint64_t next = alarm_at < sched_at ? alarm_at : sched_at;
 
-    mtimecmp_write(next);
     if (next == BOARD_NEVER)
-        CSR_CLEAR(mie, BOARD_MIE_MTIE);
+        virtq_riscv_timer_disarm();
     else
-        CSR_SET(mie, BOARD_MIE_MTIE);
+        virtq_riscv_timer_arm(next);
 }
 
 void board_alarm_us(uint64_t deadline_us)
@@ -397,9 +382,15 @@ void board_request_switch(void)
 
 void board_switch_now(void)
 {
-    /* ecall from M-mode traps even with interrupts masked; board__trap
-     * steps mepc past it and runs the switch hook. */
+    /* A synchronous trap, taken even with interrupts masked; board__trap
+     * steps the epc past it and runs the switch hook.  M-mode: ecall.
+     * S-mode: ebreak (an ecall would go to the SBI), never compressed so
+     * the step is 4 bytes. */
+#if defined(BOARD_SMODE)
+    __asm__ volatile(".option push\n.option norvc\nebreak\n.option pop" ::: "memory");
+#else
     __asm__ volatile("ecall" ::: "memory");
+#endif
 }
 
 void board_frame_init(board_frame *f, void (*entry)(void *), void *arg,
@@ -409,15 +400,15 @@ void board_frame_init(board_frame *f, void (*entry)(void *), void *arg,
 
     __asm__("mv %0, gp" : "=r"(gp));
     memset(f, 0, sizeof(*f));
-    f->x[0] = (uintptr_t)entry;          /* mepc: where mret lands */
+    f->x[0] = (uintptr_t)entry;          /* epc: where mret/sret lands */
     f->x[1] = 0;                         /* ra: a return faults at 0, visibly */
     f->x[2] = sp & ~(uintptr_t)15;
     f->x[3] = gp;
     f->x[4] = (uintptr_t)tls;
     f->x[10] = (uintptr_t)arg;
-    f->mstatus = BOARD_MSTATUS_MPP_M | BOARD_MSTATUS_MPIE
+    f->status = BOARD_STATUS_PP | BOARD_STATUS_PIE
 #if defined(__riscv_flen)
-                 | BOARD_MSTATUS_FS_INIT
+                | BOARD_FS_INIT
 #endif
         ;
 }
@@ -436,41 +427,37 @@ static const char *exception_name(uintptr_t code)
 }
 
 #define MCAUSE_INT ((uintptr_t)1 << (__riscv_xlen - 1))
-#define IRQ_M_SOFT  3
-#define IRQ_M_TIMER 7
-#define IRQ_M_EXT   11
-#define EXC_ECALL_M 11
 
 static void trap_fail(const board_frame *f, uintptr_t cause)
 {
-    uintptr_t tval = csr_mtval();
+    uintptr_t tval = csr_tval();
 
-    printf("trap: unexpected %s %lu (%s) mcause=0x%lx mepc=0x%lx mtval=0x%lx"
+    printf("trap: unexpected %s %lu (%s) cause=0x%lx epc=0x%lx tval=0x%lx"
            " ra=0x%lx sp=0x%lx\n",
            (cause & MCAUSE_INT) ? "interrupt" : "exception",
            (unsigned long)(cause & ~MCAUSE_INT),
            (cause & MCAUSE_INT) ? "-" : exception_name(cause),
            (unsigned long)cause, (unsigned long)f->x[0], (unsigned long)tval,
            (unsigned long)f->x[1], (unsigned long)f->x[2]);
-    board_fail("trap mcause=0x%lx mepc=0x%lx mtval=0x%lx",
+    board_fail("trap cause=0x%lx epc=0x%lx tval=0x%lx",
                (unsigned long)cause, (unsigned long)f->x[0],
                (unsigned long)tval);
 }
 
 board_frame *board__trap(board_frame *f)
 {
-    uintptr_t cause = csr_mcause();
+    uintptr_t cause = csr_cause();
 
     in_trap = 1;
     if (cause & MCAUSE_INT) {
         switch (cause & ~MCAUSE_INT) {
-        case IRQ_M_TIMER: timer_isr(); break;
-        case IRQ_M_EXT: external_isr(); break;
-        case IRQ_M_SOFT: swi_isr(); break;
+        case BOARD_IRQ_CAUSE_TIMER: timer_isr(); break;
+        case BOARD_IRQ_CAUSE_EXT: external_isr(); break;
+        case BOARD_IRQ_CAUSE_SOFT: swi_isr(); break;
         default: trap_fail(f, cause);
         }
-    } else if (cause == EXC_ECALL_M) {
-        f->x[0] += 4;                     /* resume after the ecall */
+    } else if (cause == BOARD_EXC_SWITCH) {
+        f->x[0] += 4;                     /* resume after the ecall/ebreak */
         stats.ecalls++;
         switch_requested = 1;
     } else {
@@ -507,11 +494,11 @@ static void raw_hex(uintptr_t v)
 
 void board__nested_trap(uintptr_t cause, uintptr_t epc, uintptr_t tval)
 {
-    raw_puts("\r\ntrap: fault inside the trap handler mcause=");
+    raw_puts("\r\ntrap: fault inside the trap handler cause=");
     raw_hex(cause);
-    raw_puts(" mepc=");
+    raw_puts(" epc=");
     raw_hex(epc);
-    raw_puts(" mtval=");
+    raw_puts(" tval=");
     raw_hex(tval);
     raw_puts("\r\nRESULT ");
     raw_puts(board_name());
@@ -528,11 +515,11 @@ void board__start(void)
     uart_init();
     plic_init();
     board_tag("arch", BOARD_ARCH);   /* from the compiler's target (xlen) */
-    board_tag("mode", "m");
+    board_tag("mode", BOARD_MODE_TAG);
     alarm_at = BOARD_NEVER;
     sched_at = BOARD_NEVER;
     timer_program();
-    mmio_w32(BOARD_CLINT_MSIP, 0);
+    swi_set(0);
     __libc_init_array();
     exit(main());
 }

@@ -1,6 +1,9 @@
-/* virtq board layer: reset entry for QEMU `virt` with -bios none.
+/* SPDX-License-Identifier: MIT */
+/* QEMU `virt` RISC-V board: reset entry.
  *
- * QEMU's reset vector jumps every hart here, in M-mode, with a0 = mhartid.
+ * M-mode (-bios none): QEMU's reset vector jumps every hart here with
+ * a0 = hartid.  S-mode (-DBOARD_SMODE, -bios default): OpenSBI enters the
+ * boot hart here at 0x80200000 with a0 = hartid, a1 = the device tree.
  * Hart 0 sets up gp, its stack, .bss, FP state and its TLS block, installs
  * the trap vector and calls board__start() (board.c), which runs main().
  * Every other hart parks in wfi with interrupts off.  The ELF is loaded in
@@ -14,11 +17,13 @@ _start:
     /* Until the real vector is in place, any trap ends the run with a
      * recognisable status (238) instead of looping at a garbage mtvec. */
     la      t0, board_early_trap
-    csrw    mtvec, t0
-    csrw    mie, zero
-    csrci   mstatus, BOARD_MSTATUS_MIE
+    csrw    CSR_TVEC, t0
+    csrw    CSR_IE, zero
+    csrci   CSR_STATUS, BOARD_STATUS_IE
 
-    csrr    a0, mhartid
+#if !defined(BOARD_SMODE)
+    csrr    a0, mhartid                 /* S-mode: the SBI passed it in a0 */
+#endif
     bnez    a0, board_park_hart
 
     /* gp must be loaded without relaxation: it is what relaxation uses. */
@@ -29,9 +34,9 @@ _start:
     la      sp, board_boot_stack_top
 
 #if defined(__riscv_flen)
-    /* Compiled with an FPU: FP instructions trap while mstatus.FS is Off. */
-    li      t0, BOARD_MSTATUS_FS_INIT
-    csrs    mstatus, t0
+    /* Compiled with an FPU: FP instructions trap while xstatus.FS is Off. */
+    li      t0, BOARD_FS_INIT
+    csrs    CSR_STATUS, t0
     csrw    fcsr, zero
 #endif
 
@@ -54,11 +59,11 @@ _start:
     call    _init_tls
     la      tp, board_boot_tls
 
-    /* mscratch holds the frame of the running context (see trap.S). */
+    /* xscratch holds the frame of the running context (see trap.S). */
     call    board_boot_frame
-    csrw    mscratch, a0
+    csrw    CSR_SCRATCH, a0
     la      t0, board_trap_entry
-    csrw    mtvec, t0
+    csrw    CSR_TVEC, t0
 
     call    board__start
     /* board__start does not return; if it ever did, fail loudly. */
@@ -67,7 +72,7 @@ _start:
 /* Harts other than 0: nothing enabled in mie, so wfi may only wake
  * spuriously; loop back to sleep. */
 board_park_hart:
-    csrw    mie, zero
+    csrw    CSR_IE, zero
 3:  wfi
     j       3b
 

@@ -1,13 +1,18 @@
-/* virtq configuration for the QEMU `virt` board layer.
+/* SPDX-License-Identifier: MIT */
+/* virtq configuration for the QEMU `virt` RISC-V board (M-mode, or S-mode
+ * with -DBOARD_SMODE).
  *
- * Board programs that use virtq compile the implementation file with
+ * Board programs compile the virtq implementation file with
  *   -DVIRTQ_CONFIG_FILE='"virtq_board.h"'   (and -Iexamples/boards/qemu-virt-riscv64)
- * so virtq's wait strategies run on this board's clock, alarm and scheduler.
- * VIRTQ_WFI / VIRTQ_IRQ_SAVE / VIRTQ_IRQ_RESTORE are virtq's built-in RISC-V
- * M-mode versions; they mask the same mstatus.MIE as board_irq_save().
- * Each define is #ifndef-guarded, so a program can wrap one hook (e.g. count
- * the times VIRTQ_OS_WAIT really blocks) by defining it before including
- * virtq.h in its implementation file.
+ * It is the RISC-V shim (shims/riscv/virtq_riscv.h) with this board's
+ * parameters, plus two board hooks: the WFI alarm shares the timer
+ * comparator with the scheduler tick (board_alarm_us multiplexes both on
+ * the shim's virtq_riscv_timer_arm), and the OS strategy blocks in the
+ * board scheduler.  VIRTQ_WFI / VIRTQ_IRQ_SAVE / VIRTQ_IRQ_RESTORE are
+ * virtq's built-ins for the mode; they mask the same mstatus.MIE /
+ * sstatus.SIE as board_irq_save().  Each define is #ifndef-guarded, so a
+ * program can wrap one hook (e.g. count the times VIRTQ_OS_WAIT really
+ * blocks) by defining it before including virtq.h.
  */
 #ifndef VIRTQ_BOARD_H
 #define VIRTQ_BOARD_H
@@ -15,14 +20,21 @@
 #include "board_api.h"
 #include "sched.h"
 
+/* ---- the shim's parameters ------------------------------------------- */
+#define VIRTQ_RISCV_TIMEBASE_HZ BOARD_TIMEBASE_HZ
+#if defined(BOARD_SMODE)
+#define VIRTQ_RISCV_SMODE 1
+#else
+#define VIRTQ_RISCV_MTIMECMP BOARD_CLINT_MTIMECMP   /* hart 0's */
+#endif
+#define VIRTQ_RISCV_PLIC_BASE BOARD_PLIC_BASE
+#define VIRTQ_RISCV_PLIC_CONTEXT BOARD_PLIC_CONTEXT
+
+/* ---- board hooks ------------------------------------------------------- */
 #ifndef VIRTQ_WAIT
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_WFI | VIRTQ_WAIT_OS)
 #endif
-/* rdtime at 10 MHz: monotonic microseconds. */
-#ifndef VIRTQ_NOW_US
-#define VIRTQ_NOW_US() board_now_us()
-#endif
-/* A wfi wake-up that needs no device: shares mtimecmp with the tick. */
+/* A wfi wake-up that needs no device, sharing the comparator with the tick. */
 #ifndef VIRTQ_WFI_ALARM_US
 #define VIRTQ_WFI_ALARM_US(deadline_us) board_alarm_us(deadline_us)
 #endif
@@ -34,5 +46,8 @@
 #ifndef VIRTQ_OS_WAKE
 #define VIRTQ_OS_WAKE(ctx) sched_wake(ctx)
 #endif
+
+/* VIRTQ_NOW_US (the time CSR) and the rest from the shim. */
+#include "shims/riscv/virtq_riscv.h"
 
 #endif /* VIRTQ_BOARD_H */
