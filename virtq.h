@@ -538,6 +538,14 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
    virtq_dev_kick() does both. */
 VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
 
+/* virtq_add() then virtq_publish() in one call, for a driver that makes
+   each request visible as it adds it (the cheapest path for one request
+   at a time; batches add several, then publish once).  *notify as for
+   virtq_publish(); false when the add was refused, which changes nothing
+   (same errors as virtq_add(), and VIRTQ_EINVAL for a NULL notify). */
+VIRTQ_API int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                           unsigned in, void *cookie, bool *notify);
+
 /* --- ring: complete ------------------------------------------------------- */
 
 /* Take one used buffer: *cookie and *len (bytes the device wrote; len may be
@@ -1356,57 +1364,54 @@ VIRTQ__INLINE bool virtq__segs_ok(const struct virtq_buf *bufs, unsigned n)
 
 /* Write bufs[0..n) (checked) into the first n descriptors of the free list,
    readable first.  Each descriptor's next is already its free-list link,
-   so the chain is linked as it is written; the last one's NEXT flag is
-   cleared afterwards.  Returns the writable bytes; *tail and *after get the
-   last descriptor and the free list's new head. */
+   so the chain is linked as it is written.  Returns the writable bytes;
+   *tail gets the last descriptor, *after the free list's new head. */
 VIRTQ__INLINE uint32_t virtq__write_chain(struct virtq *vq, const struct virtq_buf *bufs,
                                           unsigned out, unsigned n, uint16_t *tail,
                                           uint16_t *after)
 {
     struct virtq_desc *desc = vq->desc;
     const struct virtq_slot *slot = vq->slot;
-    uint16_t idx = vq->free_head, last = idx, flags = VIRTQ_DESC_F_NEXT;
+    uint16_t idx = vq->free_head, last = idx, flags = 0;
     uint32_t wlen = 0;
     unsigned i;
-#define VIRTQ__WRITE_SEG()                                                             \
-    do {                                                                               \
-        flags = (uint16_t)(i < out ? VIRTQ_DESC_F_NEXT                                 \
-                                   : VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);          \
-        if (i >= out)                                                                  \
-            wlen += bufs[i].len;                                                       \
-        last = idx;                                                                    \
-        idx = slot[last].next;                                                         \
-        virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);           \
-    } while (0)
     if (VIRTQ__CONST_SMALL(n)) {
+        /* Straight-line: each descriptor's flags are constants. */
         VIRTQ__UNROLL
-        for (i = 0; i < n; i++)
-            VIRTQ__WRITE_SEG();
+        for (i = 0; i < n; i++) {
+            flags = (uint16_t)((i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u) |
+                               (i >= out ? VIRTQ_DESC_F_WRITE : 0u));
+            if (i >= out)
+                wlen += bufs[i].len;
+            last = idx;
+            idx = slot[last].next;
+            virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);
+        }
     } else {
-        for (i = 0; i < n; i++)
-            VIRTQ__WRITE_SEG();
+        for (i = 0; i < n; i++) {
+            flags = (uint16_t)(i < out ? VIRTQ_DESC_F_NEXT
+                                       : VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);
+            if (i >= out)
+                wlen += bufs[i].len;
+            last = idx;
+            idx = slot[last].next;
+            virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);
+        }
+        /* "Message Framing": the chain ends here, no NEXT on the last one
+           (rewritten before anything is published). */
+        VIRTQ__ST16(&desc[last].flags, flags & (uint16_t)~VIRTQ_DESC_F_NEXT);
     }
-#undef VIRTQ__WRITE_SEG
-    /* The chain ends here ("Message Framing"): no NEXT on the last one. */
-    VIRTQ__ST16(&desc[last].flags, flags & (uint16_t)~VIRTQ_DESC_F_NEXT);
     *tail = last;
     *after = idx;
     return wlen;
 }
 
-VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                                   unsigned in, void *cookie)
+/* Steps 2 and 3 of an add (the queue and the counts already checked). */
+VIRTQ__INLINE int virtq__add_segs(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                  unsigned n, void *cookie)
 {
     uint16_t head, tail, after;
     uint32_t wlen;
-    unsigned n = out + in;
-    /* Step 1, one test for every refusal of the queue or the counts: NULLs,
-       not ready or broken, n == 0 or beyond the free count (which also
-       bounds it by the ring size), and out + in overflowing. */
-    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
-                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY ||
-                        n - 1u >= vq->num_free || n < out))
-        return virtq__add_error(vq, bufs, out, in, cookie);
     /* Step 2, every segment, before anything is written: a refused add
        leaves ring memory and private state exactly as they were. */
     if (VIRTQ__UNLIKELY(!virtq__segs_ok(bufs, n)))
@@ -1419,6 +1424,57 @@ VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *buf
     vq->num_free = (uint16_t)(vq->num_free - n);
     virtq__commit(vq, head, tail, (uint16_t)n, wlen, cookie);
     return VIRTQ_OK;
+}
+
+#if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
+/* Out of line, a chain of a variable length: its loops keep many values
+   live, and a separate function keeps that cost off the one-segment
+   path; the common short chains are unrolled (none of this is built when
+   optimising for size). */
+static __attribute__((noinline)) int virtq__add_chain(struct virtq *vq,
+                                                      const struct virtq_buf *bufs,
+                                                      unsigned out, unsigned n, void *cookie)
+{
+    /* Two and three segments (a request header + data + status) unrolled. */
+    if (n == 2u)
+        return virtq__add_segs(vq, bufs, out, 2u, cookie);
+    if (n == 3u)
+        return virtq__add_segs(vq, bufs, out, 3u, cookie);
+    return virtq__add_segs(vq, bufs, out, n, cookie);
+}
+#define VIRTQ__ADD1_FAST 1
+#else
+#define VIRTQ__ADD1_FAST 0
+#endif
+
+/* virtq_add()'s work, shared with virtq_submit(). */
+VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                             unsigned in, void *cookie)
+{
+    unsigned n = out + in;
+    /* Step 1, one test for every refusal of the queue or the counts: NULLs,
+       not ready or broken, n == 0 or beyond the free count (which also
+       bounds it by the ring size), and out + in overflowing. */
+    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
+                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY ||
+                        n - 1u >= vq->num_free || n < out))
+        return virtq__add_error(vq, bufs, out, in, cookie);
+#if VIRTQ__ADD1_FAST
+    /* A variable count: one segment (a receive buffer, a single transfer)
+       takes a straight path, longer chains the loops. */
+    if (!VIRTQ__CONST_SMALL(n)) {
+        if (n == 1u)
+            return virtq__add_segs(vq, bufs, out, 1u, cookie);
+        return virtq__add_chain(vq, bufs, out, n, cookie);
+    }
+#endif
+    return virtq__add_segs(vq, bufs, out, n, cookie);
+}
+
+VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                   unsigned in, void *cookie)
+{
+    return virtq__add(vq, bufs, out, in, cookie);
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
@@ -1458,87 +1514,134 @@ static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
-VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
+/* Why a publish was refused (cold): EINVAL or EBROKEN, never a kick. */
+static VIRTQ__COLD int virtq__publish_error(const struct virtq *vq, bool *notify)
 {
-    uint16_t old, now;
-    if (notify != NULL)
-        *notify = false; /* an error or nothing new never asks for a kick */
-    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
-                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return notify == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
-    old = vq->published_idx;
-    now = vq->avail_idx;
+    if (notify == NULL)
+        return VIRTQ_EINVAL;
+    *notify = false;
+    return virtq__state_error(vq);
+}
+
+/* The full barrier of the queue's strength (VIRTIO_F_ORDER_PLATFORM), from
+   flags the caller already holds. */
+VIRTQ__INLINE void virtq__mb_of(uint16_t flags)
+{
+    /* NOLINTNEXTLINE(bugprone-branch-clone): the two differ on most arches */
+    if (flags & VIRTQ__Q_PLATFORM)
+        VIRTQ_DMA_MB();
+    else
+        VIRTQ_MB();
+}
+
+/* Publish up to now (the queue checked usable): write avail.idx and make
+   the kick decision. */
+VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now)
+{
+    uint16_t old = vq->published_idx;
     if (old == now)
-        return VIRTQ_OK;
-    /* Unpublished adds never exceed the ring size (each holds a
-       descriptor), so old..now always fits the 16-bit event-index window:
-       the "kick before 2^16 adds" rule holds by construction. */
+        return false; /* nothing new never asks for a kick */
+    /* Unpublished adds never exceed the ring size (each holds a descriptor),
+       so old..now always fits the 16-bit event-index window: the "kick
+       before 2^16 adds" rule holds by construction. */
     VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
     vq->published_idx = now;
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
        read the device's suppression state, or both sides skip the kick. */
-    virtq__mb(vq);
-    if (vq->flags & VIRTQ__Q_EVENT_IDX)
-        *notify = virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
-    else
-        *notify = !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+    virtq__mb_of(flags);
+    if (flags & VIRTQ__Q_EVENT_IDX)
+        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    return (VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0u;
+}
+
+VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
+{
+    uint16_t flags;
+    if (VIRTQ__UNLIKELY(vq == NULL))
+        return virtq__publish_error(vq, notify);
+    flags = vq->flags;
+    if (VIRTQ__UNLIKELY(notify == NULL ||
+                        (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+        return virtq__publish_error(vq, notify);
+    *notify = virtq__publish(vq, flags, vq->avail_idx);
     return VIRTQ_OK;
+}
+
+VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs,
+                                      unsigned out, unsigned in, void *cookie, bool *notify)
+{
+    int rc;
+    if (VIRTQ__UNLIKELY(notify == NULL))
+        return VIRTQ_EINVAL; /* before the add: a refused call changes nothing */
+    rc = virtq__add(vq, bufs, out, in, cookie);
+    if (VIRTQ__UNLIKELY(rc != VIRTQ_OK)) {
+        *notify = false;
+        return rc;
+    }
+    /* The add succeeded, so the queue is usable; its flags did not change. */
+    *notify = virtq__publish(vq, vq->flags, vq->avail_idx);
+    return VIRTQ_OK;
+}
+
+/* A protocol violation by the device (cold): latch the queue broken. */
+static VIRTQ__COLD int virtq__used_broken(struct virtq *vq)
+{
+    vq->flags |= VIRTQ__Q_BROKEN;
+    VIRTQ_LOG("virtq: queue %u broken by the device at used %u\n", vq->index, vq->last_used);
+    return VIRTQ_EBROKEN;
 }
 
 VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
-    uint16_t last, pending;
-    uint32_t id, ulen;
-    const struct virtq_used_elem *e;
+    const struct virtq_used *used;
     struct virtq_slot *s;
+    uint16_t flags, last, pub, pending;
+    uint32_t id, ulen;
     void *c;
     if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
         return cookie == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
+    flags = vq->flags;
+    used = vq->used;
     last = vq->last_used;
-    /* Read used.idx once; the acquire orders the element reads after it. */
-    pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &vq->used->idx) - last);
+    pub = vq->published_idx;
+    /* Step 1: read used.idx once; the acquire orders the element reads
+       after it.  The device cannot use more chains than were published. */
+    pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &used->idx) - last);
     if (pending == 0u)
         return VIRTQ_EAGAIN;
-    /* The device cannot use more chains than were published. */
-    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
-        goto broken;
-    /* Copy the element once; shared memory is never read twice. */
-    e = &vq->used->ring[last & vq->mask];
-    id = VIRTQ__LD32(&e->id);
-    ulen = VIRTQ__LD32(&e->len);
-    /* The full 32-bit id must name an in-flight head (not a chain's middle,
-       not one already used, not one added but not yet published), and the
-       device may not claim to have written more than was posted writable. */
+    if (VIRTQ__UNLIKELY(pending > (uint16_t)(pub - last)))
+        return virtq__used_broken(vq);
+    /* Step 2: copy the element once; shared memory is never read twice. */
+    id = VIRTQ__LD32(&used->ring[last & vq->mask].id);
+    ulen = VIRTQ__LD32(&used->ring[last & vq->mask].len);
+    /* Step 3: the full 32-bit id must name an in-flight head (not a chain's
+       middle, not one already used, not one added but not yet published),
+       and the device may not claim to have written more than was posted
+       writable. */
     if (VIRTQ__UNLIKELY(id >= vq->num))
-        goto broken;
+        return virtq__used_broken(vq);
     s = &vq->slot[id];
     c = s->cookie;
     if (VIRTQ__UNLIKELY(c == NULL ||
-                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
-                        (uint16_t)(s->pos - vq->published_idx) <
-                            (uint16_t)(vq->avail_idx - vq->published_idx)))
-        goto broken;
-    /* Free the chain through private state only: its links are intact
-       from the free list, so splice head..tail back in front. */
-    vq->slot[s->tail].next = vq->free_head;
-    vq->free_head = (uint16_t)id;
-    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
-    s->cookie = NULL;
+                        (ulen > s->wlen && !(flags & VIRTQ__Q_ANY_LEN)) ||
+                        (uint16_t)(s->pos - pub) < (uint16_t)(vq->avail_idx - pub)))
+        return virtq__used_broken(vq);
     *cookie = c;
     if (len != NULL)
         *len = ulen;
-    last++;
-    vq->last_used = last;
+    /* Step 4: free the chain through private state only: its links are
+       intact from the free list, so splice head..tail back in front. */
+    s->cookie = NULL;
+    vq->slot[s->tail].next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
+    vq->last_used = (uint16_t)(last + 1u);
     /* Keep the device interrupting for the next buffer.  No barrier: this
        is a hint, and every sleep re-arms through virtq_enable_intr(). */
-    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
-        VIRTQ__ST16(vq->used_event, last);
+    if ((flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, (uint16_t)(last + 1u));
     return VIRTQ_OK;
-broken:
-    vq->flags |= VIRTQ__Q_BROKEN;
-    VIRTQ_LOG("virtq: queue %u broken by the device at used %u\n", vq->index, last);
-    return VIRTQ_EBROKEN;
 }
 
 /* What virtq_get() would say about its next call, without taking

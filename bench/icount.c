@@ -13,8 +13,11 @@
    VIRTQ_HOT_INLINE and VIRTQ_IMPLEMENTATION, so the hot path is inlined
    into its caller.  The caller is then two small noinline functions, written as a
    driver writes them for a fixed request shape (segment counts known at
-   compile time): icount_submit_1 / icount_submit_3 (virtq_add +
-   virtq_publish with its kick decision) and icount_get (virtq_get).
+   compile time): icount_submit_1 / icount_submit_3 (virtq_submit: the add
+   and the publish with its kick decision) and icount_get (virtq_get).
+
+   -S (default build) measures virtq_submit() instead of virtq_add() +
+   virtq_publish(): the same work in one call.
    Their inclusive counts are the driver's cost, call and return included.
 
    usage: icount [-s SEGS] [-e 0|1] [-n ROUNDS] [-r RING]
@@ -56,15 +59,13 @@ static struct {
 static __attribute__((noinline)) int icount_submit_1(const struct virtq_buf *bufs, void *cookie,
                                                      bool *notify)
 {
-    int rc = virtq_add(&vq, bufs, 0, 1, cookie);
-    return rc != VIRTQ_OK ? rc : virtq_publish(&vq, notify);
+    return virtq_submit(&vq, bufs, 0, 1, cookie, notify);
 }
 
 static __attribute__((noinline)) int icount_submit_3(const struct virtq_buf *bufs, void *cookie,
                                                      bool *notify)
 {
-    int rc = virtq_add(&vq, bufs, 1, 2, cookie);
-    return rc != VIRTQ_OK ? rc : virtq_publish(&vq, notify);
+    return virtq_submit(&vq, bufs, 1, 2, cookie, notify);
 }
 
 static __attribute__((noinline)) int icount_get(void **cookie, uint32_t *len)
@@ -113,21 +114,22 @@ static void device_run(void)
 int main(int argc, char **argv)
 {
     unsigned segs = 1, num = 256, i, rounds = 100000;
-    int event_idx = 1, opt, rc, kicks = 0;
+    int event_idx = 1, opt, rc, kicks = 0, one_call = 0;
     bool notify;
     uint64_t features = VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
     struct virtq_buf bufs[3];
     unsigned out, in;
     struct timespec t0, t1;
 
-    while ((opt = getopt(argc, argv, "s:e:n:r:")) != -1) {
+    while ((opt = getopt(argc, argv, "s:e:n:r:S")) != -1) {
         switch (opt) {
+        case 'S': one_call = 1; break;
         case 's': segs = (unsigned)atoi(optarg); break;
         case 'e': event_idx = atoi(optarg); break;
         case 'n': rounds = (unsigned)atoi(optarg); break;
         case 'r': num = (unsigned)atoi(optarg); break;
         default:
-            fprintf(stderr, "usage: icount [-s 1|3] [-e 0|1] [-n rounds] [-r ring]\n");
+            fprintf(stderr, "usage: icount [-s 1|3] [-e 0|1] [-n rounds] [-r ring] [-S]\n");
             return 2;
         }
     }
@@ -172,13 +174,20 @@ int main(int argc, char **argv)
         rc = icount_get(&cookie, &len);
         (void)out;
         (void)in;
+        (void)one_call;
 #else
-        rc = virtq_add(&vq, bufs, out, in, data);
-        if (rc != VIRTQ_OK)
-            die("virtq_add", rc);
-        rc = virtq_publish(&vq, &notify);
-        if (rc != VIRTQ_OK)
-            die("virtq_publish", rc);
+        if (one_call) {
+            rc = virtq_submit(&vq, bufs, out, in, data, &notify);
+            if (rc != VIRTQ_OK)
+                die("virtq_submit", rc);
+        } else {
+            rc = virtq_add(&vq, bufs, out, in, data);
+            if (rc != VIRTQ_OK)
+                die("virtq_add", rc);
+            rc = virtq_publish(&vq, &notify);
+            if (rc != VIRTQ_OK)
+                die("virtq_publish", rc);
+        }
         kicks += notify;
         device_run();
         rc = virtq_get(&vq, &cookie, &len);

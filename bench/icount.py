@@ -13,6 +13,8 @@ run natively (best of 5 x 2M rounds) for the single-CPU time of a
 lock-step round, driver plus harness device.
 
 The same lock-step count is taken, in the same run, for:
+- the default build calling virtq_submit() (add + publish in one call,
+  icount -S) instead of virtq_add() + virtq_publish();
 - virtq built the way README recommends for speed (--inline BIN: icount.c
   compiled with -DICOUNT_INLINE, virtq.h included with VIRTQ_STATIC in the
   harness's own translation unit, so the compiler inlines the hot path into
@@ -104,6 +106,17 @@ def main():
                   "(%s ns per lock-step round natively)" %
                   (segs, ev, row["add"], row["publish"], row["get"], row["total"],
                    row["lockstep_ns"]))
+    for segs in (1, 3):
+        for ev in (0, 1):
+            c = measure(args.bin, args.build, segs, ev, args.rounds,
+                        ("virtq_submit", "virtq_get"), ".submit",
+                        ["-s", str(segs), "-e", str(ev), "-S"])
+            row = dict(driver="virtq submit", segments=segs, event_idx=ev, add="", publish="",
+                       get=c["virtq_get"], submit=c["virtq_submit"],
+                       total=c["virtq_submit"] + c["virtq_get"], lockstep_ns="")
+            rows.append(row)
+            print("icount: submit, segments %d event_idx %d: submit %d + get %d = %d"
+                  % (segs, ev, row["submit"], row["get"], row["total"]))
     if args.inline:
         for segs in (1, 3):
             for ev in (0, 1):
