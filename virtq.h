@@ -1258,6 +1258,12 @@ static uint64_t virtq__chain_bytes(const struct virtq_buf *bufs, unsigned n)
     return total;
 }
 
+/* EINVAL for a bad queue, EBROKEN for a broken one. */
+static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
+{
+    return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+}
+
 /* Why an add was refused, worked out only once it was: the hot path below
    tests everything with one combined condition. */
 static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct virtq_buf *bufs,
@@ -1452,13 +1458,24 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
                              unsigned in, void *cookie)
 {
     unsigned n = out + in;
-    /* Step 1, one test for every refusal of the queue or the counts: NULLs,
-       not ready or broken, n == 0 or beyond the free count (which also
-       bounds it by the ring size), and out + in overflowing. */
-    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
-                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY ||
-                        n - 1u >= vq->num_free || n < out))
-        return virtq__add_error(vq, bufs, out, in, cookie);
+    /* Step 1, the queue and the counts (each refusal classified out of
+       line): NULLs, not ready or broken, out + in overflowing, n == 0 or
+       beyond the free count (which also bounds it by the ring size). */
+    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL))
+        return VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+        return virtq__state_error(vq);
+    if (VIRTQ__UNLIKELY(n < out))
+        return VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY(n - 1u >= vq->num_free)) {
+        /* "The Virtqueue Descriptor Table": a chain is at most Queue Size
+           long; a valid one that does not fit now waits for virtq_get().
+           (Classified here, not in a helper that takes bufs: the caller's
+           segment list then need not live in memory.) */
+        if (n == 0u || n > vq->num || !virtq__segs_ok(bufs, n))
+            return VIRTQ_EINVAL;
+        return VIRTQ_ENOSPC;
+    }
 #if VIRTQ__ADD1_FAST
     /* A variable count: one segment (a receive buffer, a single transfer)
        takes a straight path, longer chains the loops. */
@@ -1508,12 +1525,6 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
     return VIRTQ_OK;
 }
 
-/* EINVAL for a bad queue, EBROKEN for a broken one. */
-static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
-{
-    return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
-}
-
 /* Why a publish was refused (cold): EINVAL or EBROKEN, never a kick. */
 static VIRTQ__COLD int virtq__publish_error(const struct virtq *vq, bool *notify)
 {
@@ -1534,13 +1545,11 @@ VIRTQ__INLINE void virtq__mb_of(uint16_t flags)
         VIRTQ_MB();
 }
 
-/* Publish up to now (the queue checked usable): write avail.idx and make
-   the kick decision. */
-VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now)
+/* Publish up to now, which is ahead of what was published (the queue
+   checked usable): write avail.idx and make the kick decision. */
+VIRTQ__INLINE bool virtq__publish_new(struct virtq *vq, uint16_t flags, uint16_t old,
+                                      uint16_t now)
 {
-    uint16_t old = vq->published_idx;
-    if (old == now)
-        return false; /* nothing new never asks for a kick */
     /* Unpublished adds never exceed the ring size (each holds a descriptor),
        so old..now always fits the 16-bit event-index window: the "kick
        before 2^16 adds" rule holds by construction. */
@@ -1552,6 +1561,14 @@ VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now
     if (flags & VIRTQ__Q_EVENT_IDX)
         return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
     return (VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0u;
+}
+
+VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now)
+{
+    uint16_t old = vq->published_idx;
+    if (old == now)
+        return false; /* nothing new never asks for a kick */
+    return virtq__publish_new(vq, flags, old, now);
 }
 
 VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
@@ -1570,16 +1587,19 @@ VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
 VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs,
                                       unsigned out, unsigned in, void *cookie, bool *notify)
 {
+    uint16_t flags;
     int rc;
-    if (VIRTQ__UNLIKELY(notify == NULL))
+    if (VIRTQ__UNLIKELY(notify == NULL || vq == NULL))
         return VIRTQ_EINVAL; /* before the add: a refused call changes nothing */
+    flags = vq->flags;
     rc = virtq__add(vq, bufs, out, in, cookie);
     if (VIRTQ__UNLIKELY(rc != VIRTQ_OK)) {
         *notify = false;
         return rc;
     }
-    /* The add succeeded, so the queue is usable; its flags did not change. */
-    *notify = virtq__publish(vq, vq->flags, vq->avail_idx);
+    /* The add succeeded, so the queue is usable (an add changes no flag)
+       and there is something new to publish. */
+    *notify = virtq__publish_new(vq, flags, vq->published_idx, vq->avail_idx);
     return VIRTQ_OK;
 }
 
@@ -1627,20 +1647,21 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
                         (ulen > s->wlen && !(flags & VIRTQ__Q_ANY_LEN)) ||
                         (uint16_t)(s->pos - pub) < (uint16_t)(vq->avail_idx - pub)))
         return virtq__used_broken(vq);
-    *cookie = c;
-    if (len != NULL)
-        *len = ulen;
     /* Step 4: free the chain through private state only: its links are
        intact from the free list, so splice head..tail back in front. */
-    s->cookie = NULL;
     vq->slot[s->tail].next = vq->free_head;
     vq->free_head = (uint16_t)id;
     vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
     vq->last_used = (uint16_t)(last + 1u);
+    s->cookie = NULL;
     /* Keep the device interrupting for the next buffer.  No barrier: this
        is a hint, and every sleep re-arms through virtq_enable_intr(). */
     if ((flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, (uint16_t)(last + 1u));
+    /* Step 5: the caller's, last (no store of ours can alias it after). */
+    *cookie = c;
+    if (len != NULL)
+        *len = ulen;
     return VIRTQ_OK;
 }
 
