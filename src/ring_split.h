@@ -4,8 +4,8 @@
    is checked before anything is freed. */
 
 /* VIRTQ_HOT_INLINE (with VIRTQ_STATIC, in the implementation file): the
-   hot path (virtq_add, virtq_publish, virtq_get) is inlined into every
-   caller, where the segment counts are usually constants: the fastest
+   hot path (virtq_add, virtq_publish, virtq_submit, virtq_get) is inlined
+   into every caller, where the segment counts are usually constants: the fastest
    build (BENCHMARKS.md), each call site a little bigger. */
 #if defined(VIRTQ_STATIC) && defined(VIRTQ_HOT_INLINE) && (defined(__GNUC__) || defined(__clang__))
 #define VIRTQ__HOT inline __attribute__((always_inline))
@@ -328,8 +328,8 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
     return virtq__add_segs(vq, bufs, out, n, cookie);
 }
 
-VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                                   unsigned in, void *cookie)
+VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs,
+                                   unsigned out, unsigned in, void *cookie)
 {
     return virtq__add(vq, bufs, out, in, cookie);
 }
@@ -424,15 +424,12 @@ VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
     return VIRTQ_OK;
 }
 
-VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs,
-                                      unsigned out, unsigned in, void *cookie, bool *notify)
+/* virtq_submit()'s work (vq and notify checked). */
+VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                unsigned in, void *cookie, bool *notify)
 {
-    uint16_t flags;
-    int rc;
-    if (VIRTQ__UNLIKELY(notify == NULL || vq == NULL))
-        return VIRTQ_EINVAL; /* before the add: a refused call changes nothing */
-    flags = vq->flags;
-    rc = virtq__add(vq, bufs, out, in, cookie);
+    uint16_t flags = vq->flags;
+    int rc = virtq__add(vq, bufs, out, in, cookie);
     if (VIRTQ__UNLIKELY(rc != VIRTQ_OK)) {
         *notify = false;
         return rc;
@@ -441,6 +438,29 @@ VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *
        and there is something new to publish. */
     *notify = virtq__publish_new(vq, flags, vq->published_idx, vq->avail_idx);
     return VIRTQ_OK;
+}
+
+#if VIRTQ__ADD1_FAST
+/* Longer chains out of line, as for virtq_add(). */
+static __attribute__((noinline)) int virtq__submit_chain(struct virtq *vq,
+                                                         const struct virtq_buf *bufs,
+                                                         unsigned out, unsigned in, void *cookie,
+                                                         bool *notify)
+{
+    return virtq__submit(vq, bufs, out, in, cookie, notify);
+}
+#endif
+
+VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs,
+                                      unsigned out, unsigned in, void *cookie, bool *notify)
+{
+    if (VIRTQ__UNLIKELY(notify == NULL || vq == NULL))
+        return VIRTQ_EINVAL; /* before the add: a refused call changes nothing */
+#if VIRTQ__ADD1_FAST
+    if (!VIRTQ__CONST_SMALL(out + in) && out + in != 1u)
+        return virtq__submit_chain(vq, bufs, out, in, cookie, notify);
+#endif
+    return virtq__submit(vq, bufs, out, in, cookie, notify);
 }
 
 /* A protocol violation by the device (cold): latch the queue broken. */
@@ -455,22 +475,20 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
 {
     const struct virtq_used *used;
     struct virtq_slot *s;
-    uint16_t flags, last, pub, pending;
+    uint16_t last, pub, pending;
     uint32_t id, ulen;
     void *c;
     if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
         return cookie == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
-    flags = vq->flags;
     used = vq->used;
     last = vq->last_used;
-    pub = vq->published_idx;
     /* Step 1: read used.idx once; the acquire orders the element reads
        after it.  The device cannot use more chains than were published. */
     pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &used->idx) - last);
     if (pending == 0u)
         return VIRTQ_EAGAIN;
-    if (VIRTQ__UNLIKELY(pending > (uint16_t)(pub - last)))
+    if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
         return virtq__used_broken(vq);
     /* Step 2: copy the element once; shared memory is never read twice. */
     id = VIRTQ__LD32(&used->ring[last & vq->mask].id);
@@ -483,25 +501,27 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
         return virtq__used_broken(vq);
     s = &vq->slot[id];
     c = s->cookie;
+    pub = vq->published_idx;
     if (VIRTQ__UNLIKELY(c == NULL ||
-                        (ulen > s->wlen && !(flags & VIRTQ__Q_ANY_LEN)) ||
+                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
                         (uint16_t)(s->pos - pub) < (uint16_t)(vq->avail_idx - pub)))
         return virtq__used_broken(vq);
-    /* Step 4: free the chain through private state only: its links are
-       intact from the free list, so splice head..tail back in front. */
-    vq->slot[s->tail].next = vq->free_head;
-    vq->free_head = (uint16_t)id;
-    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
-    vq->last_used = (uint16_t)(last + 1u);
-    s->cookie = NULL;
-    /* Keep the device interrupting for the next buffer.  No barrier: this
-       is a hint, and every sleep re-arms through virtq_enable_intr(). */
-    if ((flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
-        VIRTQ__ST16(vq->used_event, (uint16_t)(last + 1u));
-    /* Step 5: the caller's, last (no store of ours can alias it after). */
+    /* Step 4: the caller's (nothing of ours is left to check). */
     *cookie = c;
     if (len != NULL)
         *len = ulen;
+    /* Step 5: free the chain through private state only: its links are
+       intact from the free list, so splice head..tail back in front. */
+    s->cookie = NULL;
+    vq->slot[s->tail].next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
+    last++;
+    vq->last_used = last;
+    /* Keep the device interrupting for the next buffer.  No barrier: this
+       is a hint, and every sleep re-arms through virtq_enable_intr(). */
+    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, last);
     return VIRTQ_OK;
 }
 
