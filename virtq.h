@@ -3,7 +3,7 @@
 
    ABOUT
    -----
-   virtq drives virtio devices: the split virtqueue (driver side), the
+   virtq drives virtio devices: split and packed virtqueues (driver side), the
    virtio-mmio transport (version 1 "legacy" and version 2 "modern"), the
    device status machine, config space, and bounded waits for completions.
    Device drivers (blk, gpu, net) are built on it in examples/drivers/.
@@ -66,8 +66,13 @@
                           bytes of ring memory for num entries (the macro
                           sizes static arrays; the function returns 0 for a
                           bad num or align)
-   virtq_init             lay a ring over caller memory (virtq_dev_queue_setup
-                          calls it for you)
+   virtq_packed_ring_bytes(num), VIRTQ_PACKED_RING_BYTES(num)
+                          the same for a packed ring (any num up to 32768;
+                          never more than the split size, so memory sized
+                          for a split ring fits either)
+   virtq_init             lay a ring over caller memory, split or packed by
+                          the negotiated VIRTIO_F_RING_PACKED
+                          (virtq_dev_queue_setup calls it for you)
    virtq_add, virtq_add_indirect
                           queue a request (not yet visible to the device)
    virtq_publish(vq, &notify)
@@ -83,6 +88,12 @@
                           then re-checks: true = drain before sleeping)
    virtq_num_free         free descriptors now (a chain of n needs n)
    virtq_is_broken        latched broken (or NULL)?
+   virtq_broken_reason    why: VIRTQ_BROKEN_USED_IDX, _USED_ID,
+                          _NOT_IN_FLIGHT, _UNPUBLISHED, _USED_LEN (the device
+                          broke a used-ring rule), _DEVICE (NEEDS_RESET or
+                          FAILED seen by virtq_wait), _CALLER (virtq_break),
+                          _DETACH (virtq_detach running); _NONE when working.
+                          The first reason sticks; VIRTQ_LOG prints it
    virtq_break            latch broken yourself (e.g. the device needs reset)
    virtq_detach           after a reset: hand back every cookie, once each
    virtq_ignore_used_len  legacy queues whose used.len is junk
@@ -188,6 +199,10 @@
    VIRTQ_API              linkage of every function          (all files)
    VIRTQ_WAIT             strategies built in, a mask of VIRTQ_WAIT_SPIN |
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
+   VIRTQ_RINGS            ring kinds built in: VIRTQ_RING_SPLIT (default),
+                          VIRTQ_RING_PACKED, or both or'ed; with both the
+                          packed ring is used whenever the device offers
+                          it; one kind builds no dispatch     (impl only)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
    VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock
@@ -259,7 +274,7 @@
 
    WHAT VIRTQ DOES NOT DO
    ----------------------
-   No packed ring yet (VIRTIO_F_RING_PACKED is refused), no PCI transport
+   The packed ring only when built in (VIRTQ_RINGS), no PCI transport
    yet, no big-endian CPUs, no allocation, no locking: one queue is used
    from one context at a time (guard it yourself if an ISR and a task both
    touch it), and no device-specific logic (see examples/drivers/).
@@ -356,6 +371,28 @@ struct virtq_used {
     struct virtq_used_elem ring[VIRTQ__FLEX]; /* then: uint16_t avail_event */
 };
 
+/* The packed ring ("Packed Virtqueues"): one descriptor array that both
+   sides write, and two event suppression structures.  Wrap-counter flags
+   ("Driver and Device Ring Wrap Counters") and event flags ("Driver and
+   Device Event Suppression") keep the spec's names. */
+#define VIRTQ_DESC_F_AVAIL (1u << 7)
+#define VIRTQ_DESC_F_USED (1u << 15)
+#define RING_EVENT_FLAGS_ENABLE 0x0u
+#define RING_EVENT_FLAGS_DISABLE 0x1u
+#define RING_EVENT_FLAGS_DESC 0x2u /* needs VIRTIO_F_EVENT_IDX */
+
+struct pvirtq_desc {
+    uint64_t addr; /* guest-physical (DMA) address */
+    uint32_t len;
+    uint16_t id;   /* Buffer ID */
+    uint16_t flags;
+};
+
+struct pvirtq_event_suppress {
+    uint16_t desc;  /* desc_event_off (bits 0-14), desc_event_wrap (bit 15) */
+    uint16_t flags; /* desc_event_flags (bits 0-1): RING_EVENT_FLAGS_* */
+};
+
 /* Reserved feature bits ("Reserved Feature Bits"). */
 #define VIRTIO_F_INDIRECT_DESC 28
 #define VIRTIO_F_EVENT_IDX 29
@@ -364,6 +401,8 @@ struct virtq_used {
 #define VIRTIO_F_RING_PACKED 34
 #define VIRTIO_F_IN_ORDER 35
 #define VIRTIO_F_ORDER_PLATFORM 36
+#define VIRTIO_F_NOTIFICATION_DATA 38
+#define VIRTIO_F_RING_RESET 40
 #define VIRTQ_FEATURE(bit) ((uint64_t)1 << (bit))
 
 /* Device status bits ("Device Status Field"). */
@@ -406,6 +445,11 @@ struct virtq_used {
 #define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
 #define VIRTIO_MMIO_INT_VRING 1u
 #define VIRTIO_MMIO_INT_CONFIG 2u
+
+/* Interrupt causes, the same bits on every transport (virtio-mmio
+   InterruptStatus, virtio-pci ISR status): what virtq_dev_isr() returns. */
+#define VIRTQ_ISR_QUEUE 1u  /* a used buffer notification */
+#define VIRTQ_ISR_CONFIG 2u /* a configuration change (also NEEDS_RESET) */
 
 /* Device types ("Device Types"). */
 #define VIRTIO_ID_NET 1
@@ -462,13 +506,43 @@ static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16
     (VIRTQ__ALIGN_UP((size_t)16u * (num) + 6u + (size_t)2u * (num), (align)) + \
      VIRTQ__ALIGN_UP(6u + (size_t)8u * (num), (align)))
 
+/* Why a queue is broken (virtq_broken_reason()).  The first reason sticks
+   until virtq_detach() has emptied the queue. */
+enum virtq_broken_reason {
+    VIRTQ_BROKEN_NONE = 0,      /* not broken */
+    VIRTQ_BROKEN_USED_IDX,      /* used.idx moved past what was published */
+    VIRTQ_BROKEN_USED_ID,       /* a used id >= Queue Size (all 32 bits) */
+    VIRTQ_BROKEN_NOT_IN_FLIGHT, /* a used id that is no in-flight chain head:
+                                   a chain's middle, a free one, a double */
+    VIRTQ_BROKEN_UNPUBLISHED,   /* a used id added but not yet published */
+    VIRTQ_BROKEN_USED_LEN,      /* used len beyond the writable bytes posted */
+    VIRTQ_BROKEN_DEVICE,        /* the device set NEEDS_RESET or FAILED */
+    VIRTQ_BROKEN_CALLER,        /* virtq_break() */
+    VIRTQ_BROKEN_DETACH         /* virtq_detach() is handing cookies back */
+};
+
+/* Ring kinds, also the VIRTQ_RINGS compile-time mask (implementation file
+   only; default VIRTQ_RING_SPLIT).  With VIRTQ_RING_PACKED built in, the
+   packed ring is negotiated whenever the device offers it. */
+#define VIRTQ_RING_SPLIT 1
+#define VIRTQ_RING_PACKED 2
+
+/* Bytes of a packed ring of num entries (any num in 1..32768): descriptor
+   ring (16 per entry, 16-aligned), then the driver and the device event
+   suppression structures (4 each): "Structure Size and Alignment".  Never
+   more than VIRTQ_RING_BYTES(num, align) for the same num, so memory sized
+   for a split ring always fits a packed one. */
+#define VIRTQ_PACKED_RING_BYTES(num) ((size_t)16u * (num) + 8u)
+
 /* One caller-supplied scatter-gather segment. */
 struct virtq_buf {
     void *addr;   /* CPU address; VIRTQ_VIRT_TO_DMA() makes it a DMA one */
     uint32_t len; /* bytes, > 0 */
 };
 
-/* Driver-private bookkeeping for one descriptor.  Kept outside the device-
+/* Driver-private bookkeeping for one descriptor (split) or one buffer id
+   (packed: tail is 1 until the buffer is published, next links the
+   unpublished ones, pos keeps the oldest one's head flags).  Kept outside the device-
    visible table, so a device scribbling over shared memory cannot steer
    the driver.  Allocate one per ring entry; treat as opaque. */
 struct virtq_slot {
@@ -480,8 +554,14 @@ struct virtq_slot {
     uint16_t tail; /* head: last descriptor of the chain */
 };
 
-/* A split virtqueue.  Public so callers can place it statically; fields
-   are private (read them through the functions below). */
+/* A split or packed virtqueue.  Public so callers can place it
+   statically; fields are private (read them through the functions below).
+   The layout is the same whatever VIRTQ_RINGS says.  A packed ring reuses
+   the fields: desc is the descriptor ring (struct pvirtq_desc), avail the
+   driver and used the device event suppression structure; avail_idx,
+   published_idx and last_used are ring positions with the wrap counter in
+   bit 15 (the event suppression "desc" encoding); mask is the newest
+   unpublished buffer id (ring_packed.h). */
 struct virtq {
     struct virtq_desc *desc;
     struct virtq_avail *avail;
@@ -499,6 +579,7 @@ struct virtq {
     uint16_t index;        /* queue index on its device */
     uint16_t detach_pos;   /* scan cursor for virtq_detach() */
     uint16_t mask;         /* num - 1 */
+    uint16_t broken_reason; /* enum virtq_broken_reason */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
     void *user;            /* free for the caller */
 };
@@ -509,10 +590,21 @@ struct virtq {
    1..32768 or align is not a power of two >= 4). */
 VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align);
 
+/* Bytes of packed ring memory for num entries (0 unless 1 <= num <=
+   32768: "Packed virtqueues support up to 2^15 entries each", any count).
+   Inline, so a split-only build carries none of it. */
+static inline size_t virtq_packed_ring_bytes(uint32_t num)
+{
+    return (num == 0u || num > 32768u) ? 0u : VIRTQ_PACKED_RING_BYTES(num);
+}
+
 /* Lay a queue of num entries over mem (VIRTQ_RING_BYTES(num, align) bytes,
    zeroed here) and slots (num entries).  features: the negotiated feature
-   bits; the ring uses INDIRECT_DESC, EVENT_IDX and ORDER_PLATFORM, and
-   refuses RING_PACKED (not yet supported) with VIRTQ_ENOTSUP. */
+   bits; the ring uses INDIRECT_DESC, EVENT_IDX and ORDER_PLATFORM.  With
+   RING_PACKED it lays a packed ring (VIRTQ_PACKED_RING_BYTES(num) bytes,
+   16-aligned, num need not be a power of two, align is not used), or
+   returns VIRTQ_ENOTSUP when the packed ring is not built in; a packed-only
+   build returns VIRTQ_ENOTSUP without it. */
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
                          struct virtq_slot *slots, uint64_t features);
 
@@ -584,7 +676,10 @@ VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
 /* true when vq is latched broken (every call fails with VIRTQ_EBROKEN until
    virtq_detach() has handed back every cookie) or vq is NULL. */
 VIRTQ_API bool virtq_is_broken(const struct virtq *vq);
-/* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
+/* Why: VIRTQ_BROKEN_NONE while the queue works (and for NULL), else the
+   first violation seen.  VIRTQ_LOG, when defined, also prints it. */
+VIRTQ_API enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq);
+/* Latch the queue broken yourself (reason VIRTQ_BROKEN_CALLER). */
 VIRTQ_API void virtq_break(struct virtq *vq);
 /* Descriptors free right now (0 for NULL): a chain of n segments fits
    when n <= this (an indirect add needs 1). */
@@ -604,7 +699,10 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie);
 
 /* --- device and transport --------------------------------------------------- */
 
+/* Transports (also the VIRTQ_TRANSPORTS compile-time selector bits; the
+   implementation file builds in only those, default MMIO). */
 #define VIRTQ_TRANSPORT_MMIO 1
+#define VIRTQ_TRANSPORT_PCI 2
 
 /* Wait strategies (also the VIRTQ_WAIT compile-time selector bits). */
 #define VIRTQ_WAIT_SPIN 1
@@ -679,10 +777,10 @@ VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
-   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen;
-   bits the spec does not define are ignored (neither acknowledged nor
-   reported), and a status with none of the defined ones counts as
-   spurious. */
+   waiters, note NEEDS_RESET.  Returns the VIRTQ_ISR_* bits seen (0: not
+   this device's interrupt, or before DRIVER_OK); bits the spec does not
+   define are ignored (neither acknowledged nor reported), and a status
+   with none of the defined ones counts as spurious. */
 VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
 
 /* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */
@@ -748,6 +846,7 @@ extern "C" {
 #define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
 #define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
 #define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
+#define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
 
 /* Private device states (struct virtq_dev.state bits). */
 #define VIRTQ__D_PROBED 1u
@@ -799,15 +898,12 @@ extern "C" {
 #define VIRTQ_USE_ATOMICS 0
 #endif
 
-#if VIRTQ_USE_ATOMICS
-#define VIRTQ__ARCH_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define VIRTQ__ARCH_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define VIRTQ__ARCH_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define VIRTQ__ARCH_DMA_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define VIRTQ__ARCH_RELAX() VIRTQ__COMPILER_BARRIER()
-#elif defined(__riscv)
+/* Two independent choices: the memory-barrier flavour (architecture asm, or
+   C11 atomics below when VIRTQ_USE_ATOMICS) and, always by architecture,
+   the I/O ordering around MMIO accesses and the wfi / interrupt mask.  A C11
+   fence orders memory between CPUs; it says nothing about device (I/O)
+   accesses, so the atomics flavour must not drop those. */
+#if defined(__riscv)
 /* RVWMO: r/w order normal memory, i/o orders device memory. */
 #define VIRTQ__ARCH_MB() __asm__ __volatile__("fence rw,rw" ::: "memory")
 #define VIRTQ__ARCH_RMB() __asm__ __volatile__("fence r,r" ::: "memory")
@@ -845,8 +941,13 @@ extern "C" {
 #define VIRTQ__ARCH_DMA_MB() __asm__ __volatile__("dmb sy" ::: "memory")
 #define VIRTQ__ARCH_DMA_RMB() __asm__ __volatile__("dmb sy" ::: "memory")
 #define VIRTQ__ARCH_RELAX() __asm__ __volatile__("yield" ::: "memory")
-#define VIRTQ__IO_BEFORE_WRITE() VIRTQ__ARCH_DMA_WMB()
-#define VIRTQ__IO_AFTER_READ() VIRTQ__ARCH_DMA_RMB()
+/* Spelled out, not as the DMA barriers, which the atomics flavour replaces. */
+#if defined(__ARM_ARCH_PROFILE) && (__ARM_ARCH_PROFILE == 'M')
+#define VIRTQ__IO_BEFORE_WRITE() __asm__ __volatile__("dmb" ::: "memory")
+#else
+#define VIRTQ__IO_BEFORE_WRITE() __asm__ __volatile__("dmb oshst" ::: "memory")
+#endif
+#define VIRTQ__IO_AFTER_READ() __asm__ __volatile__("dmb sy" ::: "memory")
 #elif defined(__x86_64__) || defined(__i386__)
 /* TSO: only store->load needs a fence; a locked op is cheaper than mfence. */
 #if defined(__x86_64__)
@@ -869,6 +970,24 @@ extern "C" {
 #define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 #define VIRTQ__ARCH_RELAX() VIRTQ__COMPILER_BARRIER()
+#endif
+
+/* The atomics flavour (ThreadSanitizer, or asked for): memory barriers as
+   C11 fences the sanitizer understands.  The I/O ordering, cpu-relax hint
+   and wfi above stay the architecture's. */
+#if VIRTQ_USE_ATOMICS
+#undef VIRTQ__ARCH_MB
+#undef VIRTQ__ARCH_RMB
+#undef VIRTQ__ARCH_WMB
+#undef VIRTQ__ARCH_DMA_MB
+#undef VIRTQ__ARCH_DMA_RMB
+#undef VIRTQ__ARCH_DMA_WMB
+#define VIRTQ__ARCH_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define VIRTQ__ARCH_DMA_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
 
 #ifndef VIRTQ_MB
@@ -904,7 +1023,7 @@ extern "C" {
    interrupt landing in between is taken before wfi and the wfi then sleeps
    with nothing left to wake it.  RISC-V and Arm wake from wfi on a pending
    enabled interrupt even while it is masked globally. */
-#if !defined(VIRTQ_WFI) && !VIRTQ_USE_ATOMICS
+#if !defined(VIRTQ_WFI)
 #if defined(__riscv)
 /* CSR instructions spelled with .insn (SYSTEM opcode 0x73; funct3 3 is
    csrrc, 2 is csrrs) so plain -march=rv64gc builds need no _zicsr. */
@@ -1163,6 +1282,600 @@ VIRTQ_API const char *virtq_strerror(int err)
 }
 /* ==== end errors.h ==== */
 
+/* ==== begin ring_broken.h ==== */
+/* ---- ring_broken.h: why a queue broke (both ring kinds) ---------------- */
+/* A queue latches broken on the first protocol violation and remembers
+   why (enum virtq_broken_reason); one VIRTQ_LOG line per reason.  Only
+   virtq_detach() emptying the queue clears it (the ring's reset). */
+
+/* Latch broken, keeping the first reason; one log line per reason. */
+static VIRTQ__COLD void virtq__break(struct virtq *vq, enum virtq_broken_reason why)
+{
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return;
+    vq->flags |= VIRTQ__Q_BROKEN;
+    vq->broken_reason = (uint16_t)why;
+    switch (why) {
+    case VIRTQ_BROKEN_USED_IDX:
+        VIRTQ_LOG("virtq: queue %u broken: used.idx past what was published (used %u)\n",
+                  vq->index, vq->last_used);
+        break;
+    case VIRTQ_BROKEN_USED_ID:
+        VIRTQ_LOG("virtq: queue %u broken: used id out of range (used %u)\n", vq->index,
+                  vq->last_used);
+        break;
+    case VIRTQ_BROKEN_NOT_IN_FLIGHT:
+        VIRTQ_LOG("virtq: queue %u broken: used id is no in-flight head (used %u)\n",
+                  vq->index, vq->last_used);
+        break;
+    case VIRTQ_BROKEN_UNPUBLISHED:
+        VIRTQ_LOG("virtq: queue %u broken: used id not yet published (used %u)\n", vq->index,
+                  vq->last_used);
+        break;
+    case VIRTQ_BROKEN_USED_LEN:
+        VIRTQ_LOG("virtq: queue %u broken: used len beyond the writable bytes (used %u)\n",
+                  vq->index, vq->last_used);
+        break;
+    case VIRTQ_BROKEN_DEVICE:
+        VIRTQ_LOG("virtq: queue %u broken: device needs reset or failed\n", vq->index);
+        break;
+    case VIRTQ_BROKEN_CALLER:
+        VIRTQ_LOG("virtq: queue %u broken by the caller\n", vq->index);
+        break;
+    default: /* VIRTQ_BROKEN_DETACH: not a fault, no message */
+        break;
+    }
+}
+
+VIRTQ_API enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_BROKEN))
+        return VIRTQ_BROKEN_NONE;
+    return (enum virtq_broken_reason)vq->broken_reason;
+}
+
+VIRTQ_API void virtq_break(struct virtq *vq)
+{
+    if (vq != NULL)
+        virtq__break(vq, VIRTQ_BROKEN_CALLER);
+}
+/* ==== end ring_broken.h ==== */
+
+/* ==== begin ring_select.h ==== */
+/* ---- ring_select.h: which ring kinds are built (VIRTQ_RINGS) ------------- */
+/* A mask of VIRTQ_RING_SPLIT | VIRTQ_RING_PACKED (numbers from 1, so a
+   misspelt name is 0 and stops here).  With one kind built in, every
+   dispatch below is empty or unconditional: no test, no pointer. */
+#ifndef VIRTQ_RINGS
+#define VIRTQ_RINGS VIRTQ_RING_SPLIT
+#endif
+#if (VIRTQ_RINGS) != VIRTQ_RING_SPLIT && (VIRTQ_RINGS) != VIRTQ_RING_PACKED && \
+    (VIRTQ_RINGS) != (VIRTQ_RING_SPLIT | VIRTQ_RING_PACKED)
+#error "virtq: VIRTQ_RINGS must be VIRTQ_RING_SPLIT, VIRTQ_RING_PACKED or both, or'ed"
+#endif
+
+/* Each public ring function starts with VIRTQ__RING_DISPATCH(vq, packed
+   call): the packed body runs instead of the split one for a packed
+   queue.  virtq_init() chooses by the negotiated features. */
+#if (VIRTQ_RINGS) == VIRTQ_RING_SPLIT
+#define VIRTQ__RING_DISPATCH(vq, call)
+#define VIRTQ__RING_DISPATCH_VOID(vq, call)
+#define VIRTQ__RING_DISPATCH_INIT(features, call)
+#elif (VIRTQ_RINGS) == VIRTQ_RING_PACKED
+#define VIRTQ__RING_DISPATCH(vq, call) return call;
+#define VIRTQ__RING_DISPATCH_VOID(vq, call) \
+    {                                       \
+        call;                               \
+        return;                             \
+    }
+#define VIRTQ__RING_DISPATCH_INIT(features, call) \
+    return ((features) & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)) ? call : VIRTQ_ENOTSUP;
+#else
+#define VIRTQ__RING_DISPATCH(vq, call)                              \
+    if ((vq) != NULL && ((vq)->flags & VIRTQ__Q_PACKED) != 0u) \
+        return call;
+#define VIRTQ__RING_DISPATCH_VOID(vq, call)                         \
+    if ((vq) != NULL && ((vq)->flags & VIRTQ__Q_PACKED) != 0u) { \
+        call;                                                       \
+        return;                                                     \
+    }
+#define VIRTQ__RING_DISPATCH_INIT(features, call)          \
+    if ((features) & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)) \
+        return call;
+#endif
+
+/* Negotiation ("Reserved Feature Bits"): a build with the packed ring
+   accepts RING_PACKED whenever the device offers it; a packed-only build
+   requires it. */
+#if ((VIRTQ_RINGS) & VIRTQ_RING_PACKED)
+#define VIRTQ__RING_FEATURES VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)
+#else
+#define VIRTQ__RING_FEATURES ((uint64_t)0)
+#endif
+#if (VIRTQ_RINGS) == VIRTQ_RING_PACKED
+#define VIRTQ__RING_REQUIRED VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)
+#else
+#define VIRTQ__RING_REQUIRED ((uint64_t)0)
+#endif
+/* ==== end ring_select.h ==== */
+
+/* ==== begin ring_packed.h ==== */
+/* ---- ring_packed.h: the packed virtqueue ("Packed Virtqueues") ------------ */
+/* Driver side only, built when VIRTQ_RINGS has VIRTQ_RING_PACKED; the
+   public ring functions (ring_split.h) hand a packed queue to these.
+   As for the split ring, device-visible memory is written, never trusted:
+   chain lengths, cookies and posted lengths live in the private slots,
+   indexed by buffer id (not by descriptor position), and every used
+   descriptor is checked before anything is freed.
+
+   A position is pos | wrap << 15: the ring offset with the wrap counter
+   that goes with it, as in the event suppression "desc" field ("Driver
+   and Device Ring Wrap Counters": both counters start at 1).
+     avail_idx   where the next chain goes (Driver Ring Wrap Counter)
+     published_idx  the first position not yet made available: the head of
+                 the oldest unpublished chain
+     last_used   where the device writes its next used descriptor
+   Descriptors from published_idx to avail_idx are added but not visible; the
+   published ones in flight add up to last_used..published_idx.  A buffer may
+   stay in flight while the ring laps past it many times (the device uses
+   out of order), so "published?" is a mark in its slot, never a position:
+   unpublished ids form a stack through slot.next (top in mask, tail = 1
+   marks them), and the oldest one keeps its head's flags in slot.pos
+   until virtq_publish() writes them. */
+#if ((VIRTQ_RINGS) & VIRTQ_RING_PACKED)
+
+#define VIRTQ__PW_WRAP 0x8000u
+#define VIRTQ__PW_POS 0x7fffu
+#define VIRTQ__PDESC(vq) ((struct pvirtq_desc *)(void *)(vq)->desc)
+/* Driver Area: the driver event suppression structure (we write it). */
+#define VIRTQ__PDRIVER(vq) ((struct pvirtq_event_suppress *)(void *)(vq)->avail)
+/* Device Area: the device event suppression structure (we only read it). */
+#define VIRTQ__PDEVICE(vq) ((struct pvirtq_event_suppress *)(void *)(vq)->used)
+#define VIRTQ__P_TOP(vq) ((vq)->mask) /* newest unpublished id, or VIRTQ__P_END */
+#define VIRTQ__P_END 0xffffu          /* no id: ids are below 32768 */
+#define VIRTQ__P_LIVE (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)
+
+/* Position pw moved on by n (<= num) descriptors; the wrap bit flips when
+   it passes the end of the ring. */
+VIRTQ__INLINE uint16_t virtq__pw_add(const struct virtq *vq, uint16_t pw, uint32_t n)
+{
+    uint32_t p = (pw & VIRTQ__PW_POS) + n;
+    if (p >= vq->num)
+        return (uint16_t)((p - vq->num) | ((pw & VIRTQ__PW_WRAP) ^ VIRTQ__PW_WRAP));
+    return (uint16_t)(p | (pw & VIRTQ__PW_WRAP));
+}
+
+/* Descriptors from position a forward to position b, in [0, 2 num): two
+   laps tell the wrap bits apart.  Values up to num mean b is at or after
+   a; larger ones that b is behind a. */
+VIRTQ__INLINE uint32_t virtq__pw_dist(const struct virtq *vq, uint16_t a, uint16_t b)
+{
+    int32_t d = (int32_t)(b & VIRTQ__PW_POS) - (int32_t)(a & VIRTQ__PW_POS);
+    if ((a ^ b) & VIRTQ__PW_WRAP)
+        d += vq->num;
+    if (d < 0)
+        d += 2 * (int32_t)vq->num;
+    return (uint32_t)d;
+}
+
+/* AVAIL equal to the wrap counter, USED its inverse: "available" in the
+   lap of position pw ("Driver and Device Ring Wrap Counters"). */
+VIRTQ__INLINE uint16_t virtq__pavail(uint16_t pw)
+{
+    return (uint16_t)((pw & VIRTQ__PW_WRAP) ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED);
+}
+
+/* Empty ring: "The descriptor ring is zero-initialized", event structures
+   0 (ENABLE), every buffer id free, all positions 0 with wrap 1. */
+static void virtq__packed_reset(struct virtq *vq)
+{
+    volatile uint32_t *w = (volatile uint32_t *)(void *)vq->desc;
+    size_t i, words = VIRTQ_PACKED_RING_BYTES(vq->num) / 4u;
+    for (i = 0; i < words; i++)
+        w[i] = 0;
+    for (i = 0; i < vq->num; i++) {
+        vq->slot[i].cookie = NULL;
+        vq->slot[i].wlen = 0;
+        vq->slot[i].ndesc = 0;
+        vq->slot[i].pos = 0;
+        vq->slot[i].tail = 0;
+        vq->slot[i].next = (uint16_t)(i + 1u); /* the last one is never followed */
+    }
+    vq->num_free = vq->num;
+    vq->free_head = 0;
+    vq->avail_idx = VIRTQ__PW_WRAP;
+    vq->published_idx = VIRTQ__PW_WRAP;
+    vq->last_used = VIRTQ__PW_WRAP;
+    VIRTQ__P_TOP(vq) = VIRTQ__P_END;
+    vq->detach_pos = 0;
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->broken_reason = VIRTQ_BROKEN_NONE;
+}
+
+static int virtq__packed_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
+                              struct virtq_slot *slots, uint64_t features)
+{
+    uintptr_t base = (uintptr_t)mem;
+    if (vq == NULL || mem == NULL || slots == NULL || virtq_packed_ring_bytes(num) == 0u)
+        return VIRTQ_EINVAL;
+    /* "Structure Size and Alignment": descriptor ring 16, the event
+       structures 4 (they follow at 16 num and 16 num + 4). */
+    if ((base & 15u) != 0u)
+        return VIRTQ_EINVAL;
+    vq->desc = (struct virtq_desc *)mem;
+    vq->avail = (struct virtq_avail *)(void *)(base + (uintptr_t)16u * num);
+    vq->used = (struct virtq_used *)(void *)(base + (uintptr_t)16u * num + 4u);
+    vq->used_event = &VIRTQ__PDRIVER(vq)->desc;
+    vq->avail_event = &VIRTQ__PDEVICE(vq)->desc;
+    vq->slot = slots;
+    vq->num = (uint16_t)num; /* 32768 fits: positions use 15 bits */
+    vq->align = align;
+    vq->index = 0;
+    vq->flags = VIRTQ__Q_READY | VIRTQ__Q_PACKED;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
+        vq->flags |= VIRTQ__Q_EVENT_IDX;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_INDIRECT_DESC))
+        vq->flags |= VIRTQ__Q_INDIRECT;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_ORDER_PLATFORM))
+        vq->flags |= VIRTQ__Q_PLATFORM;
+    virtq__packed_reset(vq);
+    return VIRTQ_OK;
+}
+
+/* Why an add was refused, worked out only once it was. */
+static VIRTQ__COLD int virtq__packed_add_error(const struct virtq *vq, const struct virtq_buf *bufs,
+                                               unsigned out, unsigned in, const void *cookie)
+{
+    unsigned i;
+    if (vq == NULL || bufs == NULL || cookie == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
+    /* "Scatter-Gather Support": a list is at most Queue Size long. */
+    if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
+        return VIRTQ_EINVAL;
+    for (i = 0; i < out + in; i++)
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return VIRTQ_EINVAL;
+    return VIRTQ_ENOSPC;
+}
+
+/* Write one descriptor but its flags.  Nothing here is visible before the
+   flags of the oldest unpublished head, so the field order is free. */
+VIRTQ__INLINE void virtq__pdesc_set(struct pvirtq_desc *d, const void *addr, uint32_t len,
+                                    uint16_t id, int device_writes)
+{
+    (void)device_writes; /* used by some VIRTQ_DMA_SYNC_FOR_DEVICE only */
+    VIRTQ_DMA_SYNC_FOR_DEVICE(addr, len, device_writes);
+    VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(addr));
+    VIRTQ__ST32(&d->len, len);
+    VIRTQ__ST16(&d->id, id);
+}
+
+/* The chain of n descriptors from avail_idx, head flags head_flags, is
+   written: record buffer id in private state, push it on the unpublished
+   stack, and either keep the head flags for virtq_publish() (the oldest
+   unpublished chain) or write them now (a later chain: the device cannot
+   pass the unpublished head before it, "Polling of available and used
+   descriptors"). */
+VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t end, uint16_t n,
+                                        uint16_t head_flags, uint32_t wlen, void *cookie)
+{
+    struct virtq_slot *s = &vq->slot[id];
+    uint16_t head = vq->avail_idx;
+    vq->free_head = s->next;
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    s->cookie = cookie;
+    s->wlen = wlen;
+    s->ndesc = n;
+    s->tail = 1; /* unpublished */
+    s->next = VIRTQ__P_TOP(vq);
+    VIRTQ__P_TOP(vq) = id;
+    if (head == vq->published_idx)
+        s->pos = head_flags;
+    else
+        VIRTQ__ST16(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS].flags, head_flags);
+    vq->avail_idx = end;
+}
+
+static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                             unsigned in, void *cookie)
+{
+    struct pvirtq_desc *ring;
+    uint64_t wlen = 0;
+    uint16_t id, pw, head_flags = 0;
+    unsigned i, n = out + in;
+    /* One test for every refusal (as the split ring): NULLs, not ready or
+       broken, n == 0 or beyond the free descriptors (so never beyond the
+       ring), out + in overflowing. */
+    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
+                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY ||
+                        n - 1u >= vq->num_free || n < out))
+        return virtq__packed_add_error(vq, bufs, out, in, cookie);
+    /* A free descriptor means a free buffer id: each id in flight holds at
+       least one descriptor. */
+    id = vq->free_head;
+    pw = vq->avail_idx;
+    ring = VIRTQ__PDESC(vq);
+    /* "Placing Available Buffers Into The Descriptor Ring": each element
+       in ring order, flags AVAIL = wrap counter, USED = its inverse, NEXT
+       on all but the last ("Next Flag: Descriptor Chaining"), Buffer ID in
+       every one (the spec reads it from the last).  The positions from
+       avail_idx on are free: the device does not read them before the
+       oldest unpublished head is made available, so a bad segment found
+       half-way leaves nothing it may look at. */
+    for (i = 0; i < n; i++) {
+        uint16_t flags = (uint16_t)(virtq__pavail(pw) | (i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u));
+        struct pvirtq_desc *d = &ring[pw & VIRTQ__PW_POS];
+        if (VIRTQ__UNLIKELY(bufs[i].addr == NULL || bufs[i].len == 0u))
+            return VIRTQ_EINVAL;
+        if (i >= out) {
+            flags |= VIRTQ_DESC_F_WRITE;
+            wlen += bufs[i].len;
+        }
+        virtq__pdesc_set(d, bufs[i].addr, bufs[i].len, id, i >= out);
+        if (i == 0u)
+            head_flags = flags; /* the head is made available last */
+        else
+            VIRTQ__ST16(&d->flags, flags);
+        pw = virtq__pw_add(vq, pw, 1);
+    }
+    if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
+        return VIRTQ_EINVAL; /* a used length could not say it */
+    virtq__packed_commit(vq, id, pw, (uint16_t)n, head_flags, (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+static int virtq__packed_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
+                                      unsigned out, unsigned in, struct virtq_desc *table,
+                                      void *cookie)
+{
+    struct pvirtq_desc *t = (struct pvirtq_desc *)(void *)table;
+    uint64_t wlen = 0;
+    uint16_t id;
+    unsigned i, n = out + in;
+    if (vq == NULL || bufs == NULL || cookie == NULL ||
+        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY || n == 0u || n > vq->num || n < out) {
+        int rc = virtq__packed_add_error(vq, bufs, out, in, cookie);
+        return rc == VIRTQ_ENOSPC ? VIRTQ_EINVAL : rc;
+    }
+    if (table == NULL || ((uintptr_t)table & 15u) != 0u)
+        return VIRTQ_EINVAL;
+    if (!(vq->flags & VIRTQ__Q_INDIRECT))
+        return VIRTQ_ENOTSUP; /* "Indirect Flag: Scatter-Gather Support" needs the feature */
+    if (vq->num_free == 0u)
+        return VIRTQ_ENOSPC;
+    /* The table is struct pvirtq_desc entries (same size as struct
+       virtq_desc): WRITE is the only valid flag, Buffer ID reserved, and
+       the entries follow each other with no NEXT. */
+    for (i = 0; i < n; i++) {
+        int w = i >= out;
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return VIRTQ_EINVAL;
+        if (w)
+            wlen += bufs[i].len;
+        virtq__pdesc_set(&t[i], bufs[i].addr, bufs[i].len, 0, w);
+        VIRTQ__ST16(&t[i].flags, w ? VIRTQ_DESC_F_WRITE : 0u);
+    }
+    if (wlen > UINT32_MAX)
+        return VIRTQ_EINVAL;
+    id = vq->free_head;
+    /* One ring descriptor: INDIRECT, never with NEXT; WRITE is reserved on
+       it ("Indirect Descriptors"). */
+    virtq__pdesc_set(&VIRTQ__PDESC(vq)[vq->avail_idx & VIRTQ__PW_POS], table, 16u * n, id, 0);
+    virtq__packed_commit(vq, id, virtq__pw_add(vq, vq->avail_idx, 1), 1,
+                         (uint16_t)(virtq__pavail(vq->avail_idx) | VIRTQ_DESC_F_INDIRECT),
+                         (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+/* EINVAL for a bad queue, EBROKEN for a broken one. */
+static VIRTQ__COLD int virtq__packed_state_error(const struct virtq *vq)
+{
+    return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+}
+
+static int virtq__packed_publish(struct virtq *vq, bool *notify)
+{
+    const struct pvirtq_event_suppress *dev_ev;
+    struct virtq_slot *s;
+    uint16_t old, now, ev, id;
+    if (notify != NULL)
+        *notify = false; /* an error or nothing new never asks for a kick */
+    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
+                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return notify == NULL ? VIRTQ_EINVAL : virtq__packed_state_error(vq);
+    old = vq->published_idx;
+    now = vq->avail_idx;
+    if (old == now)
+        return VIRTQ_OK; /* nothing added (a full ring of adds differs in wrap) */
+    /* Mark the batch published, down to the oldest, which holds the
+       flags of the head at published_idx. */
+    id = VIRTQ__P_TOP(vq);
+    do {
+        s = &vq->slot[id];
+        s->tail = 0;
+        id = s->next;
+    } while (id != VIRTQ__P_END);
+    VIRTQ__P_TOP(vq) = VIRTQ__P_END;
+    /* "Updating flags": every descriptor of every chain added since the
+       last publish (later heads included) before the oldest head's flags,
+       which make the whole batch available at once. */
+    VIRTQ__ST16_RELEASE(vq, &VIRTQ__PDESC(vq)[old & VIRTQ__PW_POS].flags, s->pos);
+    vq->published_idx = now;
+    /* "Sending Available Buffer Notifications": the flags must be visible
+       before we read the device's suppression structure, or both sides
+       skip the notification. */
+    virtq__mb(vq);
+    dev_ev = VIRTQ__PDEVICE(vq);
+    ev = (uint16_t)(VIRTQ__LD16(&dev_ev->flags) & 3u);
+    if (ev == RING_EVENT_FLAGS_DESC && (vq->flags & VIRTQ__Q_EVENT_IDX))
+        /* Notify when the event descriptor (offset and wrap) is among the
+           ones just made available: it lies in [old, now). */
+        *notify = virtq__pw_dist(vq, old, VIRTQ__LD16(&dev_ev->desc)) < virtq__pw_dist(vq, old, now);
+    else
+        /* DESC without EVENT_IDX and the reserved value 3 mean nothing
+           the driver may rely on: notify. */
+        *notify = ev != RING_EVENT_FLAGS_DISABLE;
+    return VIRTQ_OK;
+}
+
+/* 1 when the descriptor at position pw is used in its lap: AVAIL and USED
+   both equal the wrap counter ("Driver and Device Ring Wrap Counters").
+   Every other pair means "not yet": available in this lap, used in the
+   last, or a chain's inner descriptor from the last lap, which the device
+   skips and never overwrites ("Next Flag: Descriptor Chaining"). */
+VIRTQ__INLINE int virtq__packed_used_flags(uint16_t flags, uint16_t pw)
+{
+    uint16_t want = (pw & VIRTQ__PW_WRAP) ? (uint16_t)(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0u;
+    return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) == want;
+}
+
+VIRTQ__INLINE int virtq__packed_is_used(const struct virtq *vq, uint16_t pw)
+{
+    return virtq__packed_used_flags(VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags), pw);
+}
+
+static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
+{
+    const struct pvirtq_desc *d;
+    struct virtq_slot *s;
+    uint32_t id, ulen;
+    uint16_t pw, flags;
+    void *c;
+    if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
+                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return cookie == NULL ? VIRTQ_EINVAL : virtq__packed_state_error(vq);
+    pw = vq->last_used;
+    d = &VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS];
+    /* "Receiving Used Buffers From The Device": the flags first, then (the
+       acquire) the rest of the descriptor, which the device wrote before
+       them. */
+    flags = VIRTQ__LD16_ACQUIRE(vq, &d->flags);
+    if (!virtq__packed_used_flags(flags, pw))
+        return VIRTQ_EAGAIN;
+    /* Copy the element once; shared memory is never read twice. */
+    id = VIRTQ__LD16(&d->id);
+    ulen = VIRTQ__LD32(&d->len);
+    /* The id must name a buffer in flight (not free, not used already:
+       a repeat) and published (not a device running ahead of what was
+       made available, nor a used descriptor where none was outstanding,
+       whose wrap bits contradict the ring's state); the length may not
+       exceed what was posted writable.  Published chains in flight add up
+       to last_used..published_idx, so this also bounds the skip below.
+       The WRITE bit of a used descriptor is not needed for the length
+       (QEMU leaves it clear). */
+    if (VIRTQ__UNLIKELY(id >= vq->num))
+        goto broken;
+    s = &vq->slot[id];
+    c = s->cookie;
+    if (VIRTQ__UNLIKELY(c == NULL || s->tail != 0u ||
+                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN))))
+        goto broken;
+    /* "Next Flag: Descriptor Chaining": skip the chain's length, taken
+       from private state, never from the device. */
+    pw = virtq__pw_add(vq, pw, s->ndesc);
+    vq->last_used = pw;
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
+    s->cookie = NULL;
+    s->next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    *cookie = c;
+    if (len != NULL)
+        *len = ulen;
+    /* Keep the device interrupting for the next used descriptor, as the
+       split ring moves used_event.  A hint: no barrier, every sleep
+       re-arms through virtq_enable_intr(). */
+    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, pw);
+    return VIRTQ_OK;
+broken:
+    /* Which rule, from private state only (ring_broken.h logs it). */
+    virtq__break(vq, id >= vq->num                   ? VIRTQ_BROKEN_USED_ID
+                     : vq->slot[id].cookie == NULL ? VIRTQ_BROKEN_NOT_IN_FLIGHT
+                     : vq->slot[id].tail != 0u     ? VIRTQ_BROKEN_UNPUBLISHED
+                                                   : VIRTQ_BROKEN_USED_LEN);
+    return VIRTQ_EBROKEN;
+}
+
+/* What virtq_get() would say next, taking nothing (see ring_split.h). */
+static int virtq__packed_used_state(const struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
+    return virtq__packed_is_used(vq, vq->last_used) ? VIRTQ_OK : VIRTQ_EAGAIN;
+}
+
+static void virtq__packed_disable_intr(struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return;
+    vq->flags |= VIRTQ__Q_INTR_OFF;
+    /* "Driver and Device Event Suppression": DISABLE, with or without
+       EVENT_IDX. */
+    VIRTQ__ST16(&VIRTQ__PDRIVER(vq)->flags, RING_EVENT_FLAGS_DISABLE);
+}
+
+/* True when the device has written used descriptors beyond delay positions
+   past last_used (it crossed the event), walking the used chains through
+   private lengths; an id that does not check out ends the walk with 1, so
+   the caller's virtq_get() finds and latches it. */
+static bool virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
+{
+    uint16_t pw = vq->last_used;
+    uint32_t walked = 0, i;
+    for (i = 0; i < vq->num && walked <= delay; i++) {
+        uint32_t id;
+        if (!virtq__packed_is_used(vq, pw))
+            return false;
+        id = VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].id);
+        if (id >= vq->num || vq->slot[id].cookie == NULL || vq->slot[id].tail != 0u)
+            return true;
+        walked += vq->slot[id].ndesc;
+        pw = virtq__pw_add(vq, pw, vq->slot[id].ndesc);
+    }
+    return walked > delay;
+}
+
+/* Re-arm with the event delay descriptors past last_used (EVENT_IDX) or
+   plain ENABLE, then re-check: true when the device crossed the event
+   already, or virtq_get() has an error to report (never sleep on it). */
+static bool virtq__packed_arm(struct virtq *vq, uint32_t delay)
+{
+    struct pvirtq_event_suppress *drv;
+    if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
+        return true;
+    drv = VIRTQ__PDRIVER(vq);
+    vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
+    if (vq->flags & VIRTQ__Q_EVENT_IDX) {
+        VIRTQ__ST16(&drv->desc, virtq__pw_add(vq, vq->last_used, delay));
+        VIRTQ__ST16(&drv->flags, RING_EVENT_FLAGS_DESC);
+    } else {
+        VIRTQ__ST16(&drv->flags, RING_EVENT_FLAGS_ENABLE);
+    }
+    /* "Receiving Used Buffers From The Device" (the note): the re-arm must
+       be visible before we look at the ring again, or a buffer used in
+       between raises no interrupt and we sleep on it. */
+    virtq__mb(vq);
+    return delay == 0u ? virtq__packed_is_used(vq, vq->last_used) != 0
+                       : virtq__packed_used_past(vq, delay);
+}
+
+static bool virtq__packed_enable_intr_delayed(struct virtq *vq)
+{
+    uint32_t outstanding;
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
+        return virtq__packed_arm(vq, 0); /* only an event can be delayed */
+    /* Published descriptors in flight: at most num. */
+    outstanding = virtq__pw_dist(vq, vq->last_used, vq->published_idx);
+    return virtq__packed_arm(vq, outstanding * 3u / 4u);
+}
+
+#endif /* VIRTQ_RINGS & VIRTQ_RING_PACKED */
+/* ==== end ring_packed.h ==== */
+
 /* ==== begin ring_split.h ==== */
 /* ---- ring_split.h: the split virtqueue ("Split Virtqueues") --------------- */
 /* Driver side only.  The device-visible memory is written, never trusted:
@@ -1193,6 +1906,7 @@ VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align)
    (freestanding) and none is elided. */
 static void virtq__reset(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_reset(vq))
     volatile uint32_t *w = (volatile uint32_t *)(void *)vq->desc;
     size_t i, words = VIRTQ_RING_BYTES(vq->num, vq->align) / 4u;
     for (i = 0; i < words; i++)
@@ -1212,11 +1926,13 @@ static void virtq__reset(struct virtq *vq)
     vq->last_used = 0;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
                          struct virtq_slot *slots, uint64_t features)
 {
+    VIRTQ__RING_DISPATCH_INIT(features, virtq__packed_init(vq, num, align, mem, slots, features))
     uintptr_t base = (uintptr_t)mem;
     if (vq == NULL || mem == NULL || slots == NULL || virtq_ring_bytes(num, align) == 0)
         return VIRTQ_EINVAL;
@@ -1324,6 +2040,8 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
 {
     struct virtq_slot *s = &vq->slot[head];
     uint16_t pos = vq->avail_idx;
+    /* A head taken from the free list is in no chain in flight. */
+    VIRTQ_ASSERT(s->cookie == NULL);
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = ndesc;
@@ -1497,12 +2215,14 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
 VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs,
                                    unsigned out, unsigned in, void *cookie)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
     return virtq__add(vq, bufs, out, in, cookie);
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                                  unsigned in, struct virtq_desc *table, void *cookie)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_add_indirect(vq, bufs, out, in, table, cookie))
     uint32_t wlen;
     uint16_t head;
     unsigned n = out + in;
@@ -1579,6 +2299,7 @@ VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now
 
 VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
     uint16_t flags;
     if (VIRTQ__UNLIKELY(vq == NULL))
         return virtq__publish_error(vq, notify);
@@ -1606,6 +2327,20 @@ VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, 
     return VIRTQ_OK;
 }
 
+#if ((VIRTQ_RINGS) & VIRTQ_RING_PACKED)
+/* The packed ring's submit: its add, then its publish. */
+static int virtq__packed_submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                unsigned in, void *cookie, bool *notify)
+{
+    int rc = virtq__packed_add(vq, bufs, out, in, cookie);
+    if (rc != VIRTQ_OK) {
+        *notify = false;
+        return rc;
+    }
+    return virtq__packed_publish(vq, notify);
+}
+#endif
+
 #if VIRTQ__ADD1_FAST
 /* Longer chains out of line, as for virtq_add(). */
 static __attribute__((noinline)) int virtq__submit_chain(struct virtq *vq,
@@ -1622,6 +2357,7 @@ VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *
 {
     if (VIRTQ__UNLIKELY(notify == NULL || vq == NULL))
         return VIRTQ_EINVAL; /* before the add: a refused call changes nothing */
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_submit(vq, bufs, out, in, cookie, notify))
 #if VIRTQ__ADD1_FAST
     if (!VIRTQ__CONST_SMALL(out + in) && out + in != 1u)
         return virtq__submit_chain(vq, bufs, out, in, cookie, notify);
@@ -1629,16 +2365,28 @@ VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *
     return virtq__submit(vq, bufs, out, in, cookie, notify);
 }
 
-/* A protocol violation by the device (cold): latch the queue broken. */
-static VIRTQ__COLD int virtq__used_broken(struct virtq *vq)
+/* Which check a used element with an in-range id failed, in the order
+   the spec's rules build on each other (private state only). */
+static VIRTQ__COLD enum virtq_broken_reason virtq__slot_fault(const struct virtq *vq,
+                                                              const struct virtq_slot *s)
 {
-    vq->flags |= VIRTQ__Q_BROKEN;
-    VIRTQ_LOG("virtq: queue %u broken by the device at used %u\n", vq->index, vq->last_used);
+    if (s->cookie == NULL)
+        return VIRTQ_BROKEN_NOT_IN_FLIGHT;
+    if ((uint16_t)(s->pos - vq->published_idx) < (uint16_t)(vq->avail_idx - vq->published_idx))
+        return VIRTQ_BROKEN_UNPUBLISHED;
+    return VIRTQ_BROKEN_USED_LEN;
+}
+
+/* A used element broke the protocol: latch why, nothing else changes. */
+static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_reason why)
+{
+    virtq__break(vq, why);
     return VIRTQ_EBROKEN;
 }
 
 VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_get(vq, cookie, len))
     const struct virtq_used *used;
     struct virtq_slot *s;
     uint16_t last, pub, pending;
@@ -1655,7 +2403,7 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
     if (pending == 0u)
         return VIRTQ_EAGAIN;
     if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
-        return virtq__used_broken(vq);
+        return virtq__used_broken(vq, VIRTQ_BROKEN_USED_IDX);
     /* Step 2: copy the element once; shared memory is never read twice. */
     id = VIRTQ__LD32(&used->ring[last & vq->mask].id);
     ulen = VIRTQ__LD32(&used->ring[last & vq->mask].len);
@@ -1664,20 +2412,21 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
        and the device may not claim to have written more than was posted
        writable. */
     if (VIRTQ__UNLIKELY(id >= vq->num))
-        return virtq__used_broken(vq);
+        return virtq__used_broken(vq, VIRTQ_BROKEN_USED_ID);
     s = &vq->slot[id];
     c = s->cookie;
     pub = vq->published_idx;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
                         (uint16_t)(s->pos - pub) < (uint16_t)(vq->avail_idx - pub)))
-        return virtq__used_broken(vq);
+        return virtq__used_broken(vq, virtq__slot_fault(vq, s));
     /* Step 4: the caller's (nothing of ours is left to check). */
     *cookie = c;
     if (len != NULL)
         *len = ulen;
     /* Step 5: free the chain through private state only: its links are
        intact from the free list, so splice head..tail back in front. */
+    VIRTQ_ASSERT(s->ndesc >= 1u && vq->num_free + s->ndesc <= vq->num);
     s->cookie = NULL;
     vq->slot[s->tail].next = vq->free_head;
     vq->free_head = (uint16_t)id;
@@ -1697,6 +2446,7 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
    checked only when virtq_get() takes it. */
 static int virtq__used_state(const struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_used_state(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
@@ -1711,6 +2461,7 @@ VIRTQ_API bool virtq_has_used(const struct virtq *vq)
 
 VIRTQ_API void virtq_disable_intr(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_disable_intr(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
     vq->flags |= VIRTQ__Q_INTR_OFF;
@@ -1740,10 +2491,15 @@ static bool virtq__arm(struct virtq *vq, uint16_t delay)
     return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
 }
 
-VIRTQ_API bool virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_arm(vq, 0))
+    return virtq__arm(vq, 0);
+}
 
 VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
     uint16_t outstanding;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
@@ -1756,12 +2512,6 @@ VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 VIRTQ_API bool virtq_is_broken(const struct virtq *vq)
 {
     return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
-}
-
-VIRTQ_API void virtq_break(struct virtq *vq)
-{
-    if (vq != NULL)
-        vq->flags |= VIRTQ__Q_BROKEN;
 }
 
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
@@ -1785,7 +2535,7 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
         return VIRTQ_EINVAL;
     /* Until the last cookie is out, the queue is unusable: latch broken
        so no add or get interleaves with the hand-back. */
-    vq->flags |= VIRTQ__Q_BROKEN;
+    virtq__break(vq, VIRTQ_BROKEN_DETACH);
     while (vq->detach_pos < vq->num) {
         struct virtq_slot *s = &vq->slot[vq->detach_pos++];
         if (s->cookie != NULL) {
@@ -1799,11 +2549,29 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
 }
 /* ==== end ring_split.h ==== */
 
+/* ==== begin transport_select.h ==== */
+/* ---- transport_select.h: which transports are built in ------------------ */
+/* VIRTQ_TRANSPORTS is a mask of VIRTQ_TRANSPORT_MMIO (1) and
+   VIRTQ_TRANSPORT_PCI (2).  Default: MMIO only, so an existing build is
+   unchanged; define it to VIRTQ_TRANSPORT_MMIO | VIRTQ_TRANSPORT_PCI (or
+   PCI alone) to drive virtio-pci.  It matters only in the implementation
+   file: every public declaration and struct is the same either way. */
+#ifndef VIRTQ_TRANSPORTS
+#define VIRTQ_TRANSPORTS VIRTQ_TRANSPORT_MMIO
+#endif
+#if (VIRTQ_TRANSPORTS) <= 0 || ((VIRTQ_TRANSPORTS) & ~3) != 0
+#error "virtq: VIRTQ_TRANSPORTS must be VIRTQ_TRANSPORT_MMIO | VIRTQ_TRANSPORT_PCI"
+#endif
+#define VIRTQ__HAS_MMIO (((VIRTQ_TRANSPORTS) & VIRTQ_TRANSPORT_MMIO) != 0)
+#define VIRTQ__HAS_PCI (((VIRTQ_TRANSPORTS) & VIRTQ_TRANSPORT_PCI) != 0)
+/* ==== end transport_select.h ==== */
+
 /* ==== begin transport_mmio.h ==== */
 /* ---- transport_mmio.h: virtio-mmio v1 (legacy) and v2 ("Virtio Over MMIO") */
-/* Private register-level operations; device.h builds the status machine on
-   them.  A PCI transport would add a sibling file and a switch in device.h
-   without changing any public call. */
+/* The transport interface for virtio-mmio (see transport.h for the
+   contract of each operation); device.h and wait.h reach these only
+   through transport.h. */
+#if VIRTQ__HAS_MMIO
 
 #define VIRTQ__R32(dev, off) VIRTQ_MMIO_READ32((dev)->base + (uintptr_t)(off))
 #define VIRTQ__W32(dev, off, v) VIRTQ_MMIO_WRITE32((dev)->base + (uintptr_t)(off), (uint32_t)(v))
@@ -1911,16 +2679,16 @@ static int virtq__mmio_queue_enable(const struct virtq_dev *dev, const struct vi
     }
 }
 
-static void virtq__mmio_notify(const struct virtq_dev *dev, uint16_t index)
+static void virtq__mmio_notify(const struct virtq_dev *dev, const struct virtq *vq)
 {
     /* The MMIO write is ordered after the avail.idx store by the shim
        (RISC-V "fence w,o"): "Available Buffer Notifications". */
-    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, vq->index);
 }
 
-/* Read and acknowledge the interrupt causes.  "MMIO Device Register
-   Layout": the driver ignores bits the spec does not define, so they are
-   neither reported nor acknowledged. */
+/* Read and acknowledge the interrupt causes (VIRTQ_ISR_* bits).  "MMIO
+   Device Register Layout": the driver ignores bits the spec does not
+   define, so they are neither reported nor acknowledged. */
 static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 {
     uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
@@ -1946,14 +2714,149 @@ static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, 
         return VIRTQ_MMIO_READ16(a);
     return VIRTQ_MMIO_READ32(a);
 }
+
+static void virtq__mmio_cfg_write(const struct virtq_dev *dev, uint32_t off, uint32_t v,
+                                  unsigned width)
+{
+    (void)width; /* only 32-bit writes today (virtq_dev_config_write32) */
+    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
+}
+
+/* Bytes of device configuration space the register window holds. */
+static uint32_t virtq__mmio_cfg_len(const struct virtq_dev *dev)
+{
+    (void)dev;
+    return 0xf00u;
+}
+
+/* A cheap look while spinning: does the device flag a configuration
+   change (how NEEDS_RESET arrives)?  Reads without acknowledging, so an
+   interrupt handler still sees it. */
+static int virtq__mmio_poll(const struct virtq_dev *dev)
+{
+    return (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTQ_ISR_CONFIG) != 0u;
+}
+/* No QueueReset register exists before virtio 1.2's MMIO layout, and QEMU
+   7.2 offers RING_RESET on virtio-mmio without one: never negotiate it. */
+static uint64_t virtq__mmio_unsupported(const struct virtq_dev *dev)
+{
+    (void)dev;
+    return VIRTQ_FEATURE(VIRTIO_F_RING_RESET);
+}
+#endif /* VIRTQ__HAS_MMIO */
 /* ==== end transport_mmio.h ==== */
+
+/* ==== begin transport.h ==== */
+/* ---- transport.h: the transport seam ------------------------------------- */
+/* The one interface between the device layer (device.h, wait.h) and a
+   transport (transport_mmio.h, transport_pci.h).  Nothing above this file
+   names a register.  Each transport provides, as virtq__<t>_<op>:
+
+     status / set_status      the device status byte
+     features / set_features  64-bit device / driver feature bits
+     unsupported              features this transport cannot carry (mask)
+     queue_max                select a queue, refuse a live one, its max size
+     queue_enable             size + ring addresses + ready, on the selected queue
+     notify                   an available buffer notification for a queue
+     isr                      read and acknowledge the interrupt causes
+     poll                     cheap look for a pending config change
+     generation               configuration generation
+     cfg_read / cfg_write     device configuration space, 1/2/4 bytes
+     cfg_len                  bytes of device configuration space
+
+   With one transport built in, each wrapper below is a direct call the
+   compiler inlines: no dispatch at all.  With both, it is a branch on
+   dev->transport (recorded by the probe), never a function pointer. */
+
+#if VIRTQ__HAS_MMIO && VIRTQ__HAS_PCI
+#define VIRTQ__T(dev, op, args)                                                   \
+    ((dev)->transport == VIRTQ_TRANSPORT_PCI ? virtq__pci_##op args : virtq__mmio_##op args)
+#elif VIRTQ__HAS_PCI
+#define VIRTQ__T(dev, op, args) virtq__pci_##op args
+#else
+#define VIRTQ__T(dev, op, args) virtq__mmio_##op args
+#endif
+
+static inline uint32_t virtq__t_status(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, status, (dev));
+}
+
+static inline void virtq__t_set_status(const struct virtq_dev *dev, uint32_t status)
+{
+    VIRTQ__T(dev, set_status, (dev, status));
+}
+
+static inline uint64_t virtq__t_features(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, features, (dev));
+}
+
+static inline void virtq__t_set_features(const struct virtq_dev *dev, uint64_t f)
+{
+    VIRTQ__T(dev, set_features, (dev, f));
+}
+
+static inline uint64_t virtq__t_unsupported(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, unsupported, (dev));
+}
+
+static inline int virtq__t_queue_max(const struct virtq_dev *dev, uint16_t index, uint32_t *max)
+{
+    return VIRTQ__T(dev, queue_max, (dev, index, max));
+}
+
+static inline int virtq__t_queue_enable(struct virtq_dev *dev, struct virtq *vq)
+{
+    return VIRTQ__T(dev, queue_enable, (dev, vq));
+}
+
+static inline void virtq__t_notify(const struct virtq_dev *dev, const struct virtq *vq)
+{
+    VIRTQ__T(dev, notify, (dev, vq));
+}
+
+static inline uint32_t virtq__t_isr(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, isr, (dev));
+}
+
+static inline int virtq__t_poll(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, poll, (dev));
+}
+
+static inline uint32_t virtq__t_generation(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, generation, (dev));
+}
+
+static inline uint32_t virtq__t_cfg_read(const struct virtq_dev *dev, uint32_t off, unsigned width)
+{
+    return VIRTQ__T(dev, cfg_read, (dev, off, width));
+}
+
+static inline void virtq__t_cfg_write(const struct virtq_dev *dev, uint32_t off, uint32_t v,
+                                      unsigned width)
+{
+    VIRTQ__T(dev, cfg_write, (dev, off, v, width));
+}
+
+static inline uint32_t virtq__t_cfg_len(const struct virtq_dev *dev)
+{
+    return VIRTQ__T(dev, cfg_len, (dev));
+}
+/* ==== end transport.h ==== */
 
 /* ==== begin device.h ==== */
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 
-/* Feature bits virtq cannot drive yet, so never negotiates. */
-#define VIRTQ__UNSUPPORTED VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)
+/* Feature bits virtq cannot drive, so never negotiates: the packed ring
+   unless it is built in (VIRTQ_RINGS, ring_select.h); plus, per device,
+   what its transport cannot carry (virtq__t_unsupported). */
+#define VIRTQ__UNSUPPORTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES)
 
 #ifndef VIRTQ_RESET_POLLS
 #define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
@@ -1976,7 +2879,7 @@ static int virtq__dev_ok(const struct virtq_dev *dev)
 
 static void virtq__add_status(const struct virtq_dev *dev, uint32_t bit)
 {
-    virtq__mmio_set_status(dev, virtq__mmio_status(dev) | bit);
+    virtq__t_set_status(dev, virtq__t_status(dev) | bit);
 }
 
 VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev)
@@ -1984,10 +2887,10 @@ VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev)
     uint32_t i;
     if (!virtq__dev_ok(dev))
         return VIRTQ_EINVAL;
-    virtq__mmio_set_status(dev, 0);
+    virtq__t_set_status(dev, 0);
     /* "Device Reset": not complete until the status reads back 0. */
     for (i = 0; i < VIRTQ_RESET_POLLS; i++) {
-        if (virtq__mmio_status(dev) == 0u) {
+        if (virtq__t_status(dev) == 0u) {
             dev->state = (uint8_t)(VIRTQ__D_PROBED | (dev->state & VIRTQ__D_IRQ_ROUTED));
             dev->features = 0;
             return VIRTQ_OK;
@@ -2005,14 +2908,14 @@ VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev)
     /* "Device Initialization" steps 2 and 3. */
     virtq__add_status(dev, VIRTIO_STATUS_ACKNOWLEDGE);
     virtq__add_status(dev, VIRTIO_STATUS_DRIVER);
-    dev->device_features = virtq__mmio_features(dev);
+    dev->device_features = virtq__t_features(dev);
     dev->state |= VIRTQ__D_BEGUN;
     return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required)
 {
-    uint64_t accepted;
+    uint64_t accepted, unsupported;
     /* Only between begin and FEATURES_OK: before begin the status is not
        DRIVER, and a FAILED device must be reset first ("Device Status
        Field"), so either way nothing may be written. */
@@ -2023,18 +2926,22 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
        driven as one, which VERSION_1 says. */
     if (dev->version >= 2u)
         required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
+    required |= VIRTQ__RING_REQUIRED; /* a packed-only build needs RING_PACKED */
     /* Never accept what virtq cannot drive (the packed ring, for now): a
        device that agreed to it would expect a layout virtq never builds. */
-    if (required & (~dev->device_features | VIRTQ__UNSUPPORTED)) {
+    unsupported = VIRTQ__UNSUPPORTED | virtq__t_unsupported(dev);
+    if (required & (~dev->device_features | unsupported)) {
         virtq_dev_fail(dev);
         return VIRTQ_ENOTSUP;
     }
-    accepted = dev->device_features & (wanted | required) & ~VIRTQ__UNSUPPORTED;
-    virtq__mmio_set_features(dev, accepted);
+    /* The packed ring, when built in, is taken whenever offered. */
+    accepted = dev->device_features & (wanted | required | VIRTQ__RING_FEATURES) &
+               ~unsupported;
+    virtq__t_set_features(dev, accepted);
     if (dev->version >= 2u) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
         virtq__add_status(dev, VIRTIO_STATUS_FEATURES_OK);
-        if (!(virtq__mmio_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
+        if (!(virtq__t_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
             virtq_dev_fail(dev);
             return VIRTQ_EIO;
         }
@@ -2058,24 +2965,26 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 bounds pointer values */
     if (dev->version == 1u && page != (uint32_t)page)
         return VIRTQ_EINVAL;
-    rc = virtq__mmio_queue_max(dev, index, &max);
+    rc = virtq__t_queue_max(dev, index, &max);
     if (rc != VIRTQ_OK)
         return rc;
     if (num > max)
         num = max;
     if (num > VIRTQ_MAX_SIZE)
         num = VIRTQ_MAX_SIZE;
-    while (!virtq__pow2(num))
+    /* Split rings are a power of two; packed ones any size ("Structure
+       Size and Alignment"), so they keep min(num, QueueNumMax). */
+    while (!(dev->features & VIRTQ__RING_FEATURES) && !virtq__pow2(num))
         num &= num - 1u; /* round down to a power of two */
     rc = virtq_init(vq, num, align, mem, slots, dev->features);
     if (rc != VIRTQ_OK)
         return rc;
     vq->index = index;
-    rc = virtq__mmio_queue_enable(dev, vq);
+    rc = virtq__t_queue_enable(dev, vq);
     if (rc != VIRTQ_OK) {
-        /* QueueReady did not stick: the queue is unusable (every call on
-           it fails with VIRTQ_EINVAL) and the device FAILED ("Device
-           Initialization": an irrecoverable step) until a reset. */
+        /* The ready/enable write did not stick: the queue is unusable
+           (every call on it fails with VIRTQ_EINVAL) and the device FAILED
+           ("Device Initialization": an irrecoverable step) until a reset. */
         vq->flags = 0;
         vq->num_free = 0;
         virtq_dev_fail(dev);
@@ -2106,7 +3015,7 @@ VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
 {
     if (!virtq__dev_ok(dev) || vq == NULL)
         return;
-    virtq__mmio_notify(dev, vq->index);
+    virtq__t_notify(dev, vq);
     dev->notifies++;
 }
 
@@ -2124,7 +3033,7 @@ VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
     if (!virtq__dev_ok(dev))
         return VIRTQ_EINVAL;
     if (!(dev->state & VIRTQ__D_BROKEN) &&
-        (virtq__mmio_status(dev) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
+        (virtq__t_status(dev) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
         dev->state |= VIRTQ__D_BROKEN;
     return (dev->state & VIRTQ__D_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_OK;
 }
@@ -2134,7 +3043,7 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
     uint32_t st;
     if (!virtq__dev_ok(dev))
         return 0;
-    st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
+    st = virtq__t_isr(dev); /* acked even when ignored: drops the line */
     if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
         /* Nothing (defined) pending (harmless: an interrupt controller may
            latch a line raised again while the handler ran), or before DRIVER_OK:
@@ -2145,7 +3054,7 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
         return 0;
     }
     dev->irqs++;
-    if (st & VIRTIO_MMIO_INT_CONFIG)
+    if (st & VIRTQ_ISR_CONFIG)
         (void)virtq_dev_check(dev); /* NEEDS_RESET comes as a config change */
     VIRTQ__BUMP(&dev->wake_seq);
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
@@ -2161,18 +3070,18 @@ static int virtq__cfg(struct virtq_dev *dev, uint32_t off, void *buf, uint32_t l
 {
     uint32_t tries, i;
     if (!virtq__dev_ok(dev) || buf == NULL || len == 0u || (off & (width - 1u)) != 0u ||
-        off > 0xf00u || len > 0xf00u - off)
+        off > virtq__t_cfg_len(dev) || len > virtq__t_cfg_len(dev) - off)
         return VIRTQ_EINVAL;
     for (tries = 0; tries < VIRTQ_CONFIG_RETRIES; tries++) {
-        uint32_t gen = virtq__mmio_generation(dev);
+        uint32_t gen = virtq__t_generation(dev);
         for (i = 0; i < len; i += width) {
-            uint32_t v = virtq__mmio_cfg_read(dev, off + i, width);
+            uint32_t v = virtq__t_cfg_read(dev, off + i, width);
             uint8_t *p = (uint8_t *)buf + i;
             unsigned b;
             for (b = 0; b < width; b++)
                 p[b] = (uint8_t)(v >> (8u * b)); /* little-endian layout */
         }
-        if (virtq__mmio_generation(dev) == gen)
+        if (virtq__t_generation(dev) == gen)
             return VIRTQ_OK;
     }
     return VIRTQ_EIO;
@@ -2234,9 +3143,10 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
 
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
 {
-    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || off > 0xefcu)
+    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || virtq__t_cfg_len(dev) < 4u ||
+        off > virtq__t_cfg_len(dev) - 4u)
         return VIRTQ_EINVAL;
-    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, val);
+    virtq__t_cfg_write(dev, off, val, 4);
     return VIRTQ_OK;
 }
 /* ==== end device.h ==== */
@@ -2279,7 +3189,7 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
     if (r != VIRTQ_OK && r != VIRTQ_EAGAIN)
         return r;
     if (dev->state & VIRTQ__D_BROKEN) {
-        virtq_break(vq);
+        virtq__break(vq, VIRTQ_BROKEN_DEVICE);
         return VIRTQ_EBROKEN;
     }
     return r;
@@ -2294,7 +3204,7 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
    deadline, even with no interrupt handler. */
 static void virtq__spin_round(struct virtq_dev *dev)
 {
-    if (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG)
+    if (virtq__t_poll(dev))
         (void)virtq_dev_check(dev);
     VIRTQ_CPU_RELAX();
 }
@@ -2325,75 +3235,119 @@ static void virtq__wait_wfi(struct virtq *vq, uint64_t now, uint64_t deadline)
 }
 #endif
 
-VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeout_us)
+/* The time left, measured by a clock when there is one, else by rounds
+   (VIRTQ_SPINS_PER_US per microsecond). */
+struct virtq__deadline {
+#if defined(VIRTQ_NOW_US)
+    uint64_t now, end;
+#else
+    uint64_t spins;
+#endif
+    uint32_t timeout_us;
+};
+
+static void virtq__deadline_start(struct virtq__deadline *dl, uint32_t timeout_us)
+{
+    dl->timeout_us = timeout_us;
+#if defined(VIRTQ_NOW_US)
+    dl->now = (uint64_t)VIRTQ_NOW_US();
+    dl->end = dl->now + timeout_us;
+#else
+    dl->spins = (uint64_t)timeout_us * VIRTQ_SPINS_PER_US + 1u;
+#endif
+}
+
+/* True once the time is up (reads the clock, or spends one round). */
+static int virtq__deadline_passed(struct virtq__deadline *dl)
 {
 #if defined(VIRTQ_NOW_US)
-    uint64_t now, deadline = (uint64_t)VIRTQ_NOW_US() + timeout_us;
+    dl->now = (uint64_t)VIRTQ_NOW_US();
+    return dl->now >= dl->end;
 #else
-    uint64_t spins = (uint64_t)timeout_us * VIRTQ_SPINS_PER_US + 1u;
+    return dl->spins-- == 0u;
 #endif
+}
+
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+static void virtq__wait_os(struct virtq_dev *dev, struct virtq *vq,
+                           const struct virtq__deadline *dl)
+{
+    /* Futex order: take the sequence before arming and re-checking, so a
+       wake after the check ends the block. */
+#if VIRTQ_USE_ATOMICS
+    /* virtq_dev_isr() bumps it atomically, maybe on another CPU. */
+    uint32_t seen = __atomic_load_n(&dev->wake_seq, __ATOMIC_RELAXED);
+#else
+    uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
+#endif
+    if (!virtq_enable_intr(vq))
+        (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, dl->end - dl->now);
+}
+#endif
+
+/* One round of waiting with the device's strategy. */
+static void virtq__wait_round(struct virtq_dev *dev, struct virtq *vq,
+                              const struct virtq__deadline *dl)
+{
+    (void)vq;
+    (void)dl;
+    switch (dev->wait) {
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+    case VIRTQ_WAIT_OS:
+        virtq__wait_os(dev, vq, dl);
+        return;
+#endif
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_CUSTOM)
+    case VIRTQ_WAIT_CUSTOM:
+#if defined(VIRTQ_NOW_US)
+        VIRTQ_CUSTOM_WAIT(dev, vq, dl->end - dl->now);
+#else
+        VIRTQ_CUSTOM_WAIT(dev, vq, dl->timeout_us);
+#endif
+        return;
+#endif
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
+    case VIRTQ_WAIT_WFI:
+        if (dev->state & VIRTQ__D_IRQ_ROUTED) {
+            virtq__wait_wfi(vq, dl->now, dl->end);
+            return;
+        }
+        break; /* no routed interrupt could end a wfi: spin instead */
+#endif
+    default:
+        break;
+    }
+    virtq__spin_round(dev);
+}
+
+/* Out of time: one last look, then tell a dead device from a slow one. */
+static int virtq__wait_expired(struct virtq_dev *dev, struct virtq *vq)
+{
+    if (virtq__wait_check(dev, vq) == VIRTQ_OK)
+        return VIRTQ_OK;
+    if (virtq_dev_check(dev) == VIRTQ_EBROKEN) {
+        virtq__break(vq, VIRTQ_BROKEN_DEVICE);
+        return VIRTQ_EBROKEN;
+    }
+    return VIRTQ_ETIMEDOUT;
+}
+
+VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeout_us)
+{
+    struct virtq__deadline dl;
     if (!virtq__dev_ok(dev) || vq == NULL)
         return VIRTQ_EINVAL;
+    virtq__deadline_start(&dl, timeout_us);
+    /* 1. something to take (or broken)?  2. time left?  3. wait a round. */
     for (;;) {
         int r = virtq__wait_check(dev, vq);
         if (r != VIRTQ_EAGAIN)
             return r;
-#if defined(VIRTQ_NOW_US)
-        now = (uint64_t)VIRTQ_NOW_US();
-        if (now >= deadline)
+        if (virtq__deadline_passed(&dl))
             break;
-#else
-        if (spins-- == 0u)
-            break;
-#endif
-        switch (dev->wait) {
-#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
-        case VIRTQ_WAIT_OS: {
-            /* Futex order: take the sequence before arming and
-               re-checking, so a wake after the check ends the block. */
-#if VIRTQ_USE_ATOMICS
-            /* virtq_dev_isr() bumps it atomically, maybe on another CPU. */
-            uint32_t seen = __atomic_load_n(&dev->wake_seq, __ATOMIC_RELAXED);
-#else
-            uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
-#endif
-            if (!virtq_enable_intr(vq))
-                (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
-            break;
-        }
-#endif
-#if ((VIRTQ_WAIT) & VIRTQ_WAIT_CUSTOM)
-        case VIRTQ_WAIT_CUSTOM:
-#if defined(VIRTQ_NOW_US)
-            VIRTQ_CUSTOM_WAIT(dev, vq, deadline - now);
-#else
-            VIRTQ_CUSTOM_WAIT(dev, vq, timeout_us);
-#endif
-            break;
-#endif
-#if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
-        case VIRTQ_WAIT_WFI:
-            if (dev->state & VIRTQ__D_IRQ_ROUTED) {
-                virtq__wait_wfi(vq, now, deadline);
-                break;
-            }
-            /* No routed interrupt could end a wfi: spin instead. */
-            virtq__spin_round(dev);
-            break;
-#endif
-        default:
-            virtq__spin_round(dev);
-            break;
-        }
+        virtq__wait_round(dev, vq, &dl);
     }
-    /* Out of time: one last look, then tell a dead device from a slow one. */
-    if (virtq__wait_check(dev, vq) == VIRTQ_OK)
-        return VIRTQ_OK;
-    if (virtq_dev_check(dev) == VIRTQ_EBROKEN) {
-        virtq_break(vq);
-        return VIRTQ_EBROKEN;
-    }
-    return VIRTQ_ETIMEDOUT;
+    return virtq__wait_expired(dev, vq);
 }
 /* ==== end wait.h ==== */
 

@@ -21,6 +21,11 @@
  * the devices told their IRQ is routed; from then on the main loop sleeps
  * in wfi (virtq's WFI strategy) between frames.
  *
+ * NET_DEMO_OS=1 (either build): after the interrupts are wired the same
+ *   run happens in a task under the board's preemptive scheduler, its
+ *   waits blocking through virtq's OS strategy (sched_wait_seq, woken by
+ *   the device interrupt) while a second task spins on the CPU.
+ *
  * Output: FIGURE lines and `RESULT net_demo|net_peer PASS|FAIL <why>`.
  */
 #define VIRTQ_IMPLEMENTATION
@@ -28,6 +33,7 @@
 
 #include "board_api.h"
 #include "net_stack.h"
+#include "sched.h"
 #include "virtio_net.h"
 
 #include <stdio.h>
@@ -35,6 +41,9 @@
 
 #ifndef NET_DEMO_PEER
 #define NET_DEMO_PEER 0
+#endif
+#ifndef NET_DEMO_OS
+#define NET_DEMO_OS 0
 #endif
 #ifndef NET_PEER_ROUNDS
 #define NET_PEER_ROUNDS 64
@@ -472,16 +481,68 @@ static void run(void)
 }
 #endif
 
-int main(void)
+#if !NET_DEMO_OS
+static void finish(void)
 {
-    board_set_name(NET_DEMO_PEER ? "net_peer" : "net_demo");
-    board_printf("%s: virtio-net over virtq.h\n", board_name());
-    init_devices();
-    wire_interrupts();
     wait_link();
     run();
     drain_tx();
     if (net->dev->irqs == 0)
         board_fail("no device interrupt was taken");
     board_pass();
+}
+#endif
+
+#if NET_DEMO_OS
+static int os_chan;                       /* the channel the net task blocks on */
+static volatile uint64_t spins;           /* the busy task's progress */
+static uint8_t net_stack_mem[16384] __attribute__((aligned(16)));
+static uint8_t busy_stack_mem[4096] __attribute__((aligned(16)));
+
+static void net_task(void *arg)
+{
+    sched_stats st;
+
+    (void)arg;
+    wait_link();
+    run();
+    drain_tx();
+    sched_get_stats(&st);
+    board_figure("os_task_wakes", (long long)st.wakes, "count");
+    board_figure("os_ctx_switches", (long long)st.switches, "count");
+    if (st.wakes == 0)
+        board_fail("the net task was never woken by the device interrupt");
+    if (spins == 0)
+        board_fail("the busy task never ran");
+    if (net->dev->irqs == 0)
+        board_fail("no device interrupt was taken");
+    board_pass();
+}
+
+static void busy_task(void *arg)
+{
+    (void)arg;
+    for (;;)
+        spins++;                          /* never yields: only the tick preempts */
+}
+#endif
+
+int main(void)
+{
+    board_set_name(NET_DEMO_PEER ? "net_peer" : "net_demo");
+    board_printf("%s: virtio-net over virtq.h\n", board_name());
+    init_devices();
+    wire_interrupts();
+#if NET_DEMO_OS
+    for (int i = 0; i < nnets; i++)
+        if (virtq_dev_set_wait(&devs[i], VIRTQ_WAIT_OS, &os_chan) != VIRTQ_OK)
+            board_fail("OS wait strategy not built in");
+    board_printf("sched: net task blocks in the OS wait, a busy task spins beside it\n");
+    if (sched_create(net_task, NULL, net_stack_mem, sizeof net_stack_mem) < 0 ||
+        sched_create(busy_task, NULL, busy_stack_mem, sizeof busy_stack_mem) < 0)
+        board_fail("sched_create failed");
+    sched_start();
+#else
+    finish();
+#endif
 }

@@ -10,6 +10,9 @@
 #                              BL_FUZZ_TEST_SECONDS (15) s each
 #   make fuzz-bootloader       (FUZZ_TARGETS) the same for FUZZ_SECONDS (600)
 
+ifndef BL_MK_INCLUDED
+BL_MK_INCLUDED := 1
+
 DEPS_PKGS += libcmocka-dev libfdt-dev
 -include mk/fake.mk
 
@@ -64,3 +67,78 @@ test-bootloader-fuzz: $(addprefix $(BL_BUILD)/,$(BL_FUZZ_NAMES))
 fuzz-bootloader: $(addprefix $(BL_BUILD)/,$(BL_FUZZ_NAMES))
 	@set -e; for t in $(BL_FUZZ_NAMES); do \
 	  tests/fuzz/run_fuzz.sh $(BL_BUILD)/$$t $$t $(or $(FUZZ_SECONDS),600) $(BL_BUILD)/fuzz; done
+
+# ---- the board program and its payload -----------------------------------
+#   make payload          Debian's arm64 kernel (tools/fetch-kernel.sh), the
+#                         initramfs (payload/init.c + cpio), the GPT disk
+#   make demo-bootloader  (DEMO_TARGETS_aarch64) boots it: the bootloader's
+#                         figures, Linux's messages, the init marker
+#   make test-bootloader-qemu  (TEST_TARGETS) one real boot, then each
+#                         hostile disk must end in RESULT FAIL with its error
+#   BL_KERNEL_META=pkg    the metapackage to follow (linux-image-cloud-arm64)
+#   BL_IMAGE=path BL_INITRD=path BL_CMDLINE_TEXT="..."   your own payload
+DEPS_PKGS += gdisk cpio gcc-aarch64-linux-gnu qemu-system-arm apt dpkg
+
+BL_PAYLOAD := $(BUILD)/payload
+BL_KERNEL_META ?= linux-image-cloud-arm64
+BL_IMAGE ?= $(BL_PAYLOAD)/Image
+BL_INITRD ?= $(BL_PAYLOAD)/initrd.cpio
+BL_CMDLINE_TEXT ?= console=ttyAMA0 panic=-1
+BL_DISK := $(BL_PAYLOAD)/disk.img
+BL_HOSTILE := $(BL_PAYLOAD)/hostile
+BL_TIMEOUT ?= 120
+
+.PHONY: payload demo-bootloader test-bootloader-qemu
+payload: $(BL_DISK)
+
+$(BL_PAYLOAD)/Image:
+	tools/fetch-kernel.sh $(BL_PAYLOAD) $(BL_KERNEL_META)
+
+$(BL_PAYLOAD)/init: $(BL_DIR)/payload/init.c
+	@mkdir -p $(@D)
+	aarch64-linux-gnu-gcc -static -nostdlib -ffreestanding -fno-stack-protector -O2 \
+	  -Wall -Wextra -Werror -o $@ $<
+
+$(BL_PAYLOAD)/initrd.cpio: $(BL_PAYLOAD)/init
+	rm -rf $(BL_PAYLOAD)/initramfs && mkdir -p $(BL_PAYLOAD)/initramfs
+	cp $< $(BL_PAYLOAD)/initramfs/init
+	cd $(BL_PAYLOAD)/initramfs && echo init | cpio -o -H newc --owner=0:0 --quiet > ../initrd.cpio
+
+$(BL_DISK): $(BL_IMAGE) $(BL_INITRD) tools/bootdisk.py
+	$(PYTHON) tools/bootdisk.py build $@ --kernel $(BL_IMAGE) --initrd $(BL_INITRD) \
+	  --cmdline "$(BL_CMDLINE_TEXT)"
+
+$(BL_HOSTILE)/.stamp: $(BL_DISK) tools/bootdisk.py
+	rm -rf $(BL_HOSTILE)
+	$(PYTHON) tools/bootdisk.py hostile $(BL_DISK) $(BL_HOSTILE) --kernel $(BL_IMAGE) \
+	  --initrd $(BL_INITRD) --cmdline "$(BL_CMDLINE_TEXT)"
+	touch $@
+
+ifdef A64_MK_INCLUDED
+BL_BOARD_SRCS := $(BL_DIR)/main.c $(BL_DIR)/handover.S $(BL_PORTABLE_SRCS) $(BL_LOAD_SRCS) \
+                 examples/drivers/virtio_blk.c
+$(eval $(call a64_program,bootloader,$(BL_BOARD_SRCS),-DVIRTQ_CONFIG_FILE='"virtq_board.h"',$(BL_HDRS)))
+
+# 1 GiB of RAM (the layout puts the initrd at 0x4800_0000 and the DTB at
+# 0x5000_0000); the disk on the first virtio-mmio slot, modern interface.
+BL_QEMU = $(QEMU_A64_GIC2) -m 1G -global virtio-mmio.force-legacy=false \
+  -drive file=$(1),format=raw,if=none,id=d0 -device virtio-blk-device,drive=d0 \
+  -kernel $(A64_BUILD)/bootloader.elf
+BL_BOOT_PY := $(PYTHON) tests/bootloader/qemu_bootloader.py --timeout $(BL_TIMEOUT)
+
+demo-bootloader: $(A64_BUILD)/bootloader.elf $(BL_DISK)
+	$(BL_BOOT_PY) --tee --log $(BL_BUILD)/demo.log -- $(call BL_QEMU,$(BL_DISK))
+
+test-bootloader-qemu: $(A64_BUILD)/bootloader.elf $(BL_DISK) $(BL_HOSTILE)/.stamp
+	$(BL_BOOT_PY) --log $(BL_BUILD)/boot.log -- $(call BL_QEMU,$(BL_DISK))
+	$(BL_BOOT_PY) --hostile $(BL_HOSTILE) --log $(BL_BUILD)/hostile.log \
+	  -- $(call BL_QEMU,@DISK@)
+
+DEMO_TARGETS_aarch64 += demo-bootloader
+TEST_TARGETS += test-bootloader-qemu
+else
+demo-bootloader test-bootloader-qemu:
+	@echo "$@: mk/aarch64.mk (the AArch64 board) is missing"; exit 1
+endif
+
+endif # BL_MK_INCLUDED

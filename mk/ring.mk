@@ -36,3 +36,41 @@ test-ring: $(RING_BUILD)/test_ring_gcc $(RING_BUILD)/test_ring_clang
 	  $(RING_ENV) ./$$b $(RING_FILTER); done
 
 TEST_TARGETS += test-ring
+
+# ---- the access-tracing harness (tests/ring/trace, see tr.h) ---------------
+# virtq's implementation compiled with clang's TSan instrumentation but no
+# TSan runtime: tr_rt.c receives every access (plain / volatile / atomic),
+# barrier, register access and wait hook, in program order.  Three builds:
+# vol (barrier hooks), atomics (VIRTQ_USE_ATOMICS with the shim's fences),
+# noclock (iteration-bounded waits).
+#
+#   make test-ring-trace                 all three
+#   TRACE_FILTER='*deadline*' make test-ring-trace
+
+TRACE_DIR := $(RING_DIR)/trace
+TRACE_BUILD := $(RING_BUILD)/trace
+TRACE_CONFIGS := vol atomics noclock
+TRACE_CFG_vol := TR_CFG_VOL
+TRACE_CFG_atomics := TR_CFG_ATOMICS
+TRACE_CFG_noclock := TR_CFG_NOCLOCK
+TRACE_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -I. -I$(RING_DIR) -I$(TRACE_DIR)
+TRACE_INSTR := -fsanitize=thread -mllvm -tsan-distinguish-volatile=1 \
+               -mllvm -tsan-instrument-func-entry-exit=0
+TRACE_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TRACE_SRCS := $(TRACE_DIR)/tr_rt.c $(TRACE_DIR)/tr_tests.c $(RING_DIR)/rt_common.c
+TRACE_BINS := $(foreach c,$(TRACE_CONFIGS),$(TRACE_BUILD)/tr_$(c))
+TRACE_FILTER ?=
+.SECONDARY: $(foreach c,$(TRACE_CONFIGS),$(TRACE_BUILD)/tr_impl_$(c).o)
+
+$(TRACE_BUILD)/tr_impl_%.o: $(TRACE_DIR)/tr_impl.c $(TRACE_DIR)/tr.h virtq.h mk/ring.mk
+	@mkdir -p $(@D)
+	$(RING_CLANG) $(TRACE_CFLAGS) $(TRACE_INSTR) -DTR_CONFIG=$(TRACE_CFG_$*) -c $< -o $@
+
+$(TRACE_BUILD)/tr_%: $(TRACE_BUILD)/tr_impl_%.o $(TRACE_SRCS) $(TRACE_DIR)/tr.h $(RING_HDRS) virtq.h
+	$(RING_CLANG) $(TRACE_CFLAGS) $(TRACE_SAN) $< $(TRACE_SRCS) $(RING_LIBS) -o $@
+
+.PHONY: test-ring-trace
+test-ring-trace: $(TRACE_BINS)
+	@set -e; for b in $^; do echo "--- $$b"; $(RING_ENV) ./$$b $(TRACE_FILTER); done
+
+TEST_TARGETS += test-ring-trace

@@ -35,13 +35,43 @@
     (VIRTQ__ALIGN_UP((size_t)16u * (num) + 6u + (size_t)2u * (num), (align)) + \
      VIRTQ__ALIGN_UP(6u + (size_t)8u * (num), (align)))
 
+/* Why a queue is broken (virtq_broken_reason()).  The first reason sticks
+   until virtq_detach() has emptied the queue. */
+enum virtq_broken_reason {
+    VIRTQ_BROKEN_NONE = 0,      /* not broken */
+    VIRTQ_BROKEN_USED_IDX,      /* used.idx moved past what was published */
+    VIRTQ_BROKEN_USED_ID,       /* a used id >= Queue Size (all 32 bits) */
+    VIRTQ_BROKEN_NOT_IN_FLIGHT, /* a used id that is no in-flight chain head:
+                                   a chain's middle, a free one, a double */
+    VIRTQ_BROKEN_UNPUBLISHED,   /* a used id added but not yet published */
+    VIRTQ_BROKEN_USED_LEN,      /* used len beyond the writable bytes posted */
+    VIRTQ_BROKEN_DEVICE,        /* the device set NEEDS_RESET or FAILED */
+    VIRTQ_BROKEN_CALLER,        /* virtq_break() */
+    VIRTQ_BROKEN_DETACH         /* virtq_detach() is handing cookies back */
+};
+
+/* Ring kinds, also the VIRTQ_RINGS compile-time mask (implementation file
+   only; default VIRTQ_RING_SPLIT).  With VIRTQ_RING_PACKED built in, the
+   packed ring is negotiated whenever the device offers it. */
+#define VIRTQ_RING_SPLIT 1
+#define VIRTQ_RING_PACKED 2
+
+/* Bytes of a packed ring of num entries (any num in 1..32768): descriptor
+   ring (16 per entry, 16-aligned), then the driver and the device event
+   suppression structures (4 each): "Structure Size and Alignment".  Never
+   more than VIRTQ_RING_BYTES(num, align) for the same num, so memory sized
+   for a split ring always fits a packed one. */
+#define VIRTQ_PACKED_RING_BYTES(num) ((size_t)16u * (num) + 8u)
+
 /* One caller-supplied scatter-gather segment. */
 struct virtq_buf {
     void *addr;   /* CPU address; VIRTQ_VIRT_TO_DMA() makes it a DMA one */
     uint32_t len; /* bytes, > 0 */
 };
 
-/* Driver-private bookkeeping for one descriptor.  Kept outside the device-
+/* Driver-private bookkeeping for one descriptor (split) or one buffer id
+   (packed: tail is 1 until the buffer is published, next links the
+   unpublished ones, pos keeps the oldest one's head flags).  Kept outside the device-
    visible table, so a device scribbling over shared memory cannot steer
    the driver.  Allocate one per ring entry; treat as opaque. */
 struct virtq_slot {
@@ -53,8 +83,14 @@ struct virtq_slot {
     uint16_t tail; /* head: last descriptor of the chain */
 };
 
-/* A split virtqueue.  Public so callers can place it statically; fields
-   are private (read them through the functions below). */
+/* A split or packed virtqueue.  Public so callers can place it
+   statically; fields are private (read them through the functions below).
+   The layout is the same whatever VIRTQ_RINGS says.  A packed ring reuses
+   the fields: desc is the descriptor ring (struct pvirtq_desc), avail the
+   driver and used the device event suppression structure; avail_idx,
+   published_idx and last_used are ring positions with the wrap counter in
+   bit 15 (the event suppression "desc" encoding); mask is the newest
+   unpublished buffer id (ring_packed.h). */
 struct virtq {
     struct virtq_desc *desc;
     struct virtq_avail *avail;
@@ -72,6 +108,7 @@ struct virtq {
     uint16_t index;        /* queue index on its device */
     uint16_t detach_pos;   /* scan cursor for virtq_detach() */
     uint16_t mask;         /* num - 1 */
+    uint16_t broken_reason; /* enum virtq_broken_reason */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
     void *user;            /* free for the caller */
 };
@@ -82,10 +119,21 @@ struct virtq {
    1..32768 or align is not a power of two >= 4). */
 VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align);
 
+/* Bytes of packed ring memory for num entries (0 unless 1 <= num <=
+   32768: "Packed virtqueues support up to 2^15 entries each", any count).
+   Inline, so a split-only build carries none of it. */
+static inline size_t virtq_packed_ring_bytes(uint32_t num)
+{
+    return (num == 0u || num > 32768u) ? 0u : VIRTQ_PACKED_RING_BYTES(num);
+}
+
 /* Lay a queue of num entries over mem (VIRTQ_RING_BYTES(num, align) bytes,
    zeroed here) and slots (num entries).  features: the negotiated feature
-   bits; the ring uses INDIRECT_DESC, EVENT_IDX and ORDER_PLATFORM, and
-   refuses RING_PACKED (not yet supported) with VIRTQ_ENOTSUP. */
+   bits; the ring uses INDIRECT_DESC, EVENT_IDX and ORDER_PLATFORM.  With
+   RING_PACKED it lays a packed ring (VIRTQ_PACKED_RING_BYTES(num) bytes,
+   16-aligned, num need not be a power of two, align is not used), or
+   returns VIRTQ_ENOTSUP when the packed ring is not built in; a packed-only
+   build returns VIRTQ_ENOTSUP without it. */
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
                          struct virtq_slot *slots, uint64_t features);
 
@@ -157,7 +205,10 @@ VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
 /* true when vq is latched broken (every call fails with VIRTQ_EBROKEN until
    virtq_detach() has handed back every cookie) or vq is NULL. */
 VIRTQ_API bool virtq_is_broken(const struct virtq *vq);
-/* Latch the queue broken (e.g. the transport saw NEEDS_RESET). */
+/* Why: VIRTQ_BROKEN_NONE while the queue works (and for NULL), else the
+   first violation seen.  VIRTQ_LOG, when defined, also prints it. */
+VIRTQ_API enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq);
+/* Latch the queue broken yourself (reason VIRTQ_BROKEN_CALLER). */
 VIRTQ_API void virtq_break(struct virtq *vq);
 /* Descriptors free right now (0 for NULL): a chain of n segments fits
    when n <= this (an indirect add needs 1). */
@@ -177,7 +228,10 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie);
 
 /* --- device and transport --------------------------------------------------- */
 
+/* Transports (also the VIRTQ_TRANSPORTS compile-time selector bits; the
+   implementation file builds in only those, default MMIO). */
 #define VIRTQ_TRANSPORT_MMIO 1
+#define VIRTQ_TRANSPORT_PCI 2
 
 /* Wait strategies (also the VIRTQ_WAIT compile-time selector bits). */
 #define VIRTQ_WAIT_SPIN 1
@@ -252,10 +306,10 @@ VIRTQ_API int virtq_dev_kick(struct virtq_dev *dev, struct virtq *vq);
 VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq);
 
 /* Interrupt handler helper: read and acknowledge InterruptStatus, wake the
-   waiters, note NEEDS_RESET.  Returns the VIRTIO_MMIO_INT_* bits seen;
-   bits the spec does not define are ignored (neither acknowledged nor
-   reported), and a status with none of the defined ones counts as
-   spurious. */
+   waiters, note NEEDS_RESET.  Returns the VIRTQ_ISR_* bits seen (0: not
+   this device's interrupt, or before DRIVER_OK); bits the spec does not
+   define are ignored (neither acknowledged nor reported), and a status
+   with none of the defined ones counts as spurious. */
 VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev);
 
 /* VIRTQ_EBROKEN when the device set NEEDS_RESET or FAILED, else VIRTQ_OK. */

@@ -1,8 +1,10 @@
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 
-/* Feature bits virtq cannot drive yet, so never negotiates. */
-#define VIRTQ__UNSUPPORTED VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)
+/* Feature bits virtq cannot drive, so never negotiates: the packed ring
+   unless it is built in (VIRTQ_RINGS, ring_select.h); plus, per device,
+   what its transport cannot carry (virtq__t_unsupported). */
+#define VIRTQ__UNSUPPORTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES)
 
 #ifndef VIRTQ_RESET_POLLS
 #define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
@@ -25,7 +27,7 @@ static int virtq__dev_ok(const struct virtq_dev *dev)
 
 static void virtq__add_status(const struct virtq_dev *dev, uint32_t bit)
 {
-    virtq__mmio_set_status(dev, virtq__mmio_status(dev) | bit);
+    virtq__t_set_status(dev, virtq__t_status(dev) | bit);
 }
 
 VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev)
@@ -33,10 +35,10 @@ VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev)
     uint32_t i;
     if (!virtq__dev_ok(dev))
         return VIRTQ_EINVAL;
-    virtq__mmio_set_status(dev, 0);
+    virtq__t_set_status(dev, 0);
     /* "Device Reset": not complete until the status reads back 0. */
     for (i = 0; i < VIRTQ_RESET_POLLS; i++) {
-        if (virtq__mmio_status(dev) == 0u) {
+        if (virtq__t_status(dev) == 0u) {
             dev->state = (uint8_t)(VIRTQ__D_PROBED | (dev->state & VIRTQ__D_IRQ_ROUTED));
             dev->features = 0;
             return VIRTQ_OK;
@@ -54,14 +56,14 @@ VIRTQ_API int virtq_dev_begin(struct virtq_dev *dev)
     /* "Device Initialization" steps 2 and 3. */
     virtq__add_status(dev, VIRTIO_STATUS_ACKNOWLEDGE);
     virtq__add_status(dev, VIRTIO_STATUS_DRIVER);
-    dev->device_features = virtq__mmio_features(dev);
+    dev->device_features = virtq__t_features(dev);
     dev->state |= VIRTQ__D_BEGUN;
     return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64_t required)
 {
-    uint64_t accepted;
+    uint64_t accepted, unsupported;
     /* Only between begin and FEATURES_OK: before begin the status is not
        DRIVER, and a FAILED device must be reset first ("Device Status
        Field"), so either way nothing may be written. */
@@ -72,18 +74,22 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
        driven as one, which VERSION_1 says. */
     if (dev->version >= 2u)
         required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
+    required |= VIRTQ__RING_REQUIRED; /* a packed-only build needs RING_PACKED */
     /* Never accept what virtq cannot drive (the packed ring, for now): a
        device that agreed to it would expect a layout virtq never builds. */
-    if (required & (~dev->device_features | VIRTQ__UNSUPPORTED)) {
+    unsupported = VIRTQ__UNSUPPORTED | virtq__t_unsupported(dev);
+    if (required & (~dev->device_features | unsupported)) {
         virtq_dev_fail(dev);
         return VIRTQ_ENOTSUP;
     }
-    accepted = dev->device_features & (wanted | required) & ~VIRTQ__UNSUPPORTED;
-    virtq__mmio_set_features(dev, accepted);
+    /* The packed ring, when built in, is taken whenever offered. */
+    accepted = dev->device_features & (wanted | required | VIRTQ__RING_FEATURES) &
+               ~unsupported;
+    virtq__t_set_features(dev, accepted);
     if (dev->version >= 2u) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
         virtq__add_status(dev, VIRTIO_STATUS_FEATURES_OK);
-        if (!(virtq__mmio_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
+        if (!(virtq__t_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
             virtq_dev_fail(dev);
             return VIRTQ_EIO;
         }
@@ -107,24 +113,26 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 bounds pointer values */
     if (dev->version == 1u && page != (uint32_t)page)
         return VIRTQ_EINVAL;
-    rc = virtq__mmio_queue_max(dev, index, &max);
+    rc = virtq__t_queue_max(dev, index, &max);
     if (rc != VIRTQ_OK)
         return rc;
     if (num > max)
         num = max;
     if (num > VIRTQ_MAX_SIZE)
         num = VIRTQ_MAX_SIZE;
-    while (!virtq__pow2(num))
+    /* Split rings are a power of two; packed ones any size ("Structure
+       Size and Alignment"), so they keep min(num, QueueNumMax). */
+    while (!(dev->features & VIRTQ__RING_FEATURES) && !virtq__pow2(num))
         num &= num - 1u; /* round down to a power of two */
     rc = virtq_init(vq, num, align, mem, slots, dev->features);
     if (rc != VIRTQ_OK)
         return rc;
     vq->index = index;
-    rc = virtq__mmio_queue_enable(dev, vq);
+    rc = virtq__t_queue_enable(dev, vq);
     if (rc != VIRTQ_OK) {
-        /* QueueReady did not stick: the queue is unusable (every call on
-           it fails with VIRTQ_EINVAL) and the device FAILED ("Device
-           Initialization": an irrecoverable step) until a reset. */
+        /* The ready/enable write did not stick: the queue is unusable
+           (every call on it fails with VIRTQ_EINVAL) and the device FAILED
+           ("Device Initialization": an irrecoverable step) until a reset. */
         vq->flags = 0;
         vq->num_free = 0;
         virtq_dev_fail(dev);
@@ -155,7 +163,7 @@ VIRTQ_API void virtq_dev_notify(struct virtq_dev *dev, const struct virtq *vq)
 {
     if (!virtq__dev_ok(dev) || vq == NULL)
         return;
-    virtq__mmio_notify(dev, vq->index);
+    virtq__t_notify(dev, vq);
     dev->notifies++;
 }
 
@@ -173,7 +181,7 @@ VIRTQ_API int virtq_dev_check(struct virtq_dev *dev)
     if (!virtq__dev_ok(dev))
         return VIRTQ_EINVAL;
     if (!(dev->state & VIRTQ__D_BROKEN) &&
-        (virtq__mmio_status(dev) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
+        (virtq__t_status(dev) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
         dev->state |= VIRTQ__D_BROKEN;
     return (dev->state & VIRTQ__D_BROKEN) ? VIRTQ_EBROKEN : VIRTQ_OK;
 }
@@ -183,7 +191,7 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
     uint32_t st;
     if (!virtq__dev_ok(dev))
         return 0;
-    st = virtq__mmio_isr(dev); /* acked even when ignored: drops the line */
+    st = virtq__t_isr(dev); /* acked even when ignored: drops the line */
     if (st == 0u || !(dev->state & VIRTQ__D_DRIVER_OK)) {
         /* Nothing (defined) pending (harmless: an interrupt controller may
            latch a line raised again while the handler ran), or before DRIVER_OK:
@@ -194,7 +202,7 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
         return 0;
     }
     dev->irqs++;
-    if (st & VIRTIO_MMIO_INT_CONFIG)
+    if (st & VIRTQ_ISR_CONFIG)
         (void)virtq_dev_check(dev); /* NEEDS_RESET comes as a config change */
     VIRTQ__BUMP(&dev->wake_seq);
 #if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
@@ -210,18 +218,18 @@ static int virtq__cfg(struct virtq_dev *dev, uint32_t off, void *buf, uint32_t l
 {
     uint32_t tries, i;
     if (!virtq__dev_ok(dev) || buf == NULL || len == 0u || (off & (width - 1u)) != 0u ||
-        off > 0xf00u || len > 0xf00u - off)
+        off > virtq__t_cfg_len(dev) || len > virtq__t_cfg_len(dev) - off)
         return VIRTQ_EINVAL;
     for (tries = 0; tries < VIRTQ_CONFIG_RETRIES; tries++) {
-        uint32_t gen = virtq__mmio_generation(dev);
+        uint32_t gen = virtq__t_generation(dev);
         for (i = 0; i < len; i += width) {
-            uint32_t v = virtq__mmio_cfg_read(dev, off + i, width);
+            uint32_t v = virtq__t_cfg_read(dev, off + i, width);
             uint8_t *p = (uint8_t *)buf + i;
             unsigned b;
             for (b = 0; b < width; b++)
                 p[b] = (uint8_t)(v >> (8u * b)); /* little-endian layout */
         }
-        if (virtq__mmio_generation(dev) == gen)
+        if (virtq__t_generation(dev) == gen)
             return VIRTQ_OK;
     }
     return VIRTQ_EIO;
@@ -283,8 +291,9 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
 
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
 {
-    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || off > 0xefcu)
+    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || virtq__t_cfg_len(dev) < 4u ||
+        off > virtq__t_cfg_len(dev) - 4u)
         return VIRTQ_EINVAL;
-    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, val);
+    virtq__t_cfg_write(dev, off, val, 4);
     return VIRTQ_OK;
 }

@@ -13,6 +13,7 @@ extern "C" {
 #define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
 #define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
 #define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
+#define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
 
 /* Private device states (struct virtq_dev.state bits). */
 #define VIRTQ__D_PROBED 1u

@@ -3,7 +3,7 @@
 
    ABOUT
    -----
-   virtq drives virtio devices: the split virtqueue (driver side), the
+   virtq drives virtio devices: split and packed virtqueues (driver side), the
    virtio-mmio transport (version 1 "legacy" and version 2 "modern"), the
    device status machine, config space, and bounded waits for completions.
    Device drivers (blk, gpu, net) are built on it in examples/drivers/.
@@ -66,8 +66,13 @@
                           bytes of ring memory for num entries (the macro
                           sizes static arrays; the function returns 0 for a
                           bad num or align)
-   virtq_init             lay a ring over caller memory (virtq_dev_queue_setup
-                          calls it for you)
+   virtq_packed_ring_bytes(num), VIRTQ_PACKED_RING_BYTES(num)
+                          the same for a packed ring (any num up to 32768;
+                          never more than the split size, so memory sized
+                          for a split ring fits either)
+   virtq_init             lay a ring over caller memory, split or packed by
+                          the negotiated VIRTIO_F_RING_PACKED
+                          (virtq_dev_queue_setup calls it for you)
    virtq_add, virtq_add_indirect
                           queue a request (not yet visible to the device)
    virtq_publish(vq, &notify)
@@ -83,6 +88,12 @@
                           then re-checks: true = drain before sleeping)
    virtq_num_free         free descriptors now (a chain of n needs n)
    virtq_is_broken        latched broken (or NULL)?
+   virtq_broken_reason    why: VIRTQ_BROKEN_USED_IDX, _USED_ID,
+                          _NOT_IN_FLIGHT, _UNPUBLISHED, _USED_LEN (the device
+                          broke a used-ring rule), _DEVICE (NEEDS_RESET or
+                          FAILED seen by virtq_wait), _CALLER (virtq_break),
+                          _DETACH (virtq_detach running); _NONE when working.
+                          The first reason sticks; VIRTQ_LOG prints it
    virtq_break            latch broken yourself (e.g. the device needs reset)
    virtq_detach           after a reset: hand back every cookie, once each
    virtq_ignore_used_len  legacy queues whose used.len is junk
@@ -188,6 +199,10 @@
    VIRTQ_API              linkage of every function          (all files)
    VIRTQ_WAIT             strategies built in, a mask of VIRTQ_WAIT_SPIN |
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
+   VIRTQ_RINGS            ring kinds built in: VIRTQ_RING_SPLIT (default),
+                          VIRTQ_RING_PACKED, or both or'ed; with both the
+                          packed ring is used whenever the device offers
+                          it; one kind builds no dispatch     (impl only)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
    VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock
@@ -259,7 +274,7 @@
 
    WHAT VIRTQ DOES NOT DO
    ----------------------
-   No packed ring yet (VIRTIO_F_RING_PACKED is refused), no PCI transport
+   The packed ring only when built in (VIRTQ_RINGS), no PCI transport
    yet, no big-endian CPUs, no allocation, no locking: one queue is used
    from one context at a time (guard it yourself if an ISR and a task both
    touch it), and no device-specific logic (see examples/drivers/).

@@ -27,6 +27,7 @@ VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align)
    (freestanding) and none is elided. */
 static void virtq__reset(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_reset(vq))
     volatile uint32_t *w = (volatile uint32_t *)(void *)vq->desc;
     size_t i, words = VIRTQ_RING_BYTES(vq->num, vq->align) / 4u;
     for (i = 0; i < words; i++)
@@ -46,11 +47,13 @@ static void virtq__reset(struct virtq *vq)
     vq->last_used = 0;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
 VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
                          struct virtq_slot *slots, uint64_t features)
 {
+    VIRTQ__RING_DISPATCH_INIT(features, virtq__packed_init(vq, num, align, mem, slots, features))
     uintptr_t base = (uintptr_t)mem;
     if (vq == NULL || mem == NULL || slots == NULL || virtq_ring_bytes(num, align) == 0)
         return VIRTQ_EINVAL;
@@ -158,6 +161,8 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
 {
     struct virtq_slot *s = &vq->slot[head];
     uint16_t pos = vq->avail_idx;
+    /* A head taken from the free list is in no chain in flight. */
+    VIRTQ_ASSERT(s->cookie == NULL);
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = ndesc;
@@ -331,12 +336,14 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
 VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs,
                                    unsigned out, unsigned in, void *cookie)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
     return virtq__add(vq, bufs, out, in, cookie);
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                                  unsigned in, struct virtq_desc *table, void *cookie)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_add_indirect(vq, bufs, out, in, table, cookie))
     uint32_t wlen;
     uint16_t head;
     unsigned n = out + in;
@@ -413,6 +420,7 @@ VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now
 
 VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
     uint16_t flags;
     if (VIRTQ__UNLIKELY(vq == NULL))
         return virtq__publish_error(vq, notify);
@@ -440,6 +448,20 @@ VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, 
     return VIRTQ_OK;
 }
 
+#if ((VIRTQ_RINGS) & VIRTQ_RING_PACKED)
+/* The packed ring's submit: its add, then its publish. */
+static int virtq__packed_submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                unsigned in, void *cookie, bool *notify)
+{
+    int rc = virtq__packed_add(vq, bufs, out, in, cookie);
+    if (rc != VIRTQ_OK) {
+        *notify = false;
+        return rc;
+    }
+    return virtq__packed_publish(vq, notify);
+}
+#endif
+
 #if VIRTQ__ADD1_FAST
 /* Longer chains out of line, as for virtq_add(). */
 static __attribute__((noinline)) int virtq__submit_chain(struct virtq *vq,
@@ -456,6 +478,7 @@ VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *
 {
     if (VIRTQ__UNLIKELY(notify == NULL || vq == NULL))
         return VIRTQ_EINVAL; /* before the add: a refused call changes nothing */
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_submit(vq, bufs, out, in, cookie, notify))
 #if VIRTQ__ADD1_FAST
     if (!VIRTQ__CONST_SMALL(out + in) && out + in != 1u)
         return virtq__submit_chain(vq, bufs, out, in, cookie, notify);
@@ -463,16 +486,28 @@ VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *
     return virtq__submit(vq, bufs, out, in, cookie, notify);
 }
 
-/* A protocol violation by the device (cold): latch the queue broken. */
-static VIRTQ__COLD int virtq__used_broken(struct virtq *vq)
+/* Which check a used element with an in-range id failed, in the order
+   the spec's rules build on each other (private state only). */
+static VIRTQ__COLD enum virtq_broken_reason virtq__slot_fault(const struct virtq *vq,
+                                                              const struct virtq_slot *s)
 {
-    vq->flags |= VIRTQ__Q_BROKEN;
-    VIRTQ_LOG("virtq: queue %u broken by the device at used %u\n", vq->index, vq->last_used);
+    if (s->cookie == NULL)
+        return VIRTQ_BROKEN_NOT_IN_FLIGHT;
+    if ((uint16_t)(s->pos - vq->published_idx) < (uint16_t)(vq->avail_idx - vq->published_idx))
+        return VIRTQ_BROKEN_UNPUBLISHED;
+    return VIRTQ_BROKEN_USED_LEN;
+}
+
+/* A used element broke the protocol: latch why, nothing else changes. */
+static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_reason why)
+{
+    virtq__break(vq, why);
     return VIRTQ_EBROKEN;
 }
 
 VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_get(vq, cookie, len))
     const struct virtq_used *used;
     struct virtq_slot *s;
     uint16_t last, pub, pending;
@@ -489,7 +524,7 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
     if (pending == 0u)
         return VIRTQ_EAGAIN;
     if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
-        return virtq__used_broken(vq);
+        return virtq__used_broken(vq, VIRTQ_BROKEN_USED_IDX);
     /* Step 2: copy the element once; shared memory is never read twice. */
     id = VIRTQ__LD32(&used->ring[last & vq->mask].id);
     ulen = VIRTQ__LD32(&used->ring[last & vq->mask].len);
@@ -498,20 +533,21 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
        and the device may not claim to have written more than was posted
        writable. */
     if (VIRTQ__UNLIKELY(id >= vq->num))
-        return virtq__used_broken(vq);
+        return virtq__used_broken(vq, VIRTQ_BROKEN_USED_ID);
     s = &vq->slot[id];
     c = s->cookie;
     pub = vq->published_idx;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
                         (uint16_t)(s->pos - pub) < (uint16_t)(vq->avail_idx - pub)))
-        return virtq__used_broken(vq);
+        return virtq__used_broken(vq, virtq__slot_fault(vq, s));
     /* Step 4: the caller's (nothing of ours is left to check). */
     *cookie = c;
     if (len != NULL)
         *len = ulen;
     /* Step 5: free the chain through private state only: its links are
        intact from the free list, so splice head..tail back in front. */
+    VIRTQ_ASSERT(s->ndesc >= 1u && vq->num_free + s->ndesc <= vq->num);
     s->cookie = NULL;
     vq->slot[s->tail].next = vq->free_head;
     vq->free_head = (uint16_t)id;
@@ -531,6 +567,7 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
    checked only when virtq_get() takes it. */
 static int virtq__used_state(const struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_used_state(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return VIRTQ_EINVAL;
     if (vq->flags & VIRTQ__Q_BROKEN)
@@ -545,6 +582,7 @@ VIRTQ_API bool virtq_has_used(const struct virtq *vq)
 
 VIRTQ_API void virtq_disable_intr(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_disable_intr(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
     vq->flags |= VIRTQ__Q_INTR_OFF;
@@ -574,10 +612,15 @@ static bool virtq__arm(struct virtq *vq, uint16_t delay)
     return (uint16_t)(VIRTQ__LD16(&vq->used->idx) - vq->last_used) > delay;
 }
 
-VIRTQ_API bool virtq_enable_intr(struct virtq *vq) { return virtq__arm(vq, 0); }
+VIRTQ_API bool virtq_enable_intr(struct virtq *vq)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_arm(vq, 0))
+    return virtq__arm(vq, 0);
+}
 
 VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 {
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
     uint16_t outstanding;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
@@ -590,12 +633,6 @@ VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
 VIRTQ_API bool virtq_is_broken(const struct virtq *vq)
 {
     return vq == NULL || (vq->flags & VIRTQ__Q_BROKEN) != 0u;
-}
-
-VIRTQ_API void virtq_break(struct virtq *vq)
-{
-    if (vq != NULL)
-        vq->flags |= VIRTQ__Q_BROKEN;
 }
 
 VIRTQ_API unsigned virtq_num_free(const struct virtq *vq)
@@ -619,7 +656,7 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
         return VIRTQ_EINVAL;
     /* Until the last cookie is out, the queue is unusable: latch broken
        so no add or get interleaves with the hand-back. */
-    vq->flags |= VIRTQ__Q_BROKEN;
+    virtq__break(vq, VIRTQ_BROKEN_DETACH);
     while (vq->detach_pos < vq->num) {
         struct virtq_slot *s = &vq->slot[vq->detach_pos++];
         if (s->cookie != NULL) {

@@ -26,15 +26,12 @@
 #define VIRTQ_USE_ATOMICS 0
 #endif
 
-#if VIRTQ_USE_ATOMICS
-#define VIRTQ__ARCH_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define VIRTQ__ARCH_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define VIRTQ__ARCH_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define VIRTQ__ARCH_DMA_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define VIRTQ__ARCH_RELAX() VIRTQ__COMPILER_BARRIER()
-#elif defined(__riscv)
+/* Two independent choices: the memory-barrier flavour (architecture asm, or
+   C11 atomics below when VIRTQ_USE_ATOMICS) and, always by architecture,
+   the I/O ordering around MMIO accesses and the wfi / interrupt mask.  A C11
+   fence orders memory between CPUs; it says nothing about device (I/O)
+   accesses, so the atomics flavour must not drop those. */
+#if defined(__riscv)
 /* RVWMO: r/w order normal memory, i/o orders device memory. */
 #define VIRTQ__ARCH_MB() __asm__ __volatile__("fence rw,rw" ::: "memory")
 #define VIRTQ__ARCH_RMB() __asm__ __volatile__("fence r,r" ::: "memory")
@@ -72,8 +69,13 @@
 #define VIRTQ__ARCH_DMA_MB() __asm__ __volatile__("dmb sy" ::: "memory")
 #define VIRTQ__ARCH_DMA_RMB() __asm__ __volatile__("dmb sy" ::: "memory")
 #define VIRTQ__ARCH_RELAX() __asm__ __volatile__("yield" ::: "memory")
-#define VIRTQ__IO_BEFORE_WRITE() VIRTQ__ARCH_DMA_WMB()
-#define VIRTQ__IO_AFTER_READ() VIRTQ__ARCH_DMA_RMB()
+/* Spelled out, not as the DMA barriers, which the atomics flavour replaces. */
+#if defined(__ARM_ARCH_PROFILE) && (__ARM_ARCH_PROFILE == 'M')
+#define VIRTQ__IO_BEFORE_WRITE() __asm__ __volatile__("dmb" ::: "memory")
+#else
+#define VIRTQ__IO_BEFORE_WRITE() __asm__ __volatile__("dmb oshst" ::: "memory")
+#endif
+#define VIRTQ__IO_AFTER_READ() __asm__ __volatile__("dmb sy" ::: "memory")
 #elif defined(__x86_64__) || defined(__i386__)
 /* TSO: only store->load needs a fence; a locked op is cheaper than mfence. */
 #if defined(__x86_64__)
@@ -96,6 +98,24 @@
 #define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 #define VIRTQ__ARCH_RELAX() VIRTQ__COMPILER_BARRIER()
+#endif
+
+/* The atomics flavour (ThreadSanitizer, or asked for): memory barriers as
+   C11 fences the sanitizer understands.  The I/O ordering, cpu-relax hint
+   and wfi above stay the architecture's. */
+#if VIRTQ_USE_ATOMICS
+#undef VIRTQ__ARCH_MB
+#undef VIRTQ__ARCH_RMB
+#undef VIRTQ__ARCH_WMB
+#undef VIRTQ__ARCH_DMA_MB
+#undef VIRTQ__ARCH_DMA_RMB
+#undef VIRTQ__ARCH_DMA_WMB
+#define VIRTQ__ARCH_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define VIRTQ__ARCH_DMA_MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define VIRTQ__ARCH_DMA_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIRTQ__ARCH_DMA_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
 
 #ifndef VIRTQ_MB
@@ -131,7 +151,7 @@
    interrupt landing in between is taken before wfi and the wfi then sleeps
    with nothing left to wake it.  RISC-V and Arm wake from wfi on a pending
    enabled interrupt even while it is masked globally. */
-#if !defined(VIRTQ_WFI) && !VIRTQ_USE_ATOMICS
+#if !defined(VIRTQ_WFI)
 #if defined(__riscv)
 /* CSR instructions spelled with .insn (SYSTEM opcode 0x73; funct3 3 is
    csrrc, 2 is csrrs) so plain -march=rv64gc builds need no _zicsr. */

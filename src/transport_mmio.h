@@ -1,7 +1,8 @@
 /* ---- transport_mmio.h: virtio-mmio v1 (legacy) and v2 ("Virtio Over MMIO") */
-/* Private register-level operations; device.h builds the status machine on
-   them.  A PCI transport would add a sibling file and a switch in device.h
-   without changing any public call. */
+/* The transport interface for virtio-mmio (see transport.h for the
+   contract of each operation); device.h and wait.h reach these only
+   through transport.h. */
+#if VIRTQ__HAS_MMIO
 
 #define VIRTQ__R32(dev, off) VIRTQ_MMIO_READ32((dev)->base + (uintptr_t)(off))
 #define VIRTQ__W32(dev, off, v) VIRTQ_MMIO_WRITE32((dev)->base + (uintptr_t)(off), (uint32_t)(v))
@@ -109,16 +110,16 @@ static int virtq__mmio_queue_enable(const struct virtq_dev *dev, const struct vi
     }
 }
 
-static void virtq__mmio_notify(const struct virtq_dev *dev, uint16_t index)
+static void virtq__mmio_notify(const struct virtq_dev *dev, const struct virtq *vq)
 {
     /* The MMIO write is ordered after the avail.idx store by the shim
        (RISC-V "fence w,o"): "Available Buffer Notifications". */
-    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, vq->index);
 }
 
-/* Read and acknowledge the interrupt causes.  "MMIO Device Register
-   Layout": the driver ignores bits the spec does not define, so they are
-   neither reported nor acknowledged. */
+/* Read and acknowledge the interrupt causes (VIRTQ_ISR_* bits).  "MMIO
+   Device Register Layout": the driver ignores bits the spec does not
+   define, so they are neither reported nor acknowledged. */
 static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 {
     uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
@@ -144,3 +145,33 @@ static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, 
         return VIRTQ_MMIO_READ16(a);
     return VIRTQ_MMIO_READ32(a);
 }
+
+static void virtq__mmio_cfg_write(const struct virtq_dev *dev, uint32_t off, uint32_t v,
+                                  unsigned width)
+{
+    (void)width; /* only 32-bit writes today (virtq_dev_config_write32) */
+    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
+}
+
+/* Bytes of device configuration space the register window holds. */
+static uint32_t virtq__mmio_cfg_len(const struct virtq_dev *dev)
+{
+    (void)dev;
+    return 0xf00u;
+}
+
+/* A cheap look while spinning: does the device flag a configuration
+   change (how NEEDS_RESET arrives)?  Reads without acknowledging, so an
+   interrupt handler still sees it. */
+static int virtq__mmio_poll(const struct virtq_dev *dev)
+{
+    return (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTQ_ISR_CONFIG) != 0u;
+}
+/* No QueueReset register exists before virtio 1.2's MMIO layout, and QEMU
+   7.2 offers RING_RESET on virtio-mmio without one: never negotiate it. */
+static uint64_t virtq__mmio_unsupported(const struct virtq_dev *dev)
+{
+    (void)dev;
+    return VIRTQ_FEATURE(VIRTIO_F_RING_RESET);
+}
+#endif /* VIRTQ__HAS_MMIO */

@@ -35,7 +35,7 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
     if (r != VIRTQ_OK && r != VIRTQ_EAGAIN)
         return r;
     if (dev->state & VIRTQ__D_BROKEN) {
-        virtq_break(vq);
+        virtq__break(vq, VIRTQ_BROKEN_DEVICE);
         return VIRTQ_EBROKEN;
     }
     return r;
@@ -50,7 +50,7 @@ static int virtq__wait_check(struct virtq_dev *dev, struct virtq *vq)
    deadline, even with no interrupt handler. */
 static void virtq__spin_round(struct virtq_dev *dev)
 {
-    if (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG)
+    if (virtq__t_poll(dev))
         (void)virtq_dev_check(dev);
     VIRTQ_CPU_RELAX();
 }
@@ -81,73 +81,117 @@ static void virtq__wait_wfi(struct virtq *vq, uint64_t now, uint64_t deadline)
 }
 #endif
 
-VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeout_us)
+/* The time left, measured by a clock when there is one, else by rounds
+   (VIRTQ_SPINS_PER_US per microsecond). */
+struct virtq__deadline {
+#if defined(VIRTQ_NOW_US)
+    uint64_t now, end;
+#else
+    uint64_t spins;
+#endif
+    uint32_t timeout_us;
+};
+
+static void virtq__deadline_start(struct virtq__deadline *dl, uint32_t timeout_us)
+{
+    dl->timeout_us = timeout_us;
+#if defined(VIRTQ_NOW_US)
+    dl->now = (uint64_t)VIRTQ_NOW_US();
+    dl->end = dl->now + timeout_us;
+#else
+    dl->spins = (uint64_t)timeout_us * VIRTQ_SPINS_PER_US + 1u;
+#endif
+}
+
+/* True once the time is up (reads the clock, or spends one round). */
+static int virtq__deadline_passed(struct virtq__deadline *dl)
 {
 #if defined(VIRTQ_NOW_US)
-    uint64_t now, deadline = (uint64_t)VIRTQ_NOW_US() + timeout_us;
+    dl->now = (uint64_t)VIRTQ_NOW_US();
+    return dl->now >= dl->end;
 #else
-    uint64_t spins = (uint64_t)timeout_us * VIRTQ_SPINS_PER_US + 1u;
+    return dl->spins-- == 0u;
 #endif
+}
+
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+static void virtq__wait_os(struct virtq_dev *dev, struct virtq *vq,
+                           const struct virtq__deadline *dl)
+{
+    /* Futex order: take the sequence before arming and re-checking, so a
+       wake after the check ends the block. */
+#if VIRTQ_USE_ATOMICS
+    /* virtq_dev_isr() bumps it atomically, maybe on another CPU. */
+    uint32_t seen = __atomic_load_n(&dev->wake_seq, __ATOMIC_RELAXED);
+#else
+    uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
+#endif
+    if (!virtq_enable_intr(vq))
+        (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, dl->end - dl->now);
+}
+#endif
+
+/* One round of waiting with the device's strategy. */
+static void virtq__wait_round(struct virtq_dev *dev, struct virtq *vq,
+                              const struct virtq__deadline *dl)
+{
+    (void)vq;
+    (void)dl;
+    switch (dev->wait) {
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
+    case VIRTQ_WAIT_OS:
+        virtq__wait_os(dev, vq, dl);
+        return;
+#endif
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_CUSTOM)
+    case VIRTQ_WAIT_CUSTOM:
+#if defined(VIRTQ_NOW_US)
+        VIRTQ_CUSTOM_WAIT(dev, vq, dl->end - dl->now);
+#else
+        VIRTQ_CUSTOM_WAIT(dev, vq, dl->timeout_us);
+#endif
+        return;
+#endif
+#if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
+    case VIRTQ_WAIT_WFI:
+        if (dev->state & VIRTQ__D_IRQ_ROUTED) {
+            virtq__wait_wfi(vq, dl->now, dl->end);
+            return;
+        }
+        break; /* no routed interrupt could end a wfi: spin instead */
+#endif
+    default:
+        break;
+    }
+    virtq__spin_round(dev);
+}
+
+/* Out of time: one last look, then tell a dead device from a slow one. */
+static int virtq__wait_expired(struct virtq_dev *dev, struct virtq *vq)
+{
+    if (virtq__wait_check(dev, vq) == VIRTQ_OK)
+        return VIRTQ_OK;
+    if (virtq_dev_check(dev) == VIRTQ_EBROKEN) {
+        virtq__break(vq, VIRTQ_BROKEN_DEVICE);
+        return VIRTQ_EBROKEN;
+    }
+    return VIRTQ_ETIMEDOUT;
+}
+
+VIRTQ_API int virtq_wait(struct virtq_dev *dev, struct virtq *vq, uint32_t timeout_us)
+{
+    struct virtq__deadline dl;
     if (!virtq__dev_ok(dev) || vq == NULL)
         return VIRTQ_EINVAL;
+    virtq__deadline_start(&dl, timeout_us);
+    /* 1. something to take (or broken)?  2. time left?  3. wait a round. */
     for (;;) {
         int r = virtq__wait_check(dev, vq);
         if (r != VIRTQ_EAGAIN)
             return r;
-#if defined(VIRTQ_NOW_US)
-        now = (uint64_t)VIRTQ_NOW_US();
-        if (now >= deadline)
+        if (virtq__deadline_passed(&dl))
             break;
-#else
-        if (spins-- == 0u)
-            break;
-#endif
-        switch (dev->wait) {
-#if ((VIRTQ_WAIT) & VIRTQ_WAIT_OS)
-        case VIRTQ_WAIT_OS: {
-            /* Futex order: take the sequence before arming and
-               re-checking, so a wake after the check ends the block. */
-#if VIRTQ_USE_ATOMICS
-            /* virtq_dev_isr() bumps it atomically, maybe on another CPU. */
-            uint32_t seen = __atomic_load_n(&dev->wake_seq, __ATOMIC_RELAXED);
-#else
-            uint32_t seen = VIRTQ__LD32(&dev->wake_seq);
-#endif
-            if (!virtq_enable_intr(vq))
-                (void)VIRTQ_OS_WAIT(dev->os_ctx, &dev->wake_seq, seen, deadline - now);
-            break;
-        }
-#endif
-#if ((VIRTQ_WAIT) & VIRTQ_WAIT_CUSTOM)
-        case VIRTQ_WAIT_CUSTOM:
-#if defined(VIRTQ_NOW_US)
-            VIRTQ_CUSTOM_WAIT(dev, vq, deadline - now);
-#else
-            VIRTQ_CUSTOM_WAIT(dev, vq, timeout_us);
-#endif
-            break;
-#endif
-#if ((VIRTQ_WAIT) & VIRTQ_WAIT_WFI)
-        case VIRTQ_WAIT_WFI:
-            if (dev->state & VIRTQ__D_IRQ_ROUTED) {
-                virtq__wait_wfi(vq, now, deadline);
-                break;
-            }
-            /* No routed interrupt could end a wfi: spin instead. */
-            virtq__spin_round(dev);
-            break;
-#endif
-        default:
-            virtq__spin_round(dev);
-            break;
-        }
+        virtq__wait_round(dev, vq, &dl);
     }
-    /* Out of time: one last look, then tell a dead device from a slow one. */
-    if (virtq__wait_check(dev, vq) == VIRTQ_OK)
-        return VIRTQ_OK;
-    if (virtq_dev_check(dev) == VIRTQ_EBROKEN) {
-        virtq_break(vq);
-        return VIRTQ_EBROKEN;
-    }
-    return VIRTQ_ETIMEDOUT;
+    return virtq__wait_expired(dev, vq);
 }

@@ -49,6 +49,28 @@ struct virtq_used {
     struct virtq_used_elem ring[VIRTQ__FLEX]; /* then: uint16_t avail_event */
 };
 
+/* The packed ring ("Packed Virtqueues"): one descriptor array that both
+   sides write, and two event suppression structures.  Wrap-counter flags
+   ("Driver and Device Ring Wrap Counters") and event flags ("Driver and
+   Device Event Suppression") keep the spec's names. */
+#define VIRTQ_DESC_F_AVAIL (1u << 7)
+#define VIRTQ_DESC_F_USED (1u << 15)
+#define RING_EVENT_FLAGS_ENABLE 0x0u
+#define RING_EVENT_FLAGS_DISABLE 0x1u
+#define RING_EVENT_FLAGS_DESC 0x2u /* needs VIRTIO_F_EVENT_IDX */
+
+struct pvirtq_desc {
+    uint64_t addr; /* guest-physical (DMA) address */
+    uint32_t len;
+    uint16_t id;   /* Buffer ID */
+    uint16_t flags;
+};
+
+struct pvirtq_event_suppress {
+    uint16_t desc;  /* desc_event_off (bits 0-14), desc_event_wrap (bit 15) */
+    uint16_t flags; /* desc_event_flags (bits 0-1): RING_EVENT_FLAGS_* */
+};
+
 /* Reserved feature bits ("Reserved Feature Bits"). */
 #define VIRTIO_F_INDIRECT_DESC 28
 #define VIRTIO_F_EVENT_IDX 29
@@ -57,6 +79,8 @@ struct virtq_used {
 #define VIRTIO_F_RING_PACKED 34
 #define VIRTIO_F_IN_ORDER 35
 #define VIRTIO_F_ORDER_PLATFORM 36
+#define VIRTIO_F_NOTIFICATION_DATA 38
+#define VIRTIO_F_RING_RESET 40
 #define VIRTQ_FEATURE(bit) ((uint64_t)1 << (bit))
 
 /* Device status bits ("Device Status Field"). */
@@ -99,6 +123,11 @@ struct virtq_used {
 #define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
 #define VIRTIO_MMIO_INT_VRING 1u
 #define VIRTIO_MMIO_INT_CONFIG 2u
+
+/* Interrupt causes, the same bits on every transport (virtio-mmio
+   InterruptStatus, virtio-pci ISR status): what virtq_dev_isr() returns. */
+#define VIRTQ_ISR_QUEUE 1u  /* a used buffer notification */
+#define VIRTQ_ISR_CONFIG 2u /* a configuration change (also NEEDS_RESET) */
 
 /* Device types ("Device Types"). */
 #define VIRTIO_ID_NET 1

@@ -183,7 +183,7 @@ CASES = {
                         'Image: truncated, its PE sections end beyond the partition'),
     'image-not-arm64': ('an x86 bzImage header in place of the arm64 one',
                         'Image: no ARM\\x64 magic, not an arm64 kernel Image'),
-    'initrd-over-kernel': ('image_size raised past the initrd address',
+    'initrd-over-kernel': ('image_size 160 MiB: the kernel reaches past the initrd address',
                            'placement: initrd overlaps the kernel (image_size)'),
     'initrd-over-dtb': ('an initrd partition running into the DTB',
                         'placement: initrd overlaps the DTB'),
@@ -241,6 +241,7 @@ def hostile(good, outdir, kernel, initrd, cmdline):
     base = bytearray(open(good, 'rb').read())
 
     def save(name, img):
+        assert len(img) == len(base)
         with open(os.path.join(outdir, name + '.img'), 'wb') as f:
             f.write(img)
 
@@ -281,11 +282,12 @@ def hostile(good, outdir, kernel, initrd, cmdline):
     img = bytearray(base)
     kfirst_b = kfirst * SEC
     img[kfirst_b:kfirst_b + 64] = bytes(64)
-    img[kfirst_b + 0x1fe:kfirst_b + 0x206] = b'\x55\xaaHdrS'  # x86 boot protocol header
+    img[kfirst_b + 0x1fe:kfirst_b + 0x200] = b'\x55\xaa'  # x86 boot protocol header
+    img[kfirst_b + 0x202:kfirst_b + 0x206] = b'HdrS'
     save('image-not-arm64', img)
 
     img = bytearray(base)
-    put(img, kfirst_b + 16, 'Q', 300 * MIB)  # image_size past the initrd address
+    put(img, kfirst_b + 16, 'Q', 160 * MIB)  # past the initrd (0x4800_0000), short of the DTB
     save('initrd-over-kernel', img)
 
     build(os.path.join(outdir, 'initrd-over-dtb.img'), kernel, initrd, cmdline,

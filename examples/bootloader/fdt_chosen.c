@@ -328,3 +328,81 @@ int bl_fdt_set_chosen(const void *in, size_t in_max, void *out, size_t out_max,
     *out_size = o.pos;
     return BL_OK;
 }
+
+/* ---- the first /memory range --------------------------------------------- */
+
+static uint64_t cells(const uint8_t *p, uint32_t n)
+{
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < n; i++)
+        v = (v << 32) | bl_be32(p + 4u * i);
+    return v;
+}
+
+int bl_fdt_memory(const void *fdt, size_t max, uint64_t *base, uint64_t *size)
+{
+    const uint8_t *h = (const uint8_t *)fdt;
+    struct fdt_in f;
+    const uint8_t *p;
+    uint32_t pos = 0, depth = 0, ac = 2, sc = 1; /* spec 2.3.5 defaults */
+    bool in_mem = false;
+    int err = bl_fdt_check_header(fdt, max, &f.totalsize);
+
+    if (err != BL_OK)
+        return err;
+    f.base = h;
+    f.off_struct = bl_be32(h + F_OFF_STRUCT);
+    f.size_struct = bl_be32(h + F_SIZE_STRUCT);
+    f.off_strings = bl_be32(h + F_OFF_STRINGS);
+    f.size_strings = bl_be32(h + F_SIZE_STRINGS);
+    p = h + f.off_struct;
+    while (f.size_struct - pos >= 4u) {
+        uint32_t tok = bl_be32(p + pos), n = 0, len;
+        const char *name;
+        pos += 4u;
+        switch (tok) {
+        case T_BEGIN_NODE:
+            while (pos + n < f.size_struct && p[pos + n] != 0u)
+                n++;
+            if (pos + n >= f.size_struct || depth == MAX_DEPTH)
+                return BL_EFDT_STRUCT;
+            depth++;
+            in_mem = depth == 2u && n >= 6u && bl_memcmp(p + pos, "memory", 6) == 0 &&
+                     (n == 6u || p[pos + 6] == '@');
+            pos += (n + 1u + 3u) & ~3u;
+            break;
+        case T_END_NODE:
+            if (depth == 0u)
+                return BL_EFDT_STRUCT;
+            depth--;
+            in_mem = false;
+            break;
+        case T_PROP:
+            if (f.size_struct - pos < 8u)
+                return BL_EFDT_STRUCT;
+            len = bl_be32(p + pos);
+            name = in_string(&f, bl_be32(p + pos + 4u));
+            pos += 8u;
+            if (!name || len > f.size_struct - pos)
+                return BL_EFDT_STRUCT;
+            if (depth == 1u && len == 4u && streq(name, "#address-cells"))
+                ac = bl_be32(p + pos);
+            else if (depth == 1u && len == 4u && streq(name, "#size-cells"))
+                sc = bl_be32(p + pos);
+            else if (in_mem && streq(name, "reg")) {
+                if (ac < 1u || ac > 2u || sc < 1u || sc > 2u || len < 4u * (ac + sc))
+                    return BL_EFDT_STRUCT;
+                *base = cells(p + pos, ac);
+                *size = cells(p + pos + 4u * ac, sc);
+                return BL_OK;
+            }
+            pos += (len + 3u) & ~3u;
+            break;
+        case T_NOP:
+            break;
+        default:
+            return BL_EFDT_STRUCT; /* FDT_END or junk: no memory node */
+        }
+    }
+    return BL_EFDT_STRUCT;
+}

@@ -37,4 +37,9 @@ int bl_fdt_check_header(const void *in, size_t in_max, uint32_t *totalsize);
 int bl_fdt_set_chosen(const void *in, size_t in_max, void *out, size_t out_max,
                       const struct bl_chosen *c, size_t *out_size);
 
+/* The first range of the first /memory node (reg, with the root's
+   #address-cells and #size-cells, 1 or 2 each): BL_OK and *base, *size,
+   or BL_EFDT_*. */
+int bl_fdt_memory(const void *fdt, size_t max, uint64_t *base, uint64_t *size);
+
 #endif

@@ -330,20 +330,24 @@ int vblk_init(struct vblk *b, struct virtq_dev *dev, const struct vblk_params *p
         rc = virtq_dev_config_read32(dev, VBLK__CFG_SIZE_MAX, &v);
         if (rc != VIRTQ_OK)
             goto fail;
-        if (v < VBLK_SECTOR) {
-            rc = VBLK_EPROTO; /* cannot move even one sector per descriptor */
-            goto fail;
-        }
+        /* Advisory, and treated as Linux treats it: a limit below one
+           sector (0 included, as qemu-storage-daemon's vhost-user-blk
+           export offers) sizes nothing, so the block layer's floor of one
+           4 KiB page is used; from a sector up it is honoured, in whole
+           sectors. */
+        if (v < VBLK_SECTOR)
+            v = VBLK_MIN_SIZE_MAX;
         b->size_max = v;
     }
     if (dev->features & VBLK__F(VIRTIO_BLK_F_SEG_MAX)) {
         rc = virtq_dev_config_read32(dev, VBLK__CFG_SEG_MAX, &v);
         if (rc != VIRTQ_OK)
             goto fail;
-        if (v == 0u) {
-            rc = VBLK_EPROTO; /* no request could carry data */
-            goto fail;
-        }
+        /* Advisory: Linux uses at least one segment "whatever they
+           say", and so does this driver (a request then carries one
+           data descriptor). */
+        if (v == 0u)
+            v = 1u;
         b->seg_max = v;
     }
     b->read_only = (dev->features & VBLK__F(VIRTIO_BLK_F_RO)) != 0u;

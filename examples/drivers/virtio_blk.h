@@ -23,8 +23,11 @@
  *   blk_size   (VIRTIO_BLK_F_BLK_SIZE) the logical block: sector and length
  *              of reads and writes must be whole blocks (VIRTQ_EINVAL), as
  *              a device with a larger logical block would refuse them.
- *   seg_max    (VIRTIO_BLK_F_SEG_MAX) data descriptors per request.
- *   size_max   (VIRTIO_BLK_F_SIZE_MAX) bytes per descriptor: a longer
+ *   seg_max    (VIRTIO_BLK_F_SEG_MAX) data descriptors per request; 0 is
+ *              taken as 1, as Linux does.
+ *   size_max   (VIRTIO_BLK_F_SIZE_MAX) bytes per descriptor, whole sectors;
+ *              below one sector (0 included) it is taken as 4 KiB, Linux's
+ *              floor (vhost-user-blk exports offer 0).  A longer
  *              segment is split over several descriptors; when the pieces
  *              exceed seg_max (or VBLK_MAX_SEGS) the async call refuses with
  *              VBLK_E2BIG and the blocking calls split the transfer into
@@ -108,6 +111,9 @@ extern "C" {
 #define VBLK_MAX_SEGS 32u
 /* Bytes per data descriptor when the device sets no size_max. */
 #define VBLK_DEFAULT_SEG_BYTES (4u * 1024u * 1024u)
+/* size_max used when the device's is below a sector (Linux's block layer
+   raises a segment limit below a page to a page). */
+#define VBLK_MIN_SIZE_MAX 4096u
 /* Bound on one blocking call's wait when vblk_params.timeout_us is 0. */
 #define VBLK_DEFAULT_TIMEOUT_US 5000000u
 
@@ -200,8 +206,12 @@ struct vblk {
    DRIVER_OK.  The device's wait strategy is left as it is.
    VIRTQ_ENODEV: not a block device.  VIRTQ_EINVAL: bad params (ring too
    small or misaligned, pool misaligned or empty).  VBLK_EPROTO: the
-   device's config is unusable (seg_max 0, size_max below 512); the device
-   is then marked FAILED. */
+   device's config is unusable (blk_size larger than one request can
+   carry); the device is then marked FAILED.  Advisory limits are taken as
+   Linux takes them (seg_max 0 -> 1, size_max below 512 -> 4096).
+   vhost-user backends need a modern transport: over legacy virtio-mmio
+   qemu-storage-daemon's export never completes a request (the wait then
+   ends with VIRTQ_ETIMEDOUT). */
 int vblk_init(struct vblk *b, struct virtq_dev *dev, const struct vblk_params *p);
 
 /* ---- blocking calls: each wait bounded by timeout_us ------------------- */

@@ -394,6 +394,10 @@ static void make_dtb(int with_chosen, int old_bootargs)
     }
     assert_int_equal(fdt_begin_node(f, "memory@40000000"), 0);
     assert_int_equal(fdt_property_string(f, "device_type", "memory"), 0);
+    {
+        fdt64_t reg[2] = {cpu_to_fdt64(0x40000000u), cpu_to_fdt64(0x40000000u)};
+        assert_int_equal(fdt_property(f, "reg", reg, sizeof reg), 0);
+    }
     assert_int_equal(fdt_end_node(f), 0);
     assert_int_equal(fdt_end_node(f), 0);
     assert_int_equal(fdt_finish(f), 0);
@@ -462,6 +466,29 @@ static void fdt_edit(void **state)
     assert_int_equal(bl_fdt_set_chosen(dtb_in, sizeof dtb_in, dtb_out, sizeof dtb_out, &c, &n), BL_OK);
     assert_int_equal(fdt_check_full(dtb_out, n), 0);
     assert_null(fdt_getprop(dtb_out, fdt_path_offset(dtb_out, "/chosen"), "linux,initrd-start", NULL));
+}
+
+static void fdt_memory(void **state)
+{
+    uint64_t base = 0, size = 0;
+    (void)state;
+    make_dtb(1, 1);
+    assert_int_equal(bl_fdt_memory(dtb_in, sizeof dtb_in, &base, &size), BL_OK);
+    assert_int_equal(base, 0x40000000u);
+    assert_int_equal(size, 0x40000000u);
+    /* One cell each. */
+    assert_int_equal(fdt_setprop_inplace_u32(dtb_in, 0, "#address-cells", 1), 0);
+    assert_int_equal(bl_fdt_memory(dtb_in, sizeof dtb_in, &base, &size), BL_OK);
+    assert_int_equal(base, 0); /* first 32-bit cell of the 64-bit address */
+    assert_int_equal(size, 0x4000000000000000ull); /* cells 1-2 */
+    assert_int_equal(fdt_setprop_inplace_u32(dtb_in, 0, "#size-cells", 3), 0);
+    assert_int_equal(bl_fdt_memory(dtb_in, sizeof dtb_in, &base, &size), BL_EFDT_STRUCT);
+    /* No memory node at all. */
+    make_dtb(0, 0);
+    assert_int_equal(fdt_nop_node(dtb_in, fdt_path_offset(dtb_in, "/memory@40000000")), 0);
+    assert_int_equal(bl_fdt_memory(dtb_in, sizeof dtb_in, &base, &size), BL_EFDT_STRUCT);
+    dtb_in[0] = 0;
+    assert_int_equal(bl_fdt_memory(dtb_in, sizeof dtb_in, &base, &size), BL_EFDT_HDR);
 }
 
 static void fdt_hostile(void **state)
@@ -827,6 +854,7 @@ int main(void)
         cmocka_unit_test(image_checks),
         cmocka_unit_test(place_checks),
         cmocka_unit_test(fdt_edit),
+        cmocka_unit_test(fdt_memory),
         cmocka_unit_test(fdt_hostile),
         cmocka_unit_test(boot_good_sync),
         cmocka_unit_test(boot_good_threaded),

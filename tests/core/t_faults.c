@@ -248,6 +248,7 @@ static void fault_needs_reset(void **state)
         assert_true(r->last_isr & VIRTIO_MMIO_INT_CONFIG);
         assert_int_equal(virtq_dev_check(&r->dev), VIRTQ_EBROKEN);
         assert_int_equal(virtq_wait(&r->dev, &r->vq, 1000000u), VIRTQ_EBROKEN);
+        assert_int_equal(virtq_broken_reason(&r->vq), VIRTQ_BROKEN_DEVICE);
         assert_latched(r, &q[2]);
         assert_int_equal(virtq_fake_step(r->fd, 0, -1), 0); /* the device stopped too */
         assert_recovers(r, 0);
@@ -277,6 +278,7 @@ static void fault_needs_reset_polled(void **state)
         assert_int_equal(virtq_wait(&r->dev, &r->vq, 30000000u), VIRTQ_EBROKEN);
         assert_true(virtq_fake_now_us() - t0 < 15000000u);
     }
+    assert_int_equal(virtq_broken_reason(&r->vq), VIRTQ_BROKEN_DEVICE);
     assert_int_equal(virtq_dev_check(&r->dev), VIRTQ_EBROKEN);
     assert_latched(r, &q[1]);
     assert_recovers(r, 0);

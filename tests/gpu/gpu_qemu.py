@@ -367,7 +367,7 @@ def screens_run(args, name, xres, yres, modern, mode="DEFAULT", keep_png=None):
         print("gpu: %s %s %dx%d: pixels OK (%s)" % (name, kind, img.w, img.h, png), flush=True)
 
     extra = ["-m", "256M", "-device", gpu_device("xres=%d,yres=%d" % (xres, yres))]
-    if modern:
+    if modern or qemu_matrix.needs_modern(OPTS):  # packed: modern MMIO only
         extra = ["-global", "virtio-mmio.force-legacy=false"] + extra
     extra += knob_args(MODES[mode], 1)
     lines, secs = boot(args.qemu, args.elf, name, args.out, extra, on_ready, tee=args.tee)
@@ -379,6 +379,8 @@ def screens_run(args, name, xres, yres, modern, mode="DEFAULT", keep_png=None):
 def matrix_run(args, accel, mode):
     name = "storm-%s-%s" % (accel.split("=")[1], mode.lower())
     extra = ["-accel", accel, "-m", "256M", "-device", gpu_device("xres=640,yres=480")]
+    if qemu_matrix.needs_modern(OPTS):  # packed: modern MMIO only
+        extra = ["-global", "virtio-mmio.force-legacy=false"] + extra
     extra += knob_args(MODES[mode], 0, args.storm)
     lines, secs = boot(args.qemu, args.elf, name, args.out, extra, tee=args.tee)
     f = figures(lines)
@@ -398,7 +400,8 @@ def cmd_test(args):
         try:
             _, f, secs = screens_run(args, name, xres, yres, modern)
             print("gpu: %s (%s virtio-mmio) PASS in %.1fs, full_frame_fps=%s "
-                  "small_rect_fps=%s" % (name, "modern" if modern else "legacy", secs,
+                  "small_rect_fps=%s" % (name, "modern" if modern or qemu_matrix.needs_modern(args)
+                                         else "legacy", secs,
                                          f.get("full_frame_fps"), f.get("small_rect_fps")),
                   flush=True)
         except Fail as e:

@@ -8,6 +8,10 @@ ring a run asks QEMU for, and the RESULT tags it then requires.
                                 packed ring
     want_tags(args, modern)     [(key, value)]: every --tag, transport= and
                                 ring= as asked, mmio=1|2 on virtio-mmio
+    needs_modern(args)          the packed ring over virtio-mmio: QEMU offers
+                                it only on a modern device (legacy MMIO has
+                                no high feature word), so such runs force
+                                -global virtio-mmio.force-legacy=false
     tag_args(args, modern)      the same as boot.py --tag arguments
     check_tags(line, want)      None, or why a RESULT line's tags differ
 
@@ -42,7 +46,13 @@ def device(args, kind, props=""):
     return dev
 
 
+def needs_modern(args):
+    return args.ring == "packed" and args.transport == "mmio"
+
+
 def want_tags(args, modern=None):
+    if modern is not None and needs_modern(args):
+        modern = True
     tags = []
     for t in args.tag:
         m = boot.TAG_RE.match(t)

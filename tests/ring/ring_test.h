@@ -115,6 +115,11 @@ int rt_in_window(uint16_t e, uint16_t new_idx, uint16_t old);
    of length num_free.  Returns the number of in-flight heads. */
 unsigned rt_check_freelist(const struct virtq *vq);
 
+/* VIRTQ_LOG and VIRTQ_ASSERT of the implementation (t_main.c). */
+extern char rt_last_log[256];
+void rt_log(const char *fmt, ...);
+void rt_assert_failed(const char *what, const char *file, int line);
+
 /* Everything a failed call must leave alone, byte for byte: the struct
    virtq, the slot array and the whole ring memory (descriptor table, free
    descriptors included, avail and used rings, padding).  Free descriptors

@@ -362,3 +362,18 @@ void rt_advance(struct virtq *vq, struct rt_dev *d, unsigned long n)
         assert_int_equal(len, 0);
     }
 }
+
+char rt_last_log[256];
+
+void rt_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rt_last_log, sizeof rt_last_log, fmt, ap);
+    va_end(ap);
+}
+
+void rt_assert_failed(const char *what, const char *file, int line)
+{
+    fail_msg("VIRTQ_ASSERT(%s) failed at %s:%d", what, file, line);
+}

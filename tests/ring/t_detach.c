@@ -22,9 +22,15 @@ static void detach_expect(struct virtq *vq, const int *want, unsigned nwant)
     void *cookie;
     unsigned n = 0, i;
     int rc;
+    enum virtq_broken_reason why = virtq_broken_reason(vq);
     memset(got, 0, sizeof(got));
     while ((rc = virtq_detach(vq, &cookie)) == VIRTQ_OK) {
         int idx = -1;
+        /* Mid-hand-back the queue is latched; a violation seen before
+           keeps its reason, a healthy queue says DETACH. */
+        assert_true(virtq_is_broken(vq));
+        assert_int_equal(virtq_broken_reason(vq),
+                         why == VIRTQ_BROKEN_NONE ? VIRTQ_BROKEN_DETACH : why);
         for (i = 0; i < NCK; i++)
             if (cookie == (void *)&ck[i])
                 idx = (int)i;
@@ -55,6 +61,7 @@ static void check_reusable(struct rt_ring *r, struct rt_dev *d)
     uint32_t len;
     size_t i;
     assert_int_equal(virtq_is_broken(&r->vq), 0);
+    assert_int_equal(virtq_broken_reason(&r->vq), VIRTQ_BROKEN_NONE);
     assert_int_equal(virtq_num_free(&r->vq), r->num);
     assert_int_equal(rt_check_freelist(&r->vq), 0);
     for (i = 0; i < r->bytes; i++)

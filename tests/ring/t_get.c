@@ -64,13 +64,27 @@ static void get_ok(struct fixture *f, int req, uint32_t want_len)
 
 /* The next get must detect the violation: EBROKEN, and nothing changes
    but the latch (no descriptor freed, no output written). */
-static void expect_broken(struct fixture *f)
+/* The words VIRTQ_LOG must use for each reason (each unique). */
+static const char *const reason_log[] = {
+    [VIRTQ_BROKEN_USED_IDX] = "used.idx past what was published",
+    [VIRTQ_BROKEN_USED_ID] = "used id out of range",
+    [VIRTQ_BROKEN_NOT_IN_FLIGHT] = "no in-flight head",
+    [VIRTQ_BROKEN_UNPUBLISHED] = "not yet published",
+    [VIRTQ_BROKEN_USED_LEN] = "used len beyond the writable bytes",
+};
+
+static void expect_broken(struct fixture *f, enum virtq_broken_reason why)
 {
     unsigned free_before = virtq_num_free(&f->r.vq);
     void *cookie = &chain;
     uint32_t len = 0xdeadbeefu;
     assert_int_equal(virtq_is_broken(&f->r.vq), 0);
+    assert_int_equal(virtq_broken_reason(&f->r.vq), VIRTQ_BROKEN_NONE);
+    rt_last_log[0] = '\0';
     assert_int_equal(virtq_get(&f->r.vq, &cookie, &len), VIRTQ_EBROKEN);
+    assert_int_equal(virtq_broken_reason(&f->r.vq), why);
+    /* One VIRTQ_LOG line, naming this reason and no other. */
+    assert_non_null(strstr(rt_last_log, reason_log[why]));
     assert_ptr_equal(cookie, &chain);
     assert_int_equal(len, 0xdeadbeefu);
     assert_int_equal(virtq_num_free(&f->r.vq), free_before);
@@ -83,6 +97,7 @@ static void expect_broken(struct fixture *f)
    and the queue is usable again. */
 static void broken_then_detach(struct fixture *f)
 {
+    enum virtq_broken_reason why = virtq_broken_reason(&f->r.vq);
     static struct virtq_desc table[2] __attribute__((aligned(16)));
     struct virtq_buf b = {buf[7], 1};
     void *cookie = NULL;
@@ -104,7 +119,9 @@ static void broken_then_detach(struct fixture *f)
         assert_true(virtq_enable_intr_delayed(&f->r.vq));
         virtq_disable_intr(&f->r.vq);
         assert_int_equal(virtq_is_broken(&f->r.vq), 1);
+        assert_int_equal(virtq_broken_reason(&f->r.vq), why); /* the first sticks */
     }
+    assert_int_not_equal(why, VIRTQ_BROKEN_NONE);
     /* The device was reset: hand everything back. */
     while ((rc = virtq_detach(&f->r.vq, &cookie)) == VIRTQ_OK) {
         int idx = 0;
@@ -124,6 +141,7 @@ static void broken_then_detach(struct fixture *f)
     }
     assert_int_equal(n, want);
     assert_int_equal(virtq_is_broken(&f->r.vq), 0);
+    assert_int_equal(virtq_broken_reason(&f->r.vq), VIRTQ_BROKEN_NONE);
     assert_int_equal(virtq_num_free(&f->r.vq), 8);
     assert_int_equal(rt_check_freelist(&f->r.vq), 0);
     /* Reusable: a fresh device on the reset ring. */
@@ -201,6 +219,20 @@ enum bad {
     BAD_AFTER_GOOD,    /* a good element, then an out-of-range id */
     BAD_UNPUB_HEAD,    /* the head of an added-but-unpublished chain */
     BAD_COUNT
+};
+
+/* The reason each violation must be reported with. */
+static const enum virtq_broken_reason bad_reason[BAD_COUNT] = {
+    [BAD_IDX_PLUS_ONE] = VIRTQ_BROKEN_USED_IDX,  [BAD_IDX_FAR] = VIRTQ_BROKEN_USED_IDX,
+    [BAD_IDX_UNPUB] = VIRTQ_BROKEN_USED_IDX,     [BAD_UNPUB_LATER] = VIRTQ_BROKEN_USED_IDX,
+    [BAD_ID_NUM] = VIRTQ_BROKEN_USED_ID,         [BAD_ID_FFFF] = VIRTQ_BROKEN_USED_ID,
+    [BAD_ID_32BIT] = VIRTQ_BROKEN_USED_ID,       [BAD_ID_MAX] = VIRTQ_BROKEN_USED_ID,
+    [BAD_NON_HEAD] = VIRTQ_BROKEN_NOT_IN_FLIGHT, [BAD_FREE_DESC] = VIRTQ_BROKEN_NOT_IN_FLIGHT,
+    [BAD_TWICE_BATCH] = VIRTQ_BROKEN_NOT_IN_FLIGHT,
+    [BAD_TWICE_LATER] = VIRTQ_BROKEN_NOT_IN_FLIGHT,
+    [BAD_LEN_PLUS_ONE] = VIRTQ_BROKEN_USED_LEN,  [BAD_LEN_READONLY] = VIRTQ_BROKEN_USED_LEN,
+    [BAD_LEN_MAX] = VIRTQ_BROKEN_USED_LEN,       [BAD_AFTER_GOOD] = VIRTQ_BROKEN_USED_ID,
+    [BAD_UNPUB_HEAD] = VIRTQ_BROKEN_UNPUBLISHED,
 };
 
 static void run_bad(enum bad which, uint64_t features)
@@ -304,7 +336,7 @@ static void run_bad(enum bad which, uint64_t features)
     default:
         fail();
     }
-    expect_broken(&f);
+    expect_broken(&f, bad_reason[which]);
     broken_then_detach(&f);
 }
 
@@ -329,8 +361,11 @@ static void test_get_break_by_transport(void **state)
     get_ok(&f, REQ_B, 0);
     rt_dev_use(&f.d, f.head[REQ_A], 0); /* a valid one, left waiting */
     rt_dev_flush(&f.d);
+    rt_last_log[0] = '\0';
     virtq_break(&f.r.vq);
+    assert_non_null(strstr(rt_last_log, "broken by the caller"));
     assert_int_equal(virtq_is_broken(&f.r.vq), 1);
+    assert_int_equal(virtq_broken_reason(&f.r.vq), VIRTQ_BROKEN_CALLER);
     broken_then_detach(&f);
 }
 

@@ -12,6 +12,10 @@
 #define VIRTQ_DMA_MB() rt_barrier(RT_DMA_MB)
 #define VIRTQ_DMA_RMB() rt_barrier(RT_DMA_RMB)
 #define VIRTQ_DMA_WMB() rt_barrier(RT_DMA_WMB)
+/* virtq's log lines are kept (t_get.c checks one message per reason a
+   queue breaks) and its internal assertions fail the test. */
+#define VIRTQ_LOG(...) rt_log(__VA_ARGS__)
+#define VIRTQ_ASSERT(x) ((x) ? (void)0 : rt_assert_failed(#x, __FILE__, __LINE__))
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
 

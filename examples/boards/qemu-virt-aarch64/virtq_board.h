@@ -16,6 +16,11 @@
 #include "board_api.h"
 #include "sched.h"
 
+/* Both rings: the packed one is negotiated whenever the device offers it
+   (QEMU: packed=on on a modern transport), the split one otherwise. */
+#ifndef VIRTQ_RINGS
+#define VIRTQ_RINGS (VIRTQ_RING_SPLIT | VIRTQ_RING_PACKED)
+#endif
 #ifndef VIRTQ_WAIT
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_WFI | VIRTQ_WAIT_OS)
 #endif

@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""boot_bench.py — the virtq bootloader against Debian's U-Boot, same QEMU, same disk.
+
+  boot_bench.py --disk DISK --image IMAGE --elf bootloader.elf --uboot u-boot.bin
+                [--runs N] [--out CSV]
+
+Both loaders run on one QEMU line (virt, GICv2, cortex-a72, 1 GiB, the
+disk on a virtio-blk-device, a 64 MiB pflash holding U-Boot's environment);
+only -kernel bootloader.elf or -bios u-boot.bin differs.  U-Boot's
+environment (written here into the pflash image, as mkenvimage would) is
+bootdelay=0 and a bootcmd of only `virtio scan`, two `virtio read`s (the
+same blocks our loader reads) and `booti`.
+
+Measured per run:
+  entry_s      time from the guest CPU's first instruction to the kernel's
+               first instruction: QEMU starts halted (-S) with its gdbstub,
+               a breakpoint is set at the kernel's entry address (ours:
+               0x4020_0000; U-Boot's booti: kernel_addr_r 0x4040_0000, a
+               2 MiB-aligned Image with text_offset 0 runs in place), the
+               host takes the time at "continue" and at the stop reply.
+  spawn_s      the same from the QEMU process's start (adds QEMU's own set-up)
+  load_mib_s   kernel + initrd bytes / load time: ours from its FIGURE lines
+               (generic timer), U-Boot's from the host arrival times of the
+               bytes of each "virtio read: ... count N ... " line and its
+               "N blocks read: OK" (serial output is unbuffered), summed.
+And once: host_copy_mib_s, the host copying the same kernel bytes from the
+disk file (page cache) with 4 MiB preads into a fresh anonymous mapping
+(as QEMU's guest RAM is fresh at boot; transparent huge pages asked for,
+as QEMU asks for them), and into a reused (warm) buffer.
+"""
+import argparse
+import csv
+import mmap
+import os
+import re
+import select
+import socket
+import struct
+import subprocess
+import sys
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
+import bootdisk  # noqa: E402
+
+MIB = 1 << 20
+OUR_ENTRY = 0x40200000
+UB_KERNEL = 0x40400000
+UB_INITRD = 0x48000000
+ENV_SIZE = 0x40000  # qemu_arm64: environment at the start of pflash bank 1
+
+
+class Gdb:
+    """The little of the GDB remote protocol needed: a breakpoint and continue."""
+
+    def __init__(self, port, deadline):
+        self.s = None
+        while True:
+            try:
+                self.s = socket.create_connection(('127.0.0.1', port), timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        self.s.settimeout(None)
+        self.buf = b''
+
+    def send(self, body):
+        pkt = b'$' + body + b'#%02x' % (sum(body) & 0xff)
+        self.s.sendall(pkt)
+
+    def reply(self, deadline):
+        while True:
+            m = re.search(rb'\$([^#]*)#..', self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                self.s.sendall(b'+')
+                return m.group(1)
+            r, _, _ = select.select([self.s], [], [], max(0, deadline - time.monotonic()))
+            if not r:
+                raise TimeoutError('gdbstub: no reply')
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise EOFError('gdbstub closed')
+            self.buf += chunk.replace(b'+', b'')
+
+    def poll(self):
+        """Take what the socket holds (it is readable); a complete packet or None."""
+        chunk = self.s.recv(4096)
+        if not chunk:
+            raise EOFError('gdbstub closed')
+        self.buf += chunk.replace(b'+', b'')  # acks of our packets
+        m = re.search(rb'\$([^#]*)#..', self.buf)
+        if not m:
+            return None
+        self.buf = self.buf[m.end():]
+        self.s.sendall(b'+')
+        return m.group(1)
+
+    def cmd(self, body, deadline):
+        self.send(body)
+        return self.reply(deadline)
+
+
+def env_image(path, bootcmd, bootargs):
+    env = ('bootdelay=0\0bootargs=%s\0bootcmd=%s\0\0' % (bootargs, bootcmd)).encode()
+    data = env + b'\0' * (ENV_SIZE - 4 - len(env))
+    img = struct.pack('<I', zlib.crc32(data)) + data
+    with open(path, 'wb') as f:
+        f.write(img + b'\xff' * (64 * MIB - len(img)))
+
+
+def qemu_line(a, loader, flash):
+    q = ['qemu-system-aarch64', '-M', 'virt,gic-version=2', '-cpu', 'cortex-a72', '-m', '1G',
+         '-nographic', '-no-reboot', '-nic', 'none', '-global', 'virtio-mmio.force-legacy=false',
+         '-drive', 'if=pflash,unit=1,format=raw,file=%s' % flash,
+         '-drive', 'file=%s,format=raw,if=none,id=d0' % a.disk,
+         '-device', 'virtio-blk-device,drive=d0']
+    return q + (['-kernel', a.elf] if loader == 'virtq' else ['-bios', a.uboot])
+
+
+def one_run(a, loader, flash, port):
+    entry = OUR_ENTRY if loader == 'virtq' else UB_KERNEL
+    cmd = qemu_line(a, loader, flash) + ['-S', '-gdb', 'tcp:127.0.0.1:%d' % port]
+    t_spawn = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, bufsize=0)
+    deadline = t_spawn + a.timeout
+    out, marks = b'', []
+    try:
+        g = Gdb(port, deadline)
+        if g.cmd(b'Z1,%x,4' % entry, deadline) != b'OK':
+            raise RuntimeError('gdbstub refused the breakpoint')
+        t_cont = time.monotonic()
+        g.send(b'c')
+        fd = p.stdout.fileno()
+        while True:
+            r, _, _ = select.select([g.s, fd], [], [], max(0, deadline - time.monotonic()))
+            if not r:
+                raise TimeoutError('%s: no kernel entry within %d s' % (loader, a.timeout))
+            if fd in r:
+                chunk = os.read(fd, 65536)
+                if chunk:
+                    out += chunk
+                    marks.append((len(out), time.monotonic()))
+            if g.s in r:
+                t_stop = time.monotonic()
+                rep = g.poll()
+                if rep is not None and rep[:1] in (b'T', b'S'):
+                    break
+        # Drain what the serial line still holds.
+        while select.select([fd], [], [], 0.2)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            out += chunk
+            marks.append((len(out), time.monotonic()))
+    finally:
+        p.kill()
+        p.wait()
+    text = out.decode('utf-8', 'replace')
+    res = {'loader': loader, 'entry_s': t_stop - t_cont, 'spawn_s': t_stop - t_spawn}
+    if loader == 'virtq':
+        fig = dict(re.findall(r'FIGURE bootloader (\w+)=(\d+)', text))
+        if 'RESULT bootloader PASS' not in text:
+            raise RuntimeError('virtq bootloader did not pass:\n' + text[-800:])
+        res['load_bytes'] = int(fig['kernel_bytes']) + int(fig['initrd_bytes'])
+        res['load_s'] = (int(fig['kernel_load_us']) + int(fig['initrd_load_us'])) / 1e6
+    else:
+        def at(off):
+            return next(t for end, t in marks if end >= off)
+        total_b, total_s = 0, 0.0
+        for m in re.finditer(rb'count (\d+) \.\.\. ', out):
+            ok = re.compile(rb'%s blocks read: OK' % m.group(1)).search(out, m.end())
+            if not ok:
+                raise RuntimeError('U-Boot read failed:\n' + text[-800:])
+            total_b += int(m.group(1)) * 512
+            total_s += at(ok.end()) - at(m.end())
+        if 'Starting kernel' not in text or total_b == 0:
+            raise RuntimeError('U-Boot did not boot:\n' + text[-800:])
+        res['load_bytes'], res['load_s'] = total_b, total_s
+    res['load_mib_s'] = res['load_bytes'] / MIB / res['load_s'] if res['load_s'] > 0 else 0
+    return res, text
+
+
+def host_copy(disk, off, n, reps=5):
+    """MiB/s of 4 MiB preads of n bytes at off: into fresh mappings, and warm."""
+    fd = os.open(disk, os.O_RDONLY)
+    chunk = 4 * MIB
+    best = {'cold': 0.0, 'warm': 0.0}
+    warm = mmap.mmap(-1, n + chunk)
+    try:
+        for _ in range(reps + 1):
+            for kind in ('cold', 'warm'):
+                buf = mmap.mmap(-1, n + chunk) if kind == 'cold' else warm
+                if kind == 'cold' and hasattr(mmap, 'MADV_HUGEPAGE'):
+                    buf.madvise(mmap.MADV_HUGEPAGE)  # as QEMU does for guest RAM
+                view = memoryview(buf)
+                t = time.perf_counter()
+                pos = 0
+                while pos < n:
+                    got = os.preadv(fd, [view[pos:pos + min(chunk, n - pos)]], off + pos)
+                    if got <= 0:
+                        raise RuntimeError('short read')
+                    pos += got
+                dt = time.perf_counter() - t
+                view.release()
+                if kind == 'cold':
+                    buf.close()
+                best[kind] = max(best[kind], n / MIB / dt)
+    finally:
+        os.close(fd)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--disk', required=True)
+    ap.add_argument('--image', required=True)
+    ap.add_argument('--elf', required=True)
+    ap.add_argument('--uboot', default='/usr/lib/u-boot/qemu_arm64/u-boot.bin')
+    ap.add_argument('--runs', type=int, default=3)
+    ap.add_argument('--timeout', type=float, default=120)
+    ap.add_argument('--out', default='bench/results/boot.csv')
+    ap.add_argument('--logdir', default='build/bench-boot')
+    ap.add_argument('--cmdline', default='console=ttyAMA0 panic=-1')
+    a = ap.parse_args()
+    os.makedirs(a.logdir, exist_ok=True)
+    os.makedirs(os.path.dirname(a.out) or '.', exist_ok=True)
+
+    # The same blocks our loader reads: the Image's file bytes (its PE
+    # sections end at the file's end) rounded to a block, the whole initrd
+    # partition.
+    img = bytearray(open(a.disk, 'rb').read(64 * MIB))
+    parts = {}
+    for name in ('kernel', 'initrd'):
+        e = bootdisk.entry_off(img, 0, bootdisk.find_entry(img, name))
+        parts[name] = (bootdisk.get(img, e + 32, 'Q'), bootdisk.get(img, e + 40, 'Q'))
+    kblocks = (os.path.getsize(a.image) + 511) // 512
+    iblocks = parts['initrd'][1] - parts['initrd'][0] + 1
+    bootcmd = ('virtio scan; virtio read 0x%x 0x%x 0x%x; virtio read 0x%x 0x%x 0x%x; '
+               'booti 0x%x 0x%x:0x%x ${fdtcontroladdr}' %
+               (UB_KERNEL, parts['kernel'][0], kblocks, UB_INITRD, parts['initrd'][0], iblocks,
+                UB_KERNEL, UB_INITRD, iblocks * 512))
+    flash = os.path.join(a.logdir, 'uboot-env.img')
+    env_image(flash, bootcmd, a.cmdline)
+    print('boot_bench: U-Boot bootcmd: ' + bootcmd)
+    print('boot_bench: QEMU (virtq): ' + ' '.join(qemu_line(a, 'virtq', flash)))
+    print('boot_bench: QEMU (U-Boot): ' + ' '.join(qemu_line(a, 'uboot', flash)))
+
+    rows = []
+    port = 12000 + os.getpid() % 20000
+    for i in range(a.runs):
+        for loader in ('virtq', 'uboot'):
+            res, text = one_run(a, loader, flash, port)
+            port += 1
+            with open(os.path.join(a.logdir, '%s-%d.log' % (loader, i)), 'w') as f:
+                f.write(text)
+            res['run'] = i
+            rows.append(res)
+            print('boot_bench: run %d %-6s entry %.3f s (from spawn %.3f s), load %.1f MiB in %.1f ms = %.0f MiB/s'
+                  % (i, loader, res['entry_s'], res['spawn_s'], res['load_bytes'] / MIB,
+                     res['load_s'] * 1e3, res['load_mib_s']))
+    hc = host_copy(a.disk, parts['kernel'][0] * 512, kblocks * 512)
+    print('boot_bench: host copy of the kernel bytes: %.0f MiB/s into fresh memory, %.0f MiB/s warm'
+          % (hc['cold'], hc['warm']))
+    with open(a.out, 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['loader', 'run', 'entry_s', 'spawn_s', 'load_bytes', 'load_s', 'load_mib_s'])
+        for r in rows:
+            w.writerow([r['loader'], r['run'], '%.4f' % r['entry_s'], '%.4f' % r['spawn_s'],
+                        r['load_bytes'], '%.5f' % r['load_s'], '%.1f' % r['load_mib_s']])
+        w.writerow(['host_copy_cold', '', '', '', kblocks * 512, '', '%.1f' % hc['cold']])
+        w.writerow(['host_copy_warm', '', '', '', kblocks * 512, '', '%.1f' % hc['warm']])
+
+    def med(xs):
+        xs = sorted(xs)
+        return xs[len(xs) // 2]
+    summary = {}
+    for loader in ('virtq', 'uboot'):
+        rs = [r for r in rows if r['loader'] == loader]
+        summary[loader] = (med([r['entry_s'] for r in rs]), min(r['entry_s'] for r in rs),
+                           med([r['load_mib_s'] for r in rs]), max(r['load_mib_s'] for r in rs))
+    v, u = summary['virtq'], summary['uboot']
+    print('boot_bench: median (best) entry: virtq %.3f (%.3f) s, U-Boot %.3f (%.3f) s: ratio %.2f'
+          % (v[0], v[1], u[0], u[1], v[0] / u[0]))
+    print('boot_bench: median (best) load: virtq %.0f (%.0f) MiB/s, U-Boot %.0f (%.0f) MiB/s, '
+          'host copy %.0f MiB/s fresh, %.0f warm' % (v[2], v[3], u[2], u[3], hc['cold'], hc['warm']))
+    print('boot_bench: targets: entry <= 0.5 x U-Boot: %s; load >= U-Boot: %s; load within 10%% of '
+          'the fresh-memory host copy: %s'
+          % ('met' if v[0] <= 0.5 * u[0] else 'MISSED', 'met' if v[2] >= u[2] else 'MISSED',
+             'met' if v[2] >= 0.9 * hc['cold'] else 'MISSED'))
+
+
+if __name__ == '__main__':
+    main()

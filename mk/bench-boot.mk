@@ -1,0 +1,23 @@
+# The bootloader against Debian's U-Boot (bench/boot_bench.py): time from
+# the guest's first instruction to the kernel's first instruction (gdbstub
+# breakpoint at each loader's kernel entry) and kernel+initrd load MiB/s,
+# on one QEMU line with the same disk; plus the host's own copy of the
+# same bytes.  Results: bench/results/boot.csv, logs in build/bench-boot/.
+#
+#   make bench-boot                 (BENCH_TARGETS) BENCH_BOOT_RUNS (5) runs each
+#   make bench-boot BENCH_BOOT_RUNS=2
+
+# Sorts before bootloader.mk: take its variables first (it is guarded).
+include mk/bootloader.mk
+
+DEPS_PKGS += u-boot-qemu qemu-system-arm
+BENCH_BOOT_RUNS ?= 5
+BENCH_BOOT_UBOOT ?= /usr/lib/u-boot/qemu_arm64/u-boot.bin
+
+.PHONY: bench-boot
+BENCH_TARGETS += bench-boot
+
+bench-boot: $(A64_BUILD)/bootloader.elf $(BL_DISK)
+	$(PYTHON) bench/boot_bench.py --disk $(BL_DISK) --image $(BL_IMAGE) \
+	  --elf $(A64_BUILD)/bootloader.elf --uboot $(BENCH_BOOT_UBOOT) \
+	  --runs $(BENCH_BOOT_RUNS) --out bench/results/boot.csv --logdir $(BUILD)/bench-boot

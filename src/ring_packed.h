@@ -1,0 +1,474 @@
+/* ---- ring_packed.h: the packed virtqueue ("Packed Virtqueues") ------------ */
+/* Driver side only, built when VIRTQ_RINGS has VIRTQ_RING_PACKED; the
+   public ring functions (ring_split.h) hand a packed queue to these.
+   As for the split ring, device-visible memory is written, never trusted:
+   chain lengths, cookies and posted lengths live in the private slots,
+   indexed by buffer id (not by descriptor position), and every used
+   descriptor is checked before anything is freed.
+
+   A position is pos | wrap << 15: the ring offset with the wrap counter
+   that goes with it, as in the event suppression "desc" field ("Driver
+   and Device Ring Wrap Counters": both counters start at 1).
+     avail_idx   where the next chain goes (Driver Ring Wrap Counter)
+     published_idx  the first position not yet made available: the head of
+                 the oldest unpublished chain
+     last_used   where the device writes its next used descriptor
+   Descriptors from published_idx to avail_idx are added but not visible; the
+   published ones in flight add up to last_used..published_idx.  A buffer may
+   stay in flight while the ring laps past it many times (the device uses
+   out of order), so "published?" is a mark in its slot, never a position:
+   unpublished ids form a stack through slot.next (top in mask, tail = 1
+   marks them), and the oldest one keeps its head's flags in slot.pos
+   until virtq_publish() writes them. */
+#if ((VIRTQ_RINGS) & VIRTQ_RING_PACKED)
+
+#define VIRTQ__PW_WRAP 0x8000u
+#define VIRTQ__PW_POS 0x7fffu
+#define VIRTQ__PDESC(vq) ((struct pvirtq_desc *)(void *)(vq)->desc)
+/* Driver Area: the driver event suppression structure (we write it). */
+#define VIRTQ__PDRIVER(vq) ((struct pvirtq_event_suppress *)(void *)(vq)->avail)
+/* Device Area: the device event suppression structure (we only read it). */
+#define VIRTQ__PDEVICE(vq) ((struct pvirtq_event_suppress *)(void *)(vq)->used)
+#define VIRTQ__P_TOP(vq) ((vq)->mask) /* newest unpublished id, or VIRTQ__P_END */
+#define VIRTQ__P_END 0xffffu          /* no id: ids are below 32768 */
+#define VIRTQ__P_LIVE (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)
+
+/* Position pw moved on by n (<= num) descriptors; the wrap bit flips when
+   it passes the end of the ring. */
+VIRTQ__INLINE uint16_t virtq__pw_add(const struct virtq *vq, uint16_t pw, uint32_t n)
+{
+    uint32_t p = (pw & VIRTQ__PW_POS) + n;
+    if (p >= vq->num)
+        return (uint16_t)((p - vq->num) | ((pw & VIRTQ__PW_WRAP) ^ VIRTQ__PW_WRAP));
+    return (uint16_t)(p | (pw & VIRTQ__PW_WRAP));
+}
+
+/* Descriptors from position a forward to position b, in [0, 2 num): two
+   laps tell the wrap bits apart.  Values up to num mean b is at or after
+   a; larger ones that b is behind a. */
+VIRTQ__INLINE uint32_t virtq__pw_dist(const struct virtq *vq, uint16_t a, uint16_t b)
+{
+    int32_t d = (int32_t)(b & VIRTQ__PW_POS) - (int32_t)(a & VIRTQ__PW_POS);
+    if ((a ^ b) & VIRTQ__PW_WRAP)
+        d += vq->num;
+    if (d < 0)
+        d += 2 * (int32_t)vq->num;
+    return (uint32_t)d;
+}
+
+/* AVAIL equal to the wrap counter, USED its inverse: "available" in the
+   lap of position pw ("Driver and Device Ring Wrap Counters"). */
+VIRTQ__INLINE uint16_t virtq__pavail(uint16_t pw)
+{
+    return (uint16_t)((pw & VIRTQ__PW_WRAP) ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED);
+}
+
+/* Empty ring: "The descriptor ring is zero-initialized", event structures
+   0 (ENABLE), every buffer id free, all positions 0 with wrap 1. */
+static void virtq__packed_reset(struct virtq *vq)
+{
+    volatile uint32_t *w = (volatile uint32_t *)(void *)vq->desc;
+    size_t i, words = VIRTQ_PACKED_RING_BYTES(vq->num) / 4u;
+    for (i = 0; i < words; i++)
+        w[i] = 0;
+    for (i = 0; i < vq->num; i++) {
+        vq->slot[i].cookie = NULL;
+        vq->slot[i].wlen = 0;
+        vq->slot[i].ndesc = 0;
+        vq->slot[i].pos = 0;
+        vq->slot[i].tail = 0;
+        vq->slot[i].next = (uint16_t)(i + 1u); /* the last one is never followed */
+    }
+    vq->num_free = vq->num;
+    vq->free_head = 0;
+    vq->avail_idx = VIRTQ__PW_WRAP;
+    vq->published_idx = VIRTQ__PW_WRAP;
+    vq->last_used = VIRTQ__PW_WRAP;
+    VIRTQ__P_TOP(vq) = VIRTQ__P_END;
+    vq->detach_pos = 0;
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->broken_reason = VIRTQ_BROKEN_NONE;
+}
+
+static int virtq__packed_init(struct virtq *vq, uint32_t num, uint32_t align, void *mem,
+                              struct virtq_slot *slots, uint64_t features)
+{
+    uintptr_t base = (uintptr_t)mem;
+    if (vq == NULL || mem == NULL || slots == NULL || virtq_packed_ring_bytes(num) == 0u)
+        return VIRTQ_EINVAL;
+    /* "Structure Size and Alignment": descriptor ring 16, the event
+       structures 4 (they follow at 16 num and 16 num + 4). */
+    if ((base & 15u) != 0u)
+        return VIRTQ_EINVAL;
+    vq->desc = (struct virtq_desc *)mem;
+    vq->avail = (struct virtq_avail *)(void *)(base + (uintptr_t)16u * num);
+    vq->used = (struct virtq_used *)(void *)(base + (uintptr_t)16u * num + 4u);
+    vq->used_event = &VIRTQ__PDRIVER(vq)->desc;
+    vq->avail_event = &VIRTQ__PDEVICE(vq)->desc;
+    vq->slot = slots;
+    vq->num = (uint16_t)num; /* 32768 fits: positions use 15 bits */
+    vq->align = align;
+    vq->index = 0;
+    vq->flags = VIRTQ__Q_READY | VIRTQ__Q_PACKED;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
+        vq->flags |= VIRTQ__Q_EVENT_IDX;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_INDIRECT_DESC))
+        vq->flags |= VIRTQ__Q_INDIRECT;
+    if (features & VIRTQ_FEATURE(VIRTIO_F_ORDER_PLATFORM))
+        vq->flags |= VIRTQ__Q_PLATFORM;
+    virtq__packed_reset(vq);
+    return VIRTQ_OK;
+}
+
+/* Why an add was refused, worked out only once it was. */
+static VIRTQ__COLD int virtq__packed_add_error(const struct virtq *vq, const struct virtq_buf *bufs,
+                                               unsigned out, unsigned in, const void *cookie)
+{
+    unsigned i;
+    if (vq == NULL || bufs == NULL || cookie == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
+    /* "Scatter-Gather Support": a list is at most Queue Size long. */
+    if (out > vq->num || in > vq->num || out + in == 0u || out + in > vq->num)
+        return VIRTQ_EINVAL;
+    for (i = 0; i < out + in; i++)
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return VIRTQ_EINVAL;
+    return VIRTQ_ENOSPC;
+}
+
+/* Write one descriptor but its flags.  Nothing here is visible before the
+   flags of the oldest unpublished head, so the field order is free. */
+VIRTQ__INLINE void virtq__pdesc_set(struct pvirtq_desc *d, const void *addr, uint32_t len,
+                                    uint16_t id, int device_writes)
+{
+    (void)device_writes; /* used by some VIRTQ_DMA_SYNC_FOR_DEVICE only */
+    VIRTQ_DMA_SYNC_FOR_DEVICE(addr, len, device_writes);
+    VIRTQ__ST64(&d->addr, VIRTQ_VIRT_TO_DMA(addr));
+    VIRTQ__ST32(&d->len, len);
+    VIRTQ__ST16(&d->id, id);
+}
+
+/* The chain of n descriptors from avail_idx, head flags head_flags, is
+   written: record buffer id in private state, push it on the unpublished
+   stack, and either keep the head flags for virtq_publish() (the oldest
+   unpublished chain) or write them now (a later chain: the device cannot
+   pass the unpublished head before it, "Polling of available and used
+   descriptors"). */
+VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t end, uint16_t n,
+                                        uint16_t head_flags, uint32_t wlen, void *cookie)
+{
+    struct virtq_slot *s = &vq->slot[id];
+    uint16_t head = vq->avail_idx;
+    vq->free_head = s->next;
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    s->cookie = cookie;
+    s->wlen = wlen;
+    s->ndesc = n;
+    s->tail = 1; /* unpublished */
+    s->next = VIRTQ__P_TOP(vq);
+    VIRTQ__P_TOP(vq) = id;
+    if (head == vq->published_idx)
+        s->pos = head_flags;
+    else
+        VIRTQ__ST16(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS].flags, head_flags);
+    vq->avail_idx = end;
+}
+
+static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                             unsigned in, void *cookie)
+{
+    struct pvirtq_desc *ring;
+    uint64_t wlen = 0;
+    uint16_t id, pw, head_flags = 0;
+    unsigned i, n = out + in;
+    /* One test for every refusal (as the split ring): NULLs, not ready or
+       broken, n == 0 or beyond the free descriptors (so never beyond the
+       ring), out + in overflowing. */
+    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
+                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY ||
+                        n - 1u >= vq->num_free || n < out))
+        return virtq__packed_add_error(vq, bufs, out, in, cookie);
+    /* A free descriptor means a free buffer id: each id in flight holds at
+       least one descriptor. */
+    id = vq->free_head;
+    pw = vq->avail_idx;
+    ring = VIRTQ__PDESC(vq);
+    /* "Placing Available Buffers Into The Descriptor Ring": each element
+       in ring order, flags AVAIL = wrap counter, USED = its inverse, NEXT
+       on all but the last ("Next Flag: Descriptor Chaining"), Buffer ID in
+       every one (the spec reads it from the last).  The positions from
+       avail_idx on are free: the device does not read them before the
+       oldest unpublished head is made available, so a bad segment found
+       half-way leaves nothing it may look at. */
+    for (i = 0; i < n; i++) {
+        uint16_t flags = (uint16_t)(virtq__pavail(pw) | (i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u));
+        struct pvirtq_desc *d = &ring[pw & VIRTQ__PW_POS];
+        if (VIRTQ__UNLIKELY(bufs[i].addr == NULL || bufs[i].len == 0u))
+            return VIRTQ_EINVAL;
+        if (i >= out) {
+            flags |= VIRTQ_DESC_F_WRITE;
+            wlen += bufs[i].len;
+        }
+        virtq__pdesc_set(d, bufs[i].addr, bufs[i].len, id, i >= out);
+        if (i == 0u)
+            head_flags = flags; /* the head is made available last */
+        else
+            VIRTQ__ST16(&d->flags, flags);
+        pw = virtq__pw_add(vq, pw, 1);
+    }
+    if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
+        return VIRTQ_EINVAL; /* a used length could not say it */
+    virtq__packed_commit(vq, id, pw, (uint16_t)n, head_flags, (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+static int virtq__packed_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
+                                      unsigned out, unsigned in, struct virtq_desc *table,
+                                      void *cookie)
+{
+    struct pvirtq_desc *t = (struct pvirtq_desc *)(void *)table;
+    uint64_t wlen = 0;
+    uint16_t id;
+    unsigned i, n = out + in;
+    if (vq == NULL || bufs == NULL || cookie == NULL ||
+        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY || n == 0u || n > vq->num || n < out) {
+        int rc = virtq__packed_add_error(vq, bufs, out, in, cookie);
+        return rc == VIRTQ_ENOSPC ? VIRTQ_EINVAL : rc;
+    }
+    if (table == NULL || ((uintptr_t)table & 15u) != 0u)
+        return VIRTQ_EINVAL;
+    if (!(vq->flags & VIRTQ__Q_INDIRECT))
+        return VIRTQ_ENOTSUP; /* "Indirect Flag: Scatter-Gather Support" needs the feature */
+    if (vq->num_free == 0u)
+        return VIRTQ_ENOSPC;
+    /* The table is struct pvirtq_desc entries (same size as struct
+       virtq_desc): WRITE is the only valid flag, Buffer ID reserved, and
+       the entries follow each other with no NEXT. */
+    for (i = 0; i < n; i++) {
+        int w = i >= out;
+        if (bufs[i].addr == NULL || bufs[i].len == 0u)
+            return VIRTQ_EINVAL;
+        if (w)
+            wlen += bufs[i].len;
+        virtq__pdesc_set(&t[i], bufs[i].addr, bufs[i].len, 0, w);
+        VIRTQ__ST16(&t[i].flags, w ? VIRTQ_DESC_F_WRITE : 0u);
+    }
+    if (wlen > UINT32_MAX)
+        return VIRTQ_EINVAL;
+    id = vq->free_head;
+    /* One ring descriptor: INDIRECT, never with NEXT; WRITE is reserved on
+       it ("Indirect Descriptors"). */
+    virtq__pdesc_set(&VIRTQ__PDESC(vq)[vq->avail_idx & VIRTQ__PW_POS], table, 16u * n, id, 0);
+    virtq__packed_commit(vq, id, virtq__pw_add(vq, vq->avail_idx, 1), 1,
+                         (uint16_t)(virtq__pavail(vq->avail_idx) | VIRTQ_DESC_F_INDIRECT),
+                         (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+/* EINVAL for a bad queue, EBROKEN for a broken one. */
+static VIRTQ__COLD int virtq__packed_state_error(const struct virtq *vq)
+{
+    return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+}
+
+static int virtq__packed_publish(struct virtq *vq, bool *notify)
+{
+    const struct pvirtq_event_suppress *dev_ev;
+    struct virtq_slot *s;
+    uint16_t old, now, ev, id;
+    if (notify != NULL)
+        *notify = false; /* an error or nothing new never asks for a kick */
+    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
+                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return notify == NULL ? VIRTQ_EINVAL : virtq__packed_state_error(vq);
+    old = vq->published_idx;
+    now = vq->avail_idx;
+    if (old == now)
+        return VIRTQ_OK; /* nothing added (a full ring of adds differs in wrap) */
+    /* Mark the batch published, down to the oldest, which holds the
+       flags of the head at published_idx. */
+    id = VIRTQ__P_TOP(vq);
+    do {
+        s = &vq->slot[id];
+        s->tail = 0;
+        id = s->next;
+    } while (id != VIRTQ__P_END);
+    VIRTQ__P_TOP(vq) = VIRTQ__P_END;
+    /* "Updating flags": every descriptor of every chain added since the
+       last publish (later heads included) before the oldest head's flags,
+       which make the whole batch available at once. */
+    VIRTQ__ST16_RELEASE(vq, &VIRTQ__PDESC(vq)[old & VIRTQ__PW_POS].flags, s->pos);
+    vq->published_idx = now;
+    /* "Sending Available Buffer Notifications": the flags must be visible
+       before we read the device's suppression structure, or both sides
+       skip the notification. */
+    virtq__mb(vq);
+    dev_ev = VIRTQ__PDEVICE(vq);
+    ev = (uint16_t)(VIRTQ__LD16(&dev_ev->flags) & 3u);
+    if (ev == RING_EVENT_FLAGS_DESC && (vq->flags & VIRTQ__Q_EVENT_IDX))
+        /* Notify when the event descriptor (offset and wrap) is among the
+           ones just made available: it lies in [old, now). */
+        *notify = virtq__pw_dist(vq, old, VIRTQ__LD16(&dev_ev->desc)) < virtq__pw_dist(vq, old, now);
+    else
+        /* DESC without EVENT_IDX and the reserved value 3 mean nothing
+           the driver may rely on: notify. */
+        *notify = ev != RING_EVENT_FLAGS_DISABLE;
+    return VIRTQ_OK;
+}
+
+/* 1 when the descriptor at position pw is used in its lap: AVAIL and USED
+   both equal the wrap counter ("Driver and Device Ring Wrap Counters").
+   Every other pair means "not yet": available in this lap, used in the
+   last, or a chain's inner descriptor from the last lap, which the device
+   skips and never overwrites ("Next Flag: Descriptor Chaining"). */
+VIRTQ__INLINE int virtq__packed_used_flags(uint16_t flags, uint16_t pw)
+{
+    uint16_t want = (pw & VIRTQ__PW_WRAP) ? (uint16_t)(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0u;
+    return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) == want;
+}
+
+VIRTQ__INLINE int virtq__packed_is_used(const struct virtq *vq, uint16_t pw)
+{
+    return virtq__packed_used_flags(VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags), pw);
+}
+
+static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
+{
+    const struct pvirtq_desc *d;
+    struct virtq_slot *s;
+    uint32_t id, ulen;
+    uint16_t pw, flags;
+    void *c;
+    if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
+                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return cookie == NULL ? VIRTQ_EINVAL : virtq__packed_state_error(vq);
+    pw = vq->last_used;
+    d = &VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS];
+    /* "Receiving Used Buffers From The Device": the flags first, then (the
+       acquire) the rest of the descriptor, which the device wrote before
+       them. */
+    flags = VIRTQ__LD16_ACQUIRE(vq, &d->flags);
+    if (!virtq__packed_used_flags(flags, pw))
+        return VIRTQ_EAGAIN;
+    /* Copy the element once; shared memory is never read twice. */
+    id = VIRTQ__LD16(&d->id);
+    ulen = VIRTQ__LD32(&d->len);
+    /* The id must name a buffer in flight (not free, not used already:
+       a repeat) and published (not a device running ahead of what was
+       made available, nor a used descriptor where none was outstanding,
+       whose wrap bits contradict the ring's state); the length may not
+       exceed what was posted writable.  Published chains in flight add up
+       to last_used..published_idx, so this also bounds the skip below.
+       The WRITE bit of a used descriptor is not needed for the length
+       (QEMU leaves it clear). */
+    if (VIRTQ__UNLIKELY(id >= vq->num))
+        goto broken;
+    s = &vq->slot[id];
+    c = s->cookie;
+    if (VIRTQ__UNLIKELY(c == NULL || s->tail != 0u ||
+                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN))))
+        goto broken;
+    /* "Next Flag: Descriptor Chaining": skip the chain's length, taken
+       from private state, never from the device. */
+    pw = virtq__pw_add(vq, pw, s->ndesc);
+    vq->last_used = pw;
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
+    s->cookie = NULL;
+    s->next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    *cookie = c;
+    if (len != NULL)
+        *len = ulen;
+    /* Keep the device interrupting for the next used descriptor, as the
+       split ring moves used_event.  A hint: no barrier, every sleep
+       re-arms through virtq_enable_intr(). */
+    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        VIRTQ__ST16(vq->used_event, pw);
+    return VIRTQ_OK;
+broken:
+    /* Which rule, from private state only (ring_broken.h logs it). */
+    virtq__break(vq, id >= vq->num                   ? VIRTQ_BROKEN_USED_ID
+                     : vq->slot[id].cookie == NULL ? VIRTQ_BROKEN_NOT_IN_FLIGHT
+                     : vq->slot[id].tail != 0u     ? VIRTQ_BROKEN_UNPUBLISHED
+                                                   : VIRTQ_BROKEN_USED_LEN);
+    return VIRTQ_EBROKEN;
+}
+
+/* What virtq_get() would say next, taking nothing (see ring_split.h). */
+static int virtq__packed_used_state(const struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return VIRTQ_EINVAL;
+    if (vq->flags & VIRTQ__Q_BROKEN)
+        return VIRTQ_EBROKEN;
+    return virtq__packed_is_used(vq, vq->last_used) ? VIRTQ_OK : VIRTQ_EAGAIN;
+}
+
+static void virtq__packed_disable_intr(struct virtq *vq)
+{
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
+        return;
+    vq->flags |= VIRTQ__Q_INTR_OFF;
+    /* "Driver and Device Event Suppression": DISABLE, with or without
+       EVENT_IDX. */
+    VIRTQ__ST16(&VIRTQ__PDRIVER(vq)->flags, RING_EVENT_FLAGS_DISABLE);
+}
+
+/* True when the device has written used descriptors beyond delay positions
+   past last_used (it crossed the event), walking the used chains through
+   private lengths; an id that does not check out ends the walk with 1, so
+   the caller's virtq_get() finds and latches it. */
+static bool virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
+{
+    uint16_t pw = vq->last_used;
+    uint32_t walked = 0, i;
+    for (i = 0; i < vq->num && walked <= delay; i++) {
+        uint32_t id;
+        if (!virtq__packed_is_used(vq, pw))
+            return false;
+        id = VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].id);
+        if (id >= vq->num || vq->slot[id].cookie == NULL || vq->slot[id].tail != 0u)
+            return true;
+        walked += vq->slot[id].ndesc;
+        pw = virtq__pw_add(vq, pw, vq->slot[id].ndesc);
+    }
+    return walked > delay;
+}
+
+/* Re-arm with the event delay descriptors past last_used (EVENT_IDX) or
+   plain ENABLE, then re-check: true when the device crossed the event
+   already, or virtq_get() has an error to report (never sleep on it). */
+static bool virtq__packed_arm(struct virtq *vq, uint32_t delay)
+{
+    struct pvirtq_event_suppress *drv;
+    if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
+        return true;
+    drv = VIRTQ__PDRIVER(vq);
+    vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
+    if (vq->flags & VIRTQ__Q_EVENT_IDX) {
+        VIRTQ__ST16(&drv->desc, virtq__pw_add(vq, vq->last_used, delay));
+        VIRTQ__ST16(&drv->flags, RING_EVENT_FLAGS_DESC);
+    } else {
+        VIRTQ__ST16(&drv->flags, RING_EVENT_FLAGS_ENABLE);
+    }
+    /* "Receiving Used Buffers From The Device" (the note): the re-arm must
+       be visible before we look at the ring again, or a buffer used in
+       between raises no interrupt and we sleep on it. */
+    virtq__mb(vq);
+    return delay == 0u ? virtq__packed_is_used(vq, vq->last_used) != 0
+                       : virtq__packed_used_past(vq, delay);
+}
+
+static bool virtq__packed_enable_intr_delayed(struct virtq *vq)
+{
+    uint32_t outstanding;
+    if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
+        return virtq__packed_arm(vq, 0); /* only an event can be delayed */
+    /* Published descriptors in flight: at most num. */
+    outstanding = virtq__pw_dist(vq, vq->last_used, vq->published_idx);
+    return virtq__packed_arm(vq, outstanding * 3u / 4u);
+}
+
+#endif /* VIRTQ_RINGS & VIRTQ_RING_PACKED */
