@@ -199,6 +199,9 @@
    VIRTQ_API              linkage of every function          (all files)
    VIRTQ_WAIT             strategies built in, a mask of VIRTQ_WAIT_SPIN |
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
+   VIRTQ_TRANSPORTS       transports built in: VIRTQ_TRANSPORT_MMIO
+                          (default), VIRTQ_TRANSPORT_PCI, or both or'ed;
+                          one transport builds no dispatch    (impl only)
    VIRTQ_RINGS            ring kinds built in: VIRTQ_RING_SPLIT (default),
                           VIRTQ_RING_PACKED, or both or'ed; with both the
                           packed ring is used whenever the device offers
@@ -838,24 +841,6 @@ VIRTQ_API const char *virtq_strerror(int err);
 extern "C" {
 #endif
 
-/* Private queue flags (struct virtq.flags). */
-#define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
-#define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
-#define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
-#define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
-#define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
-#define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
-#define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
-#define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
-
-/* Private device states (struct virtq_dev.state bits). */
-#define VIRTQ__D_PROBED 1u
-#define VIRTQ__D_FEATURES_OK 2u
-#define VIRTQ__D_DRIVER_OK 4u
-#define VIRTQ__D_IRQ_ROUTED 8u
-#define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
-#define VIRTQ__D_BEGUN 32u  /* ACKNOWLEDGE, DRIVER set: features may be negotiated */
-
 /* Hot-path helpers: keep the common case straight-line and the error
    classification out of line. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -868,6 +853,21 @@ extern "C" {
 #define VIRTQ__UNLIKELY(x) (x)
 #endif
 /* ==== end impl_begin.h ==== */
+
+/* ==== begin ring_flags.h ==== */
+/* ---- ring_flags.h: private state bits of struct virtq (.flags) ---------- */
+/* Set by virtq_init() from the negotiated features (EVENT_IDX, INDIRECT,
+   PLATFORM, PACKED) and by the ring as it runs.  Early in the manifest
+   because the barrier helpers (shim_access.h) read PLATFORM. */
+#define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
+#define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
+#define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
+#define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
+#define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
+#define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
+#define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
+#define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
+/* ==== end ring_flags.h ==== */
 
 /* ==== begin shim_arch.h ==== */
 /* ---- shim_arch.h: barriers, CPU relax, interrupt mask, wfi --------------- */
@@ -1186,8 +1186,8 @@ static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
 #endif
 /* ==== end shim_access.h ==== */
 
-/* ==== begin shim_misc.h ==== */
-/* ---- shim_misc.h: DMA, clock, wait hooks, assert and log ------------------ */
+/* ==== begin shim_dma.h ==== */
+/* ---- shim_dma.h: device addresses and cache maintenance for DMA --------- */
 
 /* DMA.  Default: the device sees CPU addresses 1:1 and caches are coherent
    (QEMU virt, most SoCs with an IOMMU off).  On a non-coherent system,
@@ -1203,14 +1203,27 @@ static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
 #ifndef VIRTQ_DMA_SYNC_FOR_CPU
 #define VIRTQ_DMA_SYNC_FOR_CPU(p, len) ((void)0)
 #endif
+/* ==== end shim_dma.h ==== */
 
-/* Assert and log: off unless the user supplies them. */
+/* ==== begin shim_log.h ==== */
+/* ---- shim_log.h: VIRTQ_ASSERT and VIRTQ_LOG ------------------------------ */
+
+/* Off unless the user supplies them.  VIRTQ_ASSERT(x) checks virtq's own
+   private invariants (free-list heads, descriptor counts): a failure is a
+   virtq bug or memory corruption, never a caller's bad argument (those
+   return VIRTQ_EINVAL) nor a hostile device (that latches the queue
+   broken).  VIRTQ_LOG(fmt, ...) is printf-like, one line per event (why a
+   queue broke, ring_broken.h). */
 #ifndef VIRTQ_ASSERT
 #define VIRTQ_ASSERT(x) ((void)0)
 #endif
 #ifndef VIRTQ_LOG
 #define VIRTQ_LOG(...) ((void)0)
 #endif
+/* ==== end shim_log.h ==== */
+
+/* ==== begin shim_wait.h ==== */
+/* ---- shim_wait.h: wait strategies built in, clock, WFI/OS/custom hooks --- */
 
 /* Which wait strategies are built in: a bit mask of VIRTQ_WAIT_*.  SPIN is
    always there (it is the fallback before interrupts are routed). */
@@ -1260,7 +1273,7 @@ static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
 #error "virtq: VIRTQ_WAIT_CUSTOM needs VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)"
 #endif
 #endif
-/* ==== end shim_misc.h ==== */
+/* ==== end shim_wait.h ==== */
 
 /* ==== begin errors.h ==== */
 /* ---- errors.h: error names -------------------------------------------------- */
@@ -2548,6 +2561,19 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
     return VIRTQ_EAGAIN;
 }
 /* ==== end ring_split.h ==== */
+
+/* ==== begin device_flags.h ==== */
+/* ---- device_flags.h: private state bits of struct virtq_dev (.state) ---- */
+/* The device status machine as the driver saw it: probe, begin,
+   FEATURES_OK, DRIVER_OK, NEEDS_RESET/FAILED, and whether the board routed
+   the interrupt (WFI waits need it). */
+#define VIRTQ__D_PROBED 1u
+#define VIRTQ__D_FEATURES_OK 2u
+#define VIRTQ__D_DRIVER_OK 4u
+#define VIRTQ__D_IRQ_ROUTED 8u
+#define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
+#define VIRTQ__D_BEGUN 32u  /* ACKNOWLEDGE, DRIVER set: features may be negotiated */
+/* ==== end device_flags.h ==== */
 
 /* ==== begin transport_select.h ==== */
 /* ---- transport_select.h: which transports are built in ------------------ */
