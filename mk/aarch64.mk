@@ -192,19 +192,25 @@ DEMO_TARGETS_aarch64 += demo-aarch64-blk
 $(eval $(call a64_program,gpu_demo,examples/gpu_demo.c examples/drivers/virtio_gpu.c,$(A64_VIRTQ_CFLAGS),examples/drivers/virtio_gpu.h))
 
 A64_GPU_PY = $(PYTHON) tests/gpu/gpu_qemu.py --ram-base 0x40000000 \
-  --elf $(A64_BUILD)/gpu_demo.elf --out $(A64_BUILD)/gpu $(if $(TEE),--tee)
+  --out $(A64_BUILD)/gpu $(if $(TEE),--tee)
 
 .PHONY: test-aarch64-gpu demo-aarch64-gpu
 # A default run inits with spin, draws with WFI and runs the storm under
 # the scheduler (OS); the screens are checked pixel by pixel.  --mode SPIN
-# keeps spinning after init.
-test-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf
-	$(A64_GPU_PY) --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) shot --res 800x600
-	$(A64_GPU_PY) --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) shot --res 1024x768 --modern
-	$(A64_GPU_PY) --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) shot --res 640x480 --mode SPIN
+# keeps spinning after init, --mode OS blocks for everything after init
+# (clang build).
+test-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf $(A64_BUILD)/gpu_demo-clang.elf
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) \
+	  shot --res 800x600
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) \
+	  shot --res 1024x768 --modern
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) \
+	  shot --res 640x480 --mode SPIN
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo-clang.elf --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) \
+	  shot --res 640x480 --modern --mode OS
 
 demo-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf
-	$(A64_GPU_PY) --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
+	$(A64_GPU_PY) --elf $< --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
 	  --transport $(TRANSPORT) --ring $(RING) demo
 
 TEST_TARGETS += test-aarch64-gpu
@@ -224,23 +230,56 @@ A64_NET_PY = $(PYTHON) tests/net/net_qemu.py --timeout $(or $(NET_TIMEOUT),60) \
 
 .PHONY: test-aarch64-net demo-aarch64-net
 # Spin during init, then WFI (net_demo, net_peer) or OS blocking under the
-# scheduler (*_os), each on both GIC versions.
+# scheduler (*_os), each on both GIC versions; the last one built by clang.
 test-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf \
-  $(A64_BUILD)/net_demo_os.elf $(A64_BUILD)/net_peer_os.elf
+  $(A64_BUILD)/net_demo_os.elf $(A64_BUILD)/net_peer_os-clang.elf
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/net_demo.elf \
 	  --configs modern-mrg
 	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/net_peer.elf \
 	  --configs legacy-mrg
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/net_demo_os.elf \
 	  --configs legacy-nomrg --expect '^FIGURE net_demo os_task_wakes=[1-9][0-9]* count$$'
-	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/net_peer_os.elf \
+	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/net_peer_os-clang.elf \
 	  --configs modern-nomrg --expect '^FIGURE net_peer os_task_wakes=[1-9][0-9]* count$$'
 
 demo-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
 	  --transport $(TRANSPORT) --ring $(RING) --elf $(A64_BUILD)/net_demo.elf --configs modern-mrg --tee
+	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
+	  --transport $(TRANSPORT) --ring $(RING) --elf $(A64_BUILD)/net_peer.elf --configs modern-mrg --tee
 
 TEST_TARGETS += test-aarch64-net
 DEMO_TARGETS_aarch64 += demo-aarch64-net
+
+# ---- figures for `make bench` ------------------------------------------------
+# The aarch64 side of the in-QEMU figures: the same examples, the same
+# bench/qemu_figures.py, parts aarch64-blk/-gpu/-net (qemu_runs_aarch64-*.csv,
+# rows in qemu_figures.csv beside the riscv64 ones).  GICv2 unless A64_GIC=3.
+# BENCH_* come from mk/bench.mk (included after this file; expanded when the
+# recipes run).  This file sorts before bench.mk, so these steps come before
+# its bench-report in BENCH_TARGETS.
+.PHONY: bench-aarch64-gpu bench-qemu-aarch64-blk bench-qemu-aarch64-gpu bench-qemu-aarch64-net
+bench-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf
+	$(A64_GPU_PY) --elf $< --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) bench
+
+bench-qemu-aarch64-blk:
+	@mkdir -p $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part aarch64-blk --runs $(BENCH_QEMU_RUNS) \
+	  --show seq_read,qd1,qd32,qd32_kicks_per_req --cmd '$(BENCH_SUBMAKE) demo-aarch64-blk'
+	@$(BENCH_STAMP) qemu_runs_aarch64-blk.csv
+
+bench-qemu-aarch64-gpu:
+	@mkdir -p $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part aarch64-gpu --runs $(BENCH_QEMU_RUNS) \
+	  --show full_frame_fps,storm_flushes_per_s --cmd '$(BENCH_SUBMAKE) bench-aarch64-gpu'
+	@$(BENCH_STAMP) qemu_runs_aarch64-gpu.csv
+
+bench-qemu-aarch64-net:
+	@mkdir -p $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part aarch64-net --runs $(BENCH_QEMU_RUNS) \
+	  --show echo_pps,ping_rtt_avg_us --cmd '$(BENCH_SUBMAKE) demo-aarch64-net'
+	@$(BENCH_STAMP) qemu_runs_aarch64-net.csv
+
+BENCH_TARGETS += bench-qemu-aarch64-blk bench-qemu-aarch64-gpu bench-qemu-aarch64-net
 
 endif # A64_MK_INCLUDED
