@@ -103,7 +103,7 @@
    request struct) comes back exactly once.  Private bookkeeping (struct
    virtq_slot, one per entry) lives outside device-visible memory.
 
-   THE DEVICE (virtio-mmio today; the calls are transport-neutral)
+   THE DEVICE (virtio-mmio or virtio-pci; the calls are transport-neutral)
    ----------------------------------------------------------------
    virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
@@ -130,6 +130,37 @@
                           write a 32-bit config field (e.g. a gpu
                           events_clear); the only write width today
    virtq_strerror         a short English name for a VIRTQ_E* code
+
+   VIRTIO-PCI (VIRTQ_TRANSPORTS with VIRTQ_TRANSPORT_PCI; "Virtio Over PCI Bus")
+   ----------------------------------------------------------------
+   The same virtq_dev_* calls and drivers; only the probe differs.
+   virtq_pci_assign_bars  optional, for firmware that enumerates nothing
+                          (QEMU -bios none): size the function's memory BARs
+                          (32/64-bit; I/O and ROM BARs skipped), place them
+                          in [*next, end), enable memory + bus master;
+                          VIRTQ_ENOSPC when the window is too small
+   virtq_pci_probe        ids (modern 0x1040+, transitional 0x1000..0x103f
+                          with the type from the Subsystem ID; legacy-only
+                          refused: VIRTQ_ENOTSUP), then the capability walk:
+                          reserved bar/cfg_type ignored, longer cap_len
+                          accepted, first usable of each type wins.  Every
+                          field is checked (list loops, next outside
+                          0x40..0xff, short cap_len/length, offset + length
+                          beyond the BAR, notify multiplier); on failure
+                          dev->why names the capability and field
+                          (e.g. "notify cap: cap_len shorter than its
+                          structure") and dev stays unprobed
+   virtq_dev_queue_reset  VIRTIO_F_RING_RESET (PCI only; never negotiated on
+                          virtio-mmio, whose QueueReset QEMU 7.2 lacks):
+                          reset one queue, virtq_detach() its cookies, then
+                          virtq_dev_queue_setup() it again
+   Interrupts are INTx (level, shared): virtq_dev_isr() reads the ISR status,
+   which is the acknowledgement; 0 means "not this device".  MSI-X is not
+   used.  Queue setup checks the queue_size read-back and that the queue's
+   notify address (cap.offset + queue_notify_off * notify_off_multiplier)
+   lies, aligned, inside the notify structure; dev->why says which failed.
+   VIRTIO_F_NOTIFICATION_DATA is driven on both transports when the driver
+   asks for it (32-bit notifications carrying the avail index).
 
    WAITING
    -------
@@ -230,10 +261,21 @@
                           by itself under ThreadSanitizer)     (impl only)
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
    VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
-   VIRTQ_MMIO_WRITE32(a, v)
+   VIRTQ_MMIO_WRITE8(a, v), VIRTQ_MMIO_WRITE16(a, v), VIRTQ_MMIO_WRITE32(a, v)
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
-                          fence i,r after a read)              (impl only)
+                          fence i,r after a read); 8/16-bit writes serve
+                          virtio-pci's natural-width fields    (impl only)
+   VIRTQ_PCI_CFG_READ8(cfg, off), VIRTQ_PCI_CFG_READ16, VIRTQ_PCI_CFG_READ32,
+   VIRTQ_PCI_CFG_WRITE16(cfg, off, v), VIRTQ_PCI_CFG_WRITE32
+                          PCI configuration space of the function cfg
+                          names; default ECAM: cfg is the function's ECAM
+                          address, VIRTQ_PCI_ECAM(base, bus, dev, fn); port
+                          I/O or a firmware's PCI layer plug in here
+                                                               (impl only)
+   VIRTQ_PCI_BAR_TO_CPU(bus_addr)
+                          PCI bus address -> CPU address, 0 if unreachable
+                          (default 1:1, as on QEMU virt)       (impl only)
    VIRTQ_VIRT_TO_DMA(p)   CPU pointer -> device address (default 1:1)
    VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes), VIRTQ_DMA_SYNC_FOR_CPU
                           cache maintenance for non-coherent DMA (default
