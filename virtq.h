@@ -3168,7 +3168,10 @@ static const char *virtq__pci_walk(uintptr_t cfg, struct virtq__pci_found *f)
                 return "capability list: loop";
             *seen |= bit;
         }
-        if (VIRTQ_PCI_CFG_READ8(cfg, pos) == VIRTQ__PCI_CAP_ID_VNDR) {
+        /* A virtio capability needs 16 bytes: one closer to the end of
+           configuration space cannot be one (its fields are not read). */
+        if (VIRTQ_PCI_CFG_READ8(cfg, pos) == VIRTQ__PCI_CAP_ID_VNDR &&
+            pos <= 0x100u - VIRTIO_PCI_CAP_SIZE) {
             type = VIRTQ_PCI_CFG_READ8(cfg, pos + VIRTIO_PCI_CAP_CFG_TYPE);
             bar = VIRTQ_PCI_CFG_READ8(cfg, pos + VIRTIO_PCI_CAP_BAR);
             if (type >= VIRTIO_PCI_CAP_COMMON_CFG && type <= VIRTIO_PCI_CAP_DEVICE_CFG &&

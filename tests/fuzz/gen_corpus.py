@@ -251,10 +251,55 @@ MMIO_SEEDS = {
 }
 
 
+# ---- fuzz_pci ----------------------------------------------------------------
+# 256 bytes of configuration space laid out as QEMU's (and the fake's)
+# virtio-pci functions are, a BAR size choice, a flag byte, then the BAR.
+
+
+def pci_config(transitional=False):
+    c = bytearray(256)
+
+    def put(off, v, n):
+        c[off:off + n] = v.to_bytes(n, "little")
+
+    def cap(pos, nxt, ln, typ, offset, length):
+        put(pos, 0x09, 1); put(pos + 1, nxt, 1); put(pos + 2, ln, 1)
+        put(pos + 3, typ, 1); put(pos + 4, 4, 1)
+        put(pos + 8, offset, 4); put(pos + 12, length, 4)
+
+    put(0x00, 0x1af4, 2)
+    put(0x02, 0x1001 if transitional else 0x1042, 2)
+    put(0x06, 0x10, 2)
+    put(0x2e, 2, 2)
+    put(0x34, 0x40, 1)
+    cap(0x40, 0x50, 16, 1, 0x0000, 0x40)
+    cap(0x50, 0x64, 20, 2, 0x3000, 0x1000)
+    put(0x60, 4, 4)
+    cap(0x64, 0x74, 16, 3, 0x1000, 4)
+    cap(0x74, 0x00, 16, 4, 0x2000, 0x100)
+    return bytes(c)
+
+
+def pci_bar(numq, qsize):
+    b = bytearray(0x40)
+    b[0x12:0x14] = numq.to_bytes(2, "little")
+    b[0x18:0x1a] = qsize.to_bytes(2, "little")
+    return bytes(b)
+
+
+PCI_SEEDS = {
+    "modern": pci_config() + bytes([2, 0]) + pci_bar(1, 64),
+    "transitional": pci_config(True) + bytes([2, 0]) + pci_bar(1, 64),
+    "no-queues": pci_config() + bytes([2, 0]) + pci_bar(0, 0),
+    "bar-too-small": pci_config() + bytes([0, 0]) + pci_bar(1, 64),
+}
+
+
 def main():
     check = "--check" in sys.argv[1:]
     bad = 0
-    for target, seeds in (("fuzz_ring", RING_SEEDS), ("fuzz_mmio", MMIO_SEEDS)):
+    for target, seeds in (("fuzz_ring", RING_SEEDS), ("fuzz_mmio", MMIO_SEEDS),
+                          ("fuzz_pci", PCI_SEEDS)):
         d = os.path.join(ROOT, "corpus", target)
         os.makedirs(d, exist_ok=True)
         for name, data in sorted(seeds.items()):
