@@ -123,9 +123,11 @@
    virtq_dev_config_read64, virtq_dev_config_read_bytes
                           device config space, each with the field's own
                           width, retried until ConfigGeneration is stable
-   virtq_dev_config_write32
-                          write a 32-bit config field (e.g. a gpu
-                          events_clear); the only write width today
+   virtq_dev_config_write8, virtq_dev_config_write16,
+   virtq_dev_config_write32, virtq_dev_config_write64
+                          write a writable config field (e.g. a gpu
+                          events_clear) with its own width; 64-bit as two
+                          32-bit writes, low word first
    virtq_strerror         a short English name for a VIRTQ_E* code
 
    WAITING
@@ -224,7 +226,7 @@
                           by itself under ThreadSanitizer)     (impl only)
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
    VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
-   VIRTQ_MMIO_WRITE32(a, v)
+   VIRTQ_MMIO_WRITE8(a, v), VIRTQ_MMIO_WRITE16(a, v), VIRTQ_MMIO_WRITE32(a, v)
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
                           fence i,r after a read)              (impl only)
@@ -786,7 +788,13 @@ VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint3
 VIRTQ_API int virtq_dev_config_read64(struct virtq_dev *dev, uint32_t off, uint64_t *val);
 VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, void *buf,
                                           uint32_t len);
+/* Writes with the field's own width, like the reads (a 64-bit field as two
+   32-bit writes, low word first); VIRTQ_EINVAL for a misaligned or
+   out-of-range offset.  Only fields the device type calls writable. */
+VIRTQ_API int virtq_dev_config_write8(struct virtq_dev *dev, uint32_t off, uint8_t val);
+VIRTQ_API int virtq_dev_config_write16(struct virtq_dev *dev, uint32_t off, uint16_t val);
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val);
+VIRTQ_API int virtq_dev_config_write64(struct virtq_dev *dev, uint32_t off, uint64_t val);
 
 /* --- waiting ----------------------------------------------------------------- */
 
@@ -1169,6 +1177,23 @@ static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
     *(volatile uint32_t *)a = v;
 }
 #define VIRTQ_MMIO_WRITE32(a, v) virtq__mmio_write32((a), (v))
+#endif
+/* 8- and 16-bit writes: config-space fields of that width only. */
+#ifndef VIRTQ_MMIO_WRITE16
+static inline void virtq__mmio_write16(uintptr_t a, uint16_t v)
+{
+    VIRTQ__IO_BEFORE_WRITE(); /* as for 32-bit writes */
+    *(volatile uint16_t *)a = v;
+}
+#define VIRTQ_MMIO_WRITE16(a, v) virtq__mmio_write16((a), (v))
+#endif
+#ifndef VIRTQ_MMIO_WRITE8
+static inline void virtq__mmio_write8(uintptr_t a, uint8_t v)
+{
+    VIRTQ__IO_BEFORE_WRITE(); /* as for 32-bit writes */
+    *(volatile uint8_t *)a = v;
+}
+#define VIRTQ_MMIO_WRITE8(a, v) virtq__mmio_write8((a), (v))
 #endif
 /* ==== end shim_access.h ==== */
 
@@ -2506,8 +2531,13 @@ static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, 
 static void virtq__mmio_cfg_write(const struct virtq_dev *dev, uint32_t off, uint32_t v,
                                   unsigned width)
 {
-    (void)width; /* only 32-bit writes today (virtq_dev_config_write32) */
-    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
+    uintptr_t a = dev->base + VIRTIO_MMIO_CONFIG + off;
+    if (width == 1u)
+        VIRTQ_MMIO_WRITE8(a, (uint8_t)v);
+    else if (width == 2u)
+        VIRTQ_MMIO_WRITE16(a, (uint16_t)v);
+    else
+        VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
 }
 
 /* Bytes of device configuration space the register window holds. */
@@ -2929,13 +2959,38 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
     return virtq__cfg(dev, off, buf, len, 1);
 }
 
+/* Config writes, each with the field's own width like the reads; a 64-bit
+   field as two 32-bit writes, low word first. */
+static int virtq__cfg_write(struct virtq_dev *dev, uint32_t off, uint64_t val, unsigned size)
+{
+    unsigned width = size > 4u ? 4u : size;
+    unsigned i;
+    if (!virtq__dev_ok(dev) || (off & (width - 1u)) != 0u || virtq__t_cfg_len(dev) < size ||
+        off > virtq__t_cfg_len(dev) - size)
+        return VIRTQ_EINVAL;
+    for (i = 0; i < size; i += width)
+        virtq__t_cfg_write(dev, off + i, (uint32_t)(val >> (8u * i)), width);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_config_write8(struct virtq_dev *dev, uint32_t off, uint8_t val)
+{
+    return virtq__cfg_write(dev, off, val, 1);
+}
+
+VIRTQ_API int virtq_dev_config_write16(struct virtq_dev *dev, uint32_t off, uint16_t val)
+{
+    return virtq__cfg_write(dev, off, val, 2);
+}
+
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
 {
-    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || virtq__t_cfg_len(dev) < 4u ||
-        off > virtq__t_cfg_len(dev) - 4u)
-        return VIRTQ_EINVAL;
-    virtq__t_cfg_write(dev, off, val, 4);
-    return VIRTQ_OK;
+    return virtq__cfg_write(dev, off, val, 4);
+}
+
+VIRTQ_API int virtq_dev_config_write64(struct virtq_dev *dev, uint32_t off, uint64_t val)
+{
+    return virtq__cfg_write(dev, off, val, 8);
 }
 /* ==== end device.h ==== */
 

@@ -318,7 +318,13 @@ VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint3
 VIRTQ_API int virtq_dev_config_read64(struct virtq_dev *dev, uint32_t off, uint64_t *val);
 VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, void *buf,
                                           uint32_t len);
+/* Writes with the field's own width, like the reads (a 64-bit field as two
+   32-bit writes, low word first); VIRTQ_EINVAL for a misaligned or
+   out-of-range offset.  Only fields the device type calls writable. */
+VIRTQ_API int virtq_dev_config_write8(struct virtq_dev *dev, uint32_t off, uint8_t val);
+VIRTQ_API int virtq_dev_config_write16(struct virtq_dev *dev, uint32_t off, uint16_t val);
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val);
+VIRTQ_API int virtq_dev_config_write64(struct virtq_dev *dev, uint32_t off, uint64_t val);
 
 /* --- waiting ----------------------------------------------------------------- */
 

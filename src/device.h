@@ -289,11 +289,36 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
     return virtq__cfg(dev, off, buf, len, 1);
 }
 
+/* Config writes, each with the field's own width like the reads; a 64-bit
+   field as two 32-bit writes, low word first. */
+static int virtq__cfg_write(struct virtq_dev *dev, uint32_t off, uint64_t val, unsigned size)
+{
+    unsigned width = size > 4u ? 4u : size;
+    unsigned i;
+    if (!virtq__dev_ok(dev) || (off & (width - 1u)) != 0u || virtq__t_cfg_len(dev) < size ||
+        off > virtq__t_cfg_len(dev) - size)
+        return VIRTQ_EINVAL;
+    for (i = 0; i < size; i += width)
+        virtq__t_cfg_write(dev, off + i, (uint32_t)(val >> (8u * i)), width);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_config_write8(struct virtq_dev *dev, uint32_t off, uint8_t val)
+{
+    return virtq__cfg_write(dev, off, val, 1);
+}
+
+VIRTQ_API int virtq_dev_config_write16(struct virtq_dev *dev, uint32_t off, uint16_t val)
+{
+    return virtq__cfg_write(dev, off, val, 2);
+}
+
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
 {
-    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || virtq__t_cfg_len(dev) < 4u ||
-        off > virtq__t_cfg_len(dev) - 4u)
-        return VIRTQ_EINVAL;
-    virtq__t_cfg_write(dev, off, val, 4);
-    return VIRTQ_OK;
+    return virtq__cfg_write(dev, off, val, 4);
+}
+
+VIRTQ_API int virtq_dev_config_write64(struct virtq_dev *dev, uint32_t off, uint64_t val)
+{
+    return virtq__cfg_write(dev, off, val, 8);
 }

@@ -123,9 +123,11 @@
    virtq_dev_config_read64, virtq_dev_config_read_bytes
                           device config space, each with the field's own
                           width, retried until ConfigGeneration is stable
-   virtq_dev_config_write32
-                          write a 32-bit config field (e.g. a gpu
-                          events_clear); the only write width today
+   virtq_dev_config_write8, virtq_dev_config_write16,
+   virtq_dev_config_write32, virtq_dev_config_write64
+                          write a writable config field (e.g. a gpu
+                          events_clear) with its own width; 64-bit as two
+                          32-bit writes, low word first
    virtq_strerror         a short English name for a VIRTQ_E* code
 
    WAITING
@@ -224,7 +226,7 @@
                           by itself under ThreadSanitizer)     (impl only)
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
    VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
-   VIRTQ_MMIO_WRITE32(a, v)
+   VIRTQ_MMIO_WRITE8(a, v), VIRTQ_MMIO_WRITE16(a, v), VIRTQ_MMIO_WRITE32(a, v)
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
                           fence i,r after a read)              (impl only)
