@@ -294,12 +294,12 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
 static int virtq__cfg_write(struct virtq_dev *dev, uint32_t off, uint64_t val, unsigned size)
 {
     unsigned width = size > 4u ? 4u : size;
-    unsigned i;
     if (!virtq__dev_ok(dev) || (off & (width - 1u)) != 0u || virtq__t_cfg_len(dev) < size ||
         off > virtq__t_cfg_len(dev) - size)
         return VIRTQ_EINVAL;
-    for (i = 0; i < size; i += width)
-        virtq__t_cfg_write(dev, off + i, (uint32_t)(val >> (8u * i)), width);
+    virtq__t_cfg_write(dev, off, (uint32_t)val, width);
+    if (size == 8u) /* constant shift: no libgcc helper on 32-bit CPUs */
+        virtq__t_cfg_write(dev, off + 4u, (uint32_t)(val >> 32), 4);
     return VIRTQ_OK;
 }
 
