@@ -31,15 +31,18 @@
        struct virtq_buf bufs[3] = {{&hdr, 16}, {data, 512}, {&status, 1}};
        void *cookie; uint32_t len; int ok = 0;
 
-       if (virtq_mmio_probe(&dev, 0x10001000) != VIRTQ_OK) return;
-       virtq_dev_begin(&dev);                       // reset, ACK, DRIVER
-       virtq_dev_negotiate(&dev, 0, 0);             // + VERSION_1 if modern
-       virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
-       virtq_dev_driver_ok(&dev);
-       virtq_add(&vq, bufs, 1, 2, &hdr);            // 1 readable, 2 writable
-       virtq_dev_kick(&dev, &vq);                   // publish + notify
-       if (virtq_wait(&dev, &vq, 1000000) == VIRTQ_OK &&    // bounded
-           virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
+       // QEMU virt riscv64: 8 virtio-mmio slots from 0x10001000, stride
+       // 0x1000; the first -device lands in the last one.
+       int rc = virtq_mmio_find(&dev, 0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK, 0);
+       if (rc == VIRTQ_OK) rc = virtq_dev_begin(&dev);     // reset, ACK, DRIVER
+       if (rc == VIRTQ_OK) rc = virtq_dev_negotiate(&dev, 0, 0); // +VERSION_1
+       if (rc == VIRTQ_OK) rc = virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
+       if (rc == VIRTQ_OK) rc = virtq_dev_driver_ok(&dev);
+       if (rc == VIRTQ_OK) rc = virtq_add(&vq, bufs, 1, 2, &hdr); // 1 readable, 2 writable
+       if (rc == VIRTQ_OK) rc = virtq_dev_kick(&dev, &vq); // publish + notify
+       if (rc == VIRTQ_OK) rc = virtq_wait(&dev, &vq, 1000000); // bounded
+       if (rc == VIRTQ_OK) rc = virtq_get(&vq, &cookie, &len);
+       if (rc == VIRTQ_OK && status == 0)
            ok = 1;                                  // data[] holds sector 0
 
    ERRORS AND ANSWERS
@@ -106,6 +109,12 @@
    THE DEVICE (virtio-mmio today; the calls are transport-neutral)
    ----------------------------------------------------------------
    virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
+   virtq_mmio_scan        probe a window of slots (base, stride, count) and
+                          report each populated slot's id and version
+   virtq_mmio_find        probe the nth slot in a window holding a device
+                          id, e.g. (0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK,
+                          0) on QEMU virt riscv64, where the first -device
+                          lands in the LAST slot
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
@@ -739,6 +748,29 @@ struct virtq_dev {
 /* Probe a virtio-mmio slot: magic, version (1 or 2), device id.  Touches
    no status.  VIRTQ_ENODEV: no device, or an empty slot (id 0). */
 VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base);
+
+/* One populated virtio-mmio slot, as virtq_mmio_scan() reports it. */
+struct virtq_mmio_slot {
+    uintptr_t base;     /* the slot's MMIO base */
+    unsigned slot;      /* its index in the window */
+    uint32_t device_id; /* VIRTIO_ID_* (never 0: empty slots are skipped) */
+    uint8_t version;    /* 1 legacy, 2 modern */
+};
+
+/* Probe count slots at base, base + stride, ... (virtq_mmio_probe() each:
+   magic, version, id; no status touched) and report every populated one in
+   found[0..max), lowest address first.  Returns how many (0 when none), or
+   VIRTQ_EINVAL (stride 0, found NULL with max > 0).  Only with the MMIO
+   transport built in (VIRTQ_TRANSPORTS). */
+VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
+                              struct virtq_mmio_slot *found, unsigned max);
+
+/* Probe into dev the nth (0 = first) slot of that window holding a device
+   of device_id (VIRTIO_ID_*): VIRTQ_OK, ready for virtq_dev_begin();
+   VIRTQ_ENODEV when there is none; VIRTQ_EINVAL for NULL dev, stride 0 or
+   id 0. */
+VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t stride,
+                              unsigned count, uint32_t device_id, unsigned nth);
 
 /* Reset the device and wait (bounded) until its status reads 0. */
 VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev);
@@ -2818,6 +2850,57 @@ static uint64_t virtq__mmio_unsupported(const struct virtq_dev *dev)
 }
 #endif /* VIRTQ__HAS_MMIO */
 /* ==== end transport_mmio.h ==== */
+
+/* ==== begin mmio_scan.h ==== */
+/* ---- mmio_scan.h: find virtio-mmio devices in a window of slots --------- */
+/* virtio-mmio has no enumeration: a platform places slots at a base with a
+   stride (QEMU virt riscv64: 8 at 0x10001000, stride 0x1000; aarch64: 32
+   at 0x0a000000, stride 0x200) and the device tree lists them.  These
+   helpers probe such a window slot by slot (magic, version, device id,
+   touching no status), so a driver need not know which slot a device
+   landed in: on QEMU virt the first -device takes the LAST slot. */
+#if VIRTQ__HAS_MMIO
+
+VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
+                              struct virtq_mmio_slot *found, unsigned max)
+{
+    struct virtq_dev probe;
+    unsigned i, n = 0;
+    if (stride == 0u || (found == NULL && max != 0u))
+        return VIRTQ_EINVAL;
+    for (i = 0; i < count && n < max; i++) {
+        uintptr_t a = base + (uintptr_t)i * stride;
+        if (virtq_mmio_probe(&probe, a) != VIRTQ_OK)
+            continue; /* no device, an empty slot, or a version virtq lacks */
+        found[n].base = a;
+        found[n].slot = i;
+        found[n].device_id = probe.device_id;
+        found[n].version = probe.version;
+        n++;
+    }
+    return (int)n;
+}
+
+VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t stride,
+                              unsigned count, uint32_t device_id, unsigned nth)
+{
+    unsigned i;
+    if (dev == NULL || stride == 0u || device_id == 0u)
+        return VIRTQ_EINVAL;
+    /* Slot order, lowest address first; nth counts matching devices. */
+    for (i = 0; i < count; i++) {
+        if (virtq_mmio_probe(dev, base + (uintptr_t)i * stride) != VIRTQ_OK ||
+            dev->device_id != device_id)
+            continue;
+        if (nth-- == 0u)
+            return VIRTQ_OK;
+    }
+    dev->state = 0; /* a probe that matched another id leaves nothing usable */
+    return VIRTQ_ENODEV;
+}
+
+#endif
+/* ==== end mmio_scan.h ==== */
 
 /* ==== begin transport.h ==== */
 /* ---- transport.h: the transport seam ------------------------------------- */

@@ -264,6 +264,29 @@ struct virtq_dev {
    no status.  VIRTQ_ENODEV: no device, or an empty slot (id 0). */
 VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base);
 
+/* One populated virtio-mmio slot, as virtq_mmio_scan() reports it. */
+struct virtq_mmio_slot {
+    uintptr_t base;     /* the slot's MMIO base */
+    unsigned slot;      /* its index in the window */
+    uint32_t device_id; /* VIRTIO_ID_* (never 0: empty slots are skipped) */
+    uint8_t version;    /* 1 legacy, 2 modern */
+};
+
+/* Probe count slots at base, base + stride, ... (virtq_mmio_probe() each:
+   magic, version, id; no status touched) and report every populated one in
+   found[0..max), lowest address first.  Returns how many (0 when none), or
+   VIRTQ_EINVAL (stride 0, found NULL with max > 0).  Only with the MMIO
+   transport built in (VIRTQ_TRANSPORTS). */
+VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
+                              struct virtq_mmio_slot *found, unsigned max);
+
+/* Probe into dev the nth (0 = first) slot of that window holding a device
+   of device_id (VIRTIO_ID_*): VIRTQ_OK, ready for virtq_dev_begin();
+   VIRTQ_ENODEV when there is none; VIRTQ_EINVAL for NULL dev, stride 0 or
+   id 0. */
+VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t stride,
+                              unsigned count, uint32_t device_id, unsigned nth);
+
 /* Reset the device and wait (bounded) until its status reads 0. */
 VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev);
 

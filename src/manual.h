@@ -31,15 +31,18 @@
        struct virtq_buf bufs[3] = {{&hdr, 16}, {data, 512}, {&status, 1}};
        void *cookie; uint32_t len; int ok = 0;
 
-       if (virtq_mmio_probe(&dev, 0x10001000) != VIRTQ_OK) return;
-       virtq_dev_begin(&dev);                       // reset, ACK, DRIVER
-       virtq_dev_negotiate(&dev, 0, 0);             // + VERSION_1 if modern
-       virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
-       virtq_dev_driver_ok(&dev);
-       virtq_add(&vq, bufs, 1, 2, &hdr);            // 1 readable, 2 writable
-       virtq_dev_kick(&dev, &vq);                   // publish + notify
-       if (virtq_wait(&dev, &vq, 1000000) == VIRTQ_OK &&    // bounded
-           virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
+       // QEMU virt riscv64: 8 virtio-mmio slots from 0x10001000, stride
+       // 0x1000; the first -device lands in the last one.
+       int rc = virtq_mmio_find(&dev, 0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK, 0);
+       if (rc == VIRTQ_OK) rc = virtq_dev_begin(&dev);     // reset, ACK, DRIVER
+       if (rc == VIRTQ_OK) rc = virtq_dev_negotiate(&dev, 0, 0); // +VERSION_1
+       if (rc == VIRTQ_OK) rc = virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
+       if (rc == VIRTQ_OK) rc = virtq_dev_driver_ok(&dev);
+       if (rc == VIRTQ_OK) rc = virtq_add(&vq, bufs, 1, 2, &hdr); // 1 readable, 2 writable
+       if (rc == VIRTQ_OK) rc = virtq_dev_kick(&dev, &vq); // publish + notify
+       if (rc == VIRTQ_OK) rc = virtq_wait(&dev, &vq, 1000000); // bounded
+       if (rc == VIRTQ_OK) rc = virtq_get(&vq, &cookie, &len);
+       if (rc == VIRTQ_OK && status == 0)
            ok = 1;                                  // data[] holds sector 0
 
    ERRORS AND ANSWERS
@@ -106,6 +109,12 @@
    THE DEVICE (virtio-mmio today; the calls are transport-neutral)
    ----------------------------------------------------------------
    virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
+   virtq_mmio_scan        probe a window of slots (base, stride, count) and
+                          report each populated slot's id and version
+   virtq_mmio_find        probe the nth slot in a window holding a device
+                          id, e.g. (0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK,
+                          0) on QEMU virt riscv64, where the first -device
+                          lands in the LAST slot
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
