@@ -179,36 +179,65 @@ static int vblk__build(const struct vblk *b, struct vblk_req *r, const struct vi
 
 /* Queue one request (no kick).  The request comes from the pool; sync marks
    it as a blocking call's. */
+/* vblk__queue, step 1: is this request type valid here, with these
+   segments?  FLUSH's sector becomes 0 ("Device Operation": unused). */
+static int vblk__check_request(const struct vblk *b, uint32_t type, uint64_t *sector,
+                               const struct virtq_buf *segs, unsigned nseg)
+{
+    uint64_t bytes = 0;
+    switch (type) {
+    case VIRTIO_BLK_T_IN:
+    case VIRTIO_BLK_T_OUT:
+    case VIRTIO_BLK_T_GET_ID:
+        return vblk__check_io(b, type, *sector, segs, nseg, &bytes);
+    case VIRTIO_BLK_T_FLUSH:
+        if (nseg != 0u)
+            return VIRTQ_EINVAL;
+        if (!b->has_flush)
+            return VIRTQ_ENOTSUP;
+        *sector = 0;
+        return VIRTQ_OK;
+    default:
+        return VIRTQ_EINVAL;
+    }
+}
+
+/* vblk__queue, step 3: the chain (header, data, status) into the ring.
+   Readable: header (+ data for OUT); writable: data for IN/GET_ID, status.
+   Indirect when negotiated and the request has several data segments, or
+   when the ring has no room for a direct chain ("Indirect Descriptors":
+   one ring entry however long the request). */
+static int vblk__add(struct vblk *b, struct vblk_req *r, uint32_t type,
+                     const struct virtq_buf *bufs, unsigned nbuf)
+{
+    unsigned ndata = nbuf - 2u;
+    unsigned writable = (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID) ? ndata + 1u : 1u;
+    int rc;
+    if (b->indirect && (ndata > 1u || virtq_num_free(&b->vq) < nbuf)) {
+        rc = virtq_add_indirect(&b->vq, bufs, nbuf - writable, writable, r->table, r);
+        if (rc == VIRTQ_OK)
+            b->stats.indirect++;
+        return rc;
+    }
+    return virtq_add(&b->vq, bufs, nbuf - writable, writable, r);
+}
+
 static int vblk__queue(struct vblk *b, uint32_t type, uint64_t sector,
                        const struct virtq_buf *segs, unsigned nseg, void *tag, int sync,
                        struct vblk_req **out)
 {
     struct virtq_buf bufs[VBLK_MAX_SEGS + 2u], own;
     struct vblk_req *r;
-    uint64_t bytes = 0;
-    unsigned ndata = 0, nbuf, split = 0;
-    int rc, n, writable;
+    unsigned split = 0;
+    int rc, n;
 
+    /* 1. The request, checked. */
     if (b == NULL || !b->ready)
         return VIRTQ_EINVAL;
-    switch (type) {
-    case VIRTIO_BLK_T_IN:
-    case VIRTIO_BLK_T_OUT:
-    case VIRTIO_BLK_T_GET_ID:
-        rc = vblk__check_io(b, type, sector, segs, nseg, &bytes);
-        if (rc != VIRTQ_OK)
-            return rc;
-        break;
-    case VIRTIO_BLK_T_FLUSH:
-        if (nseg != 0u)
-            return VIRTQ_EINVAL;
-        if (!b->has_flush)
-            return VIRTQ_ENOTSUP;
-        sector = 0; /* "Device Operation": unused, set to 0 */
-        break;
-    default:
-        return VIRTQ_EINVAL;
-    }
+    rc = vblk__check_request(b, type, &sector, segs, nseg);
+    if (rc != VIRTQ_OK)
+        return rc;
+    /* 2. A request slot and its segments. */
     r = vblk__alloc(b);
     if (r == NULL)
         return VIRTQ_ENOSPC;
@@ -225,8 +254,6 @@ static int vblk__queue(struct vblk *b, uint32_t type, uint64_t sector,
         vblk__free(b, r);
         return n;
     }
-    nbuf = (unsigned)n;
-    ndata = nbuf - 2u;
     r->hdr.type = type; /* little-endian CPU: virtq.h refuses big-endian */
     r->hdr.reserved = 0;
     r->hdr.sector = sector;
@@ -234,24 +261,12 @@ static int vblk__queue(struct vblk *b, uint32_t type, uint64_t sector,
     r->result = VIRTQ_OK;
     r->tag = tag;
     r->sync = (uint8_t)(sync != 0);
-    /* Readable: header (+ data for OUT); writable: data for IN/GET_ID, status. */
-    writable = (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID) ? (int)ndata + 1 : 1;
-    /* Indirect when negotiated and the request has several data segments,
-       or when the ring has no room for a direct chain ("Indirect
-       Descriptors": one ring entry however long the request). */
-    if (b->indirect && (ndata > 1u || virtq_num_free(&b->vq) < nbuf)) {
-        rc = virtq_add_indirect(&b->vq, bufs, nbuf - (unsigned)writable, (unsigned)writable,
-                                r->table, r);
-        if (rc == VIRTQ_OK)
-            b->stats.indirect++;
-    } else {
-        rc = virtq_add(&b->vq, bufs, nbuf - (unsigned)writable, (unsigned)writable, r);
-    }
+    /* 3. Into the ring (not yet published). */
+    rc = vblk__add(b, r, type, bufs, (unsigned)n);
     if (rc != VIRTQ_OK) {
         vblk__free(b, r);
         return rc;
     }
-    (void)bytes;
     r->state = VBLK__R_INFLIGHT;
     b->inflight++;
     b->stats.submitted++;
