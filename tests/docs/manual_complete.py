@@ -34,6 +34,7 @@ def public_names(text):
 
 
 def manual_text(text):
+    text = re.sub(r"\A/\* SPDX-License-Identifier: [^*]+ \*/\n", "", text)
     m = re.match(r"\s*/\*(.*?)\*/", text, re.S)
     if not m:
         sys.exit("manual_complete: virtq.h does not open with the manual comment")
