@@ -45,6 +45,7 @@ MANIFEST = [
     ("transport_select.h", "impl"),
     ("transport_mmio.h", "impl"),
     ("mmio_scan.h", "impl"),
+    ("transport_pci.h", "impl"),
     ("transport.h", "impl"),
     ("device.h", "impl"),
     ("wait.h", "impl"),

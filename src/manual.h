@@ -106,7 +106,7 @@
    request struct) comes back exactly once.  Private bookkeeping (struct
    virtq_slot, one per entry) lives outside device-visible memory.
 
-   THE DEVICE (virtio-mmio today; the calls are transport-neutral)
+   THE DEVICE (virtio-mmio or virtio-pci; the calls after probe are neutral)
    ----------------------------------------------------------------
    virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
    virtq_mmio_scan        probe a window of slots (base, stride, count) and
@@ -115,10 +115,19 @@
                           id, e.g. (0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK,
                           0) on QEMU virt riscv64, where the first -device
                           lands in the LAST slot
+   virtq_pci_probe        virtio-pci modern/transitional function at its
+                          config handle (VIRTQ_PCI_ECAM(base, bus, dev, fn)
+                          with the default ECAM shim): identity, then every
+                          capability checked; dev->why says what was wrong
+   virtq_pci_assign_bars  for firmware that enumerates nothing (QEMU -bios
+                          none): size and assign the memory BARs from a window
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
    virtq_dev_driver_ok    DRIVER_OK; interrupts before it are ignored
+   virtq_dev_queue_reset  VIRTIO_F_RING_RESET (PCI only): reset one queue of a
+                          running device; then virtq_detach() every cookie
+                          and virtq_dev_queue_setup() again
    virtq_dev_kick         virtq_publish() then, only if *notify said so,
                           virtq_dev_notify().  Returns virtq_publish()'s status
                           (VIRTQ_OK, VIRTQ_EINVAL, VIRTQ_EBROKEN); whether it
@@ -245,6 +254,15 @@
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
                           fence i,r after a read)              (impl only)
+   VIRTQ_PCI_CFG_READ8(cfg, off), VIRTQ_PCI_CFG_READ16(cfg, off),
+   VIRTQ_PCI_CFG_READ32(cfg, off), VIRTQ_PCI_CFG_WRITE16(cfg, off, v),
+   VIRTQ_PCI_CFG_WRITE32(cfg, off, v)
+                          PCI configuration access for virtio-pci; default
+                          ECAM (cfg = the function's ECAM address) through
+                          the MMIO macros; port I/O or a firmware's own PCI
+                          layer instead                        (impl only)
+   VIRTQ_PCI_BAR_TO_CPU(bus_addr)   where the CPU sees a BAR's bus address
+                          (default identity; 0 = unreachable)  (impl only)
    VIRTQ_VIRT_TO_DMA(p)   CPU pointer -> device address (default 1:1)
    VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes), VIRTQ_DMA_SYNC_FOR_CPU
                           cache maintenance for non-coherent DMA (default
@@ -288,8 +306,8 @@
 
    WHAT VIRTQ DOES NOT DO
    ----------------------
-   The packed ring only when built in (VIRTQ_RINGS), no PCI transport
-   yet, no big-endian CPUs, no allocation, no locking: one queue is used
+   The packed ring and virtio-pci only when built in (VIRTQ_RINGS,
+   VIRTQ_TRANSPORTS), no legacy-only virtio-pci devices, no big-endian CPUs, no allocation, no locking: one queue is used
    from one context at a time (guard it yourself if an ISR and a task both
    touch it), and no device-specific logic (see examples/drivers/).
 */

@@ -178,5 +178,6 @@ int core_group_waits(void);
 int core_group_ooo(void);
 int core_group_spec(void);
 int core_group_scan(void);
+int core_group_pci(void);
 
 #endif
