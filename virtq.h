@@ -195,9 +195,9 @@
    VIRTQ_SPINS_PER_US 4, plus one round), each a ring check, one device
    register read and VIRTQ_CPU_RELAX().  How long a round takes depends
    on the CPU and on the register read (an emulated MMIO exit, a bus
-   round trip): issue 16 saw a 1 s timeout last 0.45 s under QEMU TCG on
-   riscv64 (about 110 ns a round), and on real hardware a slow bus makes
-   it longer instead.  It bounds the wait, it does not time it: define
+   round trip): measured under QEMU 7.2 TCG riscv64 on a busy 2-core
+   host, a 1 s timeout lasted 1.13 to 1.26 s (about 290 ns a round);
+   issue 16 saw 0.45 s on another host.  Real hardware differs again.  It bounds the wait, it does not time it: define
    VIRTQ_NOW_US() for real time, or calibrate VIRTQ_SPINS_PER_US on your
    board (rounds per microsecond).  WFI and OS waits require a clock; a
    CUSTOM wait without one gets the whole timeout as remaining_us each
@@ -836,8 +836,8 @@ struct virtq_mmio_slot {
 /* Probe count slots at base, base + stride, ... (virtq_mmio_probe() each:
    magic, version, id; no status touched) and report every populated one in
    found[0..max), lowest address first.  Returns how many (0 when none), or
-   VIRTQ_EINVAL (stride 0, found NULL with max > 0).  Only with the MMIO
-   transport built in (VIRTQ_TRANSPORTS). */
+   VIRTQ_EINVAL (stride 0, found NULL with max > 0).  VIRTQ_ENOTSUP when
+   the MMIO transport is not built in (VIRTQ_TRANSPORTS), here and below. */
 VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
                               struct virtq_mmio_slot *found, unsigned max);
 
@@ -2999,8 +2999,8 @@ VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
    at 0x0a000000, stride 0x200) and the device tree lists them.  These
    helpers probe such a window slot by slot (magic, version, device id,
    touching no status), so a driver need not know which slot a device
-   landed in: on QEMU virt the first -device takes the LAST slot. */
-#if VIRTQ__HAS_MMIO
+   landed in: on QEMU virt the first -device takes the LAST slot.  Built
+   whatever VIRTQ_TRANSPORTS says; without MMIO they answer VIRTQ_ENOTSUP. */
 
 VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
                               struct virtq_mmio_slot *found, unsigned max)
@@ -3009,6 +3009,8 @@ VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
     unsigned i, n = 0;
     if (stride == 0u || (found == NULL && max != 0u))
         return VIRTQ_EINVAL;
+    if (!VIRTQ__HAS_MMIO)
+        return VIRTQ_ENOTSUP;
     for (i = 0; i < count && n < max; i++) {
         uintptr_t a = base + (uintptr_t)i * stride;
         if (virtq_mmio_probe(&probe, a) != VIRTQ_OK)
@@ -3028,6 +3030,8 @@ VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t s
     unsigned i;
     if (dev == NULL || stride == 0u || device_id == 0u)
         return VIRTQ_EINVAL;
+    if (!VIRTQ__HAS_MMIO)
+        return VIRTQ_ENOTSUP;
     /* Slot order, lowest address first; nth counts matching devices. */
     for (i = 0; i < count; i++) {
         if (virtq_mmio_probe(dev, base + (uintptr_t)i * stride) != VIRTQ_OK ||
@@ -3039,8 +3043,6 @@ VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t s
     dev->state = 0; /* a probe that matched another id leaves nothing usable */
     return VIRTQ_ENODEV;
 }
-
-#endif
 /* ==== end mmio_scan.h ==== */
 
 /* ==== begin transport_pci.h ==== */

@@ -286,8 +286,8 @@ struct virtq_mmio_slot {
 /* Probe count slots at base, base + stride, ... (virtq_mmio_probe() each:
    magic, version, id; no status touched) and report every populated one in
    found[0..max), lowest address first.  Returns how many (0 when none), or
-   VIRTQ_EINVAL (stride 0, found NULL with max > 0).  Only with the MMIO
-   transport built in (VIRTQ_TRANSPORTS). */
+   VIRTQ_EINVAL (stride 0, found NULL with max > 0).  VIRTQ_ENOTSUP when
+   the MMIO transport is not built in (VIRTQ_TRANSPORTS), here and below. */
 VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
                               struct virtq_mmio_slot *found, unsigned max);
 

@@ -194,9 +194,9 @@
    VIRTQ_SPINS_PER_US 4, plus one round), each a ring check, one device
    register read and VIRTQ_CPU_RELAX().  How long a round takes depends
    on the CPU and on the register read (an emulated MMIO exit, a bus
-   round trip): issue 16 saw a 1 s timeout last 0.45 s under QEMU TCG on
-   riscv64 (about 110 ns a round), and on real hardware a slow bus makes
-   it longer instead.  It bounds the wait, it does not time it: define
+   round trip): measured under QEMU 7.2 TCG riscv64 on a busy 2-core
+   host, a 1 s timeout lasted 1.13 to 1.26 s (about 290 ns a round);
+   issue 16 saw 0.45 s on another host.  Real hardware differs again.  It bounds the wait, it does not time it: define
    VIRTQ_NOW_US() for real time, or calibrate VIRTQ_SPINS_PER_US on your
    board (rounds per microsecond).  WFI and OS waits require a clock; a
    CUSTOM wait without one gets the whole timeout as remaining_us each

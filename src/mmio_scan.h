@@ -4,8 +4,8 @@
    at 0x0a000000, stride 0x200) and the device tree lists them.  These
    helpers probe such a window slot by slot (magic, version, device id,
    touching no status), so a driver need not know which slot a device
-   landed in: on QEMU virt the first -device takes the LAST slot. */
-#if VIRTQ__HAS_MMIO
+   landed in: on QEMU virt the first -device takes the LAST slot.  Built
+   whatever VIRTQ_TRANSPORTS says; without MMIO they answer VIRTQ_ENOTSUP. */
 
 VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
                               struct virtq_mmio_slot *found, unsigned max)
@@ -14,6 +14,8 @@ VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
     unsigned i, n = 0;
     if (stride == 0u || (found == NULL && max != 0u))
         return VIRTQ_EINVAL;
+    if (!VIRTQ__HAS_MMIO)
+        return VIRTQ_ENOTSUP;
     for (i = 0; i < count && n < max; i++) {
         uintptr_t a = base + (uintptr_t)i * stride;
         if (virtq_mmio_probe(&probe, a) != VIRTQ_OK)
@@ -33,6 +35,8 @@ VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t s
     unsigned i;
     if (dev == NULL || stride == 0u || device_id == 0u)
         return VIRTQ_EINVAL;
+    if (!VIRTQ__HAS_MMIO)
+        return VIRTQ_ENOTSUP;
     /* Slot order, lowest address first; nth counts matching devices. */
     for (i = 0; i < count; i++) {
         if (virtq_mmio_probe(dev, base + (uintptr_t)i * stride) != VIRTQ_OK ||
@@ -44,5 +48,3 @@ VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t s
     dev->state = 0; /* a probe that matched another id leaves nothing usable */
     return VIRTQ_ENODEV;
 }
-
-#endif
