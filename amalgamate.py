@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Stitch src/ into the single header virtq.h.
 
 The manifest below is the one place that says which parts exist and in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # AArch64 board for QEMU `virt` (examples/boards/qemu-virt-aarch64), the
 # AArch64 platform shim (shims/aarch64) and the board-neutral programs
 # (examples/*.c) built for it, with gcc and with clang.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Documentation checks: the C in README.md and the manual's quickstart must
 # compile against the current virtq.h (the fake-device example also runs),
 # and every public function and configuration macro must be in the manual.
@@ -31,3 +32,14 @@ $(QS_BUILD)/quickstart.elf: $(QS_BUILD)/readme_quickstart.c tests/docs/quickstar
 	  $(QS_BUILD)/readme_quickstart.c tests/docs/quickstart_main.c $(RV_BOARD_SRCS) $(RV_LDFLAGS)
 test-quickstart: $(QS_BUILD)/quickstart.elf
 	$(PYTHON) tests/docs/quickstart_boot.py --boot
+
+# Every source file carries `SPDX-License-Identifier: MIT` (tools/spdx.py;
+# `tools/spdx.py --fix` adds it).  Self-test: a file without it must fail.
+TEST_TARGETS += test-spdx
+.PHONY: test-spdx
+test-spdx:
+	$(PYTHON) tools/spdx.py --check
+	@mkdir -p $(BUILD)/spdx && printf 'int x;\n' > $(BUILD)/spdx/no_tag.c
+	@if $(PYTHON) tools/spdx.py --check $(BUILD)/spdx/no_tag.c >/dev/null; then \
+	  echo "test-spdx: a file without the line went unnoticed"; exit 1; fi
+	@echo "test-spdx: self-test ok (an untagged file is caught)"

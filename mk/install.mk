@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make install PREFIX=... [DESTDIR=...]: virtq.h, the shims, a CMake package
 # (find_package(virtq) -> virtq::virtq) and a pkg-config file (virtq.pc).
 #   $(PREFIX)/include/virtq.h

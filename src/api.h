@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- api.h: public types and functions ---------------------------------- */
 
 /* Error codes.  Every function that can fail returns int: VIRTQ_OK or one of

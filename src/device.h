@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq.h — virtio virtqueues for firmware, bootloaders and small kernels.
    One header, C99, freestanding, no allocation.  MIT licence (at the end).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- mmio_scan.h: find virtio-mmio devices in a window of slots --------- */
 /* virtio-mmio has no enumeration: a platform places slots at a base with a
    stride (QEMU virt riscv64: 8 at 0x10001000, stride 0x1000; aarch64: 32

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- transport_mmio.h: virtio-mmio v1 (legacy) and v2 ("Virtio Over MMIO") */
 /* The transport interface for virtio-mmio (see transport.h for the
    contract of each operation); device.h and wait.h reach these only

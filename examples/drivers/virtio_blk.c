@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk.c — portable virtio-blk driver on virtq.h (see virtio_blk.h).
  * Spec: VirtIO 1.2 "Block Device".  Freestanding C99: no libc calls. */
 #include "virtio_blk.h"

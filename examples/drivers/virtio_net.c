@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_net.c — the portable virtio-net driver.  See virtio_net.h. */
 #include "virtio_net.h"
 

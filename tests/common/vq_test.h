@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/common/vq_test.h — helpers shared by the host tests, fuzz targets,
    stress and bench programs.  Header-only; include after virtq.h.
 

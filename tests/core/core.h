@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core.h — end-to-end tests of virtq's transport, device status machine
    and waits against the fake virtio-mmio device (shims/fake).
 

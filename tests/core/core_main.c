@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core_main.c — runs every group; argv[1] is an optional cmocka test-name
    filter (e.g. '*wfi*'). */
 #include "core.h"

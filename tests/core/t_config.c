@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device configuration space ("Device Configuration Space", "MMIO Device
    Register Layout"): each field read with its own width, 64-bit fields as
    two 32-bit reads inside one ConfigGeneration, retries bounded. */

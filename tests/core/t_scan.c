@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio-mmio discovery (src/mmio_scan.h): a window laid out as QEMU virt
    lays it out, empty slots (device id 0) between devices, the device in
    the last slot.  The fake flags any access outside a device window, so

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Fail when a public function or a configuration macro of virtq.h is not
 named in the manual (the comment at the top of virtq.h).
 

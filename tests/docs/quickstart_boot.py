@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """README.md's quickstart, for real: extract its C block verbatim and the
 QEMU line it prints, build the block with the riscv64 board around
 tests/docs/quickstart_main.c, write the disk image the line names, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_mmio.c - libFuzzer target: the virtio-mmio transport and device
  * status machine against a register file that answers with fuzzer bytes.
  *

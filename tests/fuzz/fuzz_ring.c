@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_ring.c - libFuzzer target: the split ring between a fuzzed driver
  * and a fuzzed (honest or hostile) device.
  *

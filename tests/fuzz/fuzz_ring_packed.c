@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_ring_packed.c - libFuzzer target: the packed ring ("Packed
  * Virtqueues") between a fuzzed driver and a fuzzed (honest or hostile)
  * device.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress.c - the driver on one thread, an honest device on another.
  *
  * The device thread is written here from the spec, independently of
