@@ -314,6 +314,16 @@ def block_icount(res):
                  ["---"] + ["---:"] * 8)
 
 
+def block_icount_lines(res):
+    rows = read_csv(os.path.join(res, "icount_lines.csv"))
+    if rows is None:
+        return None
+    cats = ["checks", "add", "publish", "barrier", "kick decision", "get", "call"]
+    return table(["build", "segments"] + cats + ["total"],
+                 [[r["build"], r["segments"]] + [r[c] for c in cats] + ["**%s**" % r["total"]]
+                  for r in rows], ["---", "---:"] + ["---:"] * (len(cats) + 1))
+
+
 def block_size(res):
     sz = read_csv(os.path.join(res, "size.csv"))
     if sz is None:
@@ -513,7 +523,7 @@ def main():
     doc = open(args.doc).read()
     blocks = {"targets": block_targets, "machine": block_machine, "ring": block_ring,
               "icount": block_icount, "size": block_size, "qemu": block_qemu,
-              "uboot": block_uboot, "fresh": block_fresh}
+              "uboot": block_uboot, "fresh": block_fresh, "icount_lines": block_icount_lines}
     for name, fn in blocks.items():
         body = fn(args.results)
         pat = re.compile(r"(<!-- bench:%s:begin -->\n)(.*?)(<!-- bench:%s:end -->)"

@@ -114,7 +114,8 @@ bench-icount: $(BENCH_BUILD)/icount $(BENCH_BUILD)/icount_inline $(RINGTEST_ICOU
 	$(PYTHON) bench/icount.py --bin $< --build $(BENCH_BUILD) --results $(BENCH_RESULTS) \
 	  --inline $(BENCH_BUILD)/icount_inline \
 	  $(foreach r,$(RINGTEST_RINGS),--ringtest $(r)=$(BENCH_BUILD)/ringtest_icount_$(r))
-	@$(BENCH_STAMP) icount.csv
+	$(PYTHON) bench/icount_lines.py --build $(BENCH_BUILD) --results $(BENCH_RESULTS)
+	@$(BENCH_STAMP) icount.csv icount_lines.csv
 
 bench-size: | $(BENCH_RESULTS)
 	$(PYTHON) bench/size.py --build $(BENCH_BUILD)/size --results $(BENCH_RESULTS)
