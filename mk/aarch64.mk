@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # AArch64 board for QEMU `virt` (examples/boards/qemu-virt-aarch64), the
 # AArch64 platform shim (shims/aarch64) and the board-neutral programs
 # (examples/*.c) built for it, with gcc and with clang.
@@ -73,6 +74,7 @@ A64_BOARD_DEPS := $(A64_BOARD_SRCS) $(A64_DIR)/board.h $(A64_DIR)/gic.h \
 
 ARCHS += aarch64
 A64_GIC ?= 2
+, := ,
 # -nic none: otherwise virt adds a virtio-net-pci (and wants its option ROM).
 # Semihosting carries the exit status (board_exit); without it the board
 # falls back to PSCI SYSTEM_OFF and QEMU exits 0.
@@ -167,7 +169,7 @@ A64_BLK_PY = $(PYTHON) tests/blk/qemu_blk.py --timeout $(or $(BLK_TIMEOUT),60) \
 .PHONY: test-aarch64-blk demo-aarch64-blk
 # Each boot runs all three wait strategies (spin init, wfi measurements,
 # os under the scheduler).  GICv2: legacy and modern; GICv3: modern, and
-# the clang build.
+# the clang build; the packed ring (RESULT ring=packed) on GICv2.
 test-aarch64-blk: $(A64_BUILD)/blk_demo_quick.elf $(A64_BUILD)/blk_demo_quick-clang.elf \
   $(A64_BUILD)/blk_demo_noncoh.elf $(A64_BUILD)/blk_demo_atomics.elf
 	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/blk_demo_quick.elf \
@@ -180,6 +182,8 @@ test-aarch64-blk: $(A64_BUILD)/blk_demo_quick.elf $(A64_BUILD)/blk_demo_quick-cl
 	  --config modern-ev1-in1
 	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/blk_demo_atomics.elf \
 	  --config modern-ev0-in1
+	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --ring packed \
+	  --elf $(A64_BUILD)/blk_demo_quick.elf --config modern-ev1-in1
 
 demo-aarch64-blk: $(A64_BUILD)/blk_demo.elf
 	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
@@ -208,6 +212,8 @@ test-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf $(A64_BUILD)/gpu_demo-clang.elf
 	  shot --res 640x480 --mode SPIN
 	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo-clang.elf --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) \
 	  shot --res 640x480 --modern --mode OS
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) \
+	  --ring packed shot --res 640x480 --modern
 
 demo-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf
 	$(A64_GPU_PY) --elf $< --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
@@ -238,9 +244,11 @@ test-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf \
 	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/net_peer.elf \
 	  --configs legacy-mrg
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/net_demo_os.elf \
-	  --configs legacy-nomrg --expect '^FIGURE net_demo os_task_wakes=[1-9][0-9]* count$$'
+	  --configs legacy-nomrg --expect '^FIGURE net_demo os_waits=[1-9][0-9]* count$$'
 	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/net_peer_os-clang.elf \
-	  --configs modern-nomrg --expect '^FIGURE net_peer os_task_wakes=[1-9][0-9]* count$$'
+	  --configs modern-nomrg --expect '^FIGURE net_peer os_waits=[1-9][0-9]* count$$'
+	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --ring packed \
+	  --elf $(A64_BUILD)/net_peer.elf --configs modern-mrg
 
 demo-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
@@ -250,6 +258,23 @@ demo-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
 
 TEST_TARGETS += test-aarch64-net
 DEMO_TARGETS_aarch64 += demo-aarch64-net
+
+# ---- virtio-pci (smoke) ------------------------------------------------------
+# examples/boards/qemu-virt-aarch64/pci_blk.c: ECAM scan, BARs assigned by
+# virtq_pci_assign_bars, virtq_pci_probe, blk write/read-back with spin and
+# then WFI on INTx (GIC SPI 3..6, level).  QEMU's default virtio-blk-pci is
+# transitional (1af4:1001); disable-legacy=on makes it modern (1af4:1042).
+$(eval $(call a64_program,pci_blk,$(A64_DIR)/pci_blk.c examples/drivers/virtio_blk.c,$(A64_VIRTQ_CFLAGS) -DVIRTQ_TRANSPORTS='(VIRTQ_TRANSPORT_MMIO|VIRTQ_TRANSPORT_PCI)',$(A64_BLK_DEPS)))
+A64_PCI_IMG := $(A64_BUILD)/pci_blk.img
+A64_PCI_QEMU := -drive file=$(A64_PCI_IMG),if=none,format=raw,id=d0
+
+.PHONY: test-aarch64-pci
+test-aarch64-pci: $(A64_BUILD)/pci_blk.elf
+	rm -f $(A64_PCI_IMG) && truncate -s 16M $(A64_PCI_IMG)
+	$(call a64_boot,pci_blk,$<,$(QEMU_A64_GIC2),$(A64_PCI_QEMU) -device virtio-blk-pci$(,)drive=d0,$(A64_TAGS2) --tag transport=pci --expect '^FIGURE pci_blk irqs=[1-9][0-9]* count$$')
+	$(call a64_boot,pci_blk,$<,$(QEMU_A64_GIC3),$(A64_PCI_QEMU) -device virtio-blk-pci$(,)drive=d0$(,)disable-legacy=on,$(A64_TAGS3) --tag transport=pci --expect '^FIGURE pci_blk irqs=[1-9][0-9]* count$$')
+
+TEST_TARGETS += test-aarch64-pci
 
 # ---- figures for `make bench` ------------------------------------------------
 # The aarch64 side of the in-QEMU figures: the same examples, the same
