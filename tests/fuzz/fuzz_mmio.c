@@ -64,6 +64,8 @@ static uint64_t fz_dma(const void *p);
 
 /* InterruptStatus bits the spec defines ("MMIO Device Register Layout"). */
 #define INT_DEFINED (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)
+/* Features virtq never accepts over virtio-mmio. */
+#define NEVER_ACCEPTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) | VIRTQ_FEATURE(VIRTIO_F_RING_RESET))
 
 #define FAIL(...)                                                                \
     do {                                                                         \
@@ -775,13 +777,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Negotiate. */
     req = required | (R.version >= 2u ? VIRTQ_FEATURE(VIRTIO_F_VERSION_1) : 0u);
     rc = virtq_dev_negotiate(&dev, wanted, required);
-    /* virtq never accepts what it cannot drive (the packed ring). */
-    if (req & (~R.offered | VIRTQ_FEATURE(VIRTIO_F_RING_PACKED))) {
+    /* virtq never accepts what it cannot drive (the packed ring), nor what
+       virtio-mmio cannot carry (RING_RESET has no register there). */
+    if (req & (~R.offered | NEVER_ACCEPTED)) {
         CHECK(rc == VIRTQ_ENOTSUP, "negotiate without a required bit = %d", rc);
         CHECK(!strict() || (R.intent & VIRTIO_STATUS_FAILED), "refused negotiation did not set FAILED");
         goto out;
     }
-    CHECK(R.drv_features == (R.offered & (wanted | req) & ~VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)),
+    CHECK(R.drv_features == (R.offered & (wanted | req) & ~NEVER_ACCEPTED),
           "driver features %#llx", (unsigned long long)R.drv_features);
     CHECK((R.drv_features & ~R.offered) == 0u && (R.drv_features & ~(wanted | req)) == 0u,
           "accepted a feature not offered or not wanted");
