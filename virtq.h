@@ -193,6 +193,9 @@
    VIRTQ_API              linkage of every function          (all files)
    VIRTQ_WAIT             strategies built in, a mask of VIRTQ_WAIT_SPIN |
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
+   VIRTQ_TRANSPORTS       transports built in: VIRTQ_TRANSPORT_MMIO
+                          (default), VIRTQ_TRANSPORT_PCI, or both or'ed;
+                          one transport builds no dispatch    (impl only)
    VIRTQ_RINGS            ring kinds built in: VIRTQ_RING_SPLIT (default),
                           VIRTQ_RING_PACKED, or both or'ed; with both the
                           packed ring is used whenever the device offers
@@ -824,24 +827,6 @@ VIRTQ_API const char *virtq_strerror(int err);
 extern "C" {
 #endif
 
-/* Private queue flags (struct virtq.flags). */
-#define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
-#define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
-#define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
-#define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
-#define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
-#define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
-#define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
-#define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
-
-/* Private device states (struct virtq_dev.state bits). */
-#define VIRTQ__D_PROBED 1u
-#define VIRTQ__D_FEATURES_OK 2u
-#define VIRTQ__D_DRIVER_OK 4u
-#define VIRTQ__D_IRQ_ROUTED 8u
-#define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
-#define VIRTQ__D_BEGUN 32u  /* ACKNOWLEDGE, DRIVER set: features may be negotiated */
-
 /* Hot-path helpers: keep the common case straight-line and the error
    classification out of line. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -854,6 +839,21 @@ extern "C" {
 #define VIRTQ__UNLIKELY(x) (x)
 #endif
 /* ==== end impl_begin.h ==== */
+
+/* ==== begin ring_flags.h ==== */
+/* ---- ring_flags.h: private state bits of struct virtq (.flags) ---------- */
+/* Set by virtq_init() from the negotiated features (EVENT_IDX, INDIRECT,
+   PLATFORM, PACKED) and by the ring as it runs.  Early in the manifest
+   because the barrier helpers (shim_access.h) read PLATFORM. */
+#define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
+#define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
+#define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
+#define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
+#define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
+#define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
+#define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
+#define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
+/* ==== end ring_flags.h ==== */
 
 /* ==== begin shim_arch.h ==== */
 /* ---- shim_arch.h: barriers, CPU relax, interrupt mask, wfi --------------- */
@@ -1172,8 +1172,8 @@ static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
 #endif
 /* ==== end shim_access.h ==== */
 
-/* ==== begin shim_misc.h ==== */
-/* ---- shim_misc.h: DMA, clock, wait hooks, assert and log ------------------ */
+/* ==== begin shim_dma.h ==== */
+/* ---- shim_dma.h: device addresses and cache maintenance for DMA --------- */
 
 /* DMA.  Default: the device sees CPU addresses 1:1 and caches are coherent
    (QEMU virt, most SoCs with an IOMMU off).  On a non-coherent system,
@@ -1189,14 +1189,27 @@ static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
 #ifndef VIRTQ_DMA_SYNC_FOR_CPU
 #define VIRTQ_DMA_SYNC_FOR_CPU(p, len) ((void)0)
 #endif
+/* ==== end shim_dma.h ==== */
 
-/* Assert and log: off unless the user supplies them. */
+/* ==== begin shim_log.h ==== */
+/* ---- shim_log.h: VIRTQ_ASSERT and VIRTQ_LOG ------------------------------ */
+
+/* Off unless the user supplies them.  VIRTQ_ASSERT(x) checks virtq's own
+   private invariants (free-list heads, descriptor counts): a failure is a
+   virtq bug or memory corruption, never a caller's bad argument (those
+   return VIRTQ_EINVAL) nor a hostile device (that latches the queue
+   broken).  VIRTQ_LOG(fmt, ...) is printf-like, one line per event (why a
+   queue broke, ring_broken.h). */
 #ifndef VIRTQ_ASSERT
 #define VIRTQ_ASSERT(x) ((void)0)
 #endif
 #ifndef VIRTQ_LOG
 #define VIRTQ_LOG(...) ((void)0)
 #endif
+/* ==== end shim_log.h ==== */
+
+/* ==== begin shim_wait.h ==== */
+/* ---- shim_wait.h: wait strategies built in, clock, WFI/OS/custom hooks --- */
 
 /* Which wait strategies are built in: a bit mask of VIRTQ_WAIT_*.  SPIN is
    always there (it is the fallback before interrupts are routed). */
@@ -1246,7 +1259,7 @@ static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
 #error "virtq: VIRTQ_WAIT_CUSTOM needs VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us)"
 #endif
 #endif
-/* ==== end shim_misc.h ==== */
+/* ==== end shim_wait.h ==== */
 
 /* ==== begin errors.h ==== */
 /* ---- errors.h: error names -------------------------------------------------- */
@@ -1564,6 +1577,23 @@ VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t 
     vq->avail_idx = end;
 }
 
+/* A refused add wrote the flags of descriptors 1..written-1 after
+   avail_idx as available in this lap.  Nothing can reach them now, but a
+   later chain whose head lands before them would expose them with its own
+   flags, so turn each back into "not available" (AVAIL of the last lap,
+   USED of this one: what a skipped inner descriptor looks like). */
+static VIRTQ__COLD int virtq__packed_add_undo(struct virtq *vq, unsigned written)
+{
+    uint16_t pw = vq->avail_idx;
+    unsigned k;
+    for (k = 1; k < written; k++) {
+        pw = virtq__pw_add(vq, pw, 1);
+        VIRTQ__ST16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags,
+                    virtq__pavail(pw) ^ (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED));
+    }
+    return VIRTQ_EINVAL;
+}
+
 static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                              unsigned in, void *cookie)
 {
@@ -1588,13 +1618,13 @@ static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, uns
        on all but the last ("Next Flag: Descriptor Chaining"), Buffer ID in
        every one (the spec reads it from the last).  The positions from
        avail_idx on are free: the device does not read them before the
-       oldest unpublished head is made available, so a bad segment found
-       half-way leaves nothing it may look at. */
+       oldest unpublished head is made available; a bad segment found
+       half-way undoes the flags written. */
     for (i = 0; i < n; i++) {
         uint16_t flags = (uint16_t)(virtq__pavail(pw) | (i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u));
         struct pvirtq_desc *d = &ring[pw & VIRTQ__PW_POS];
         if (VIRTQ__UNLIKELY(bufs[i].addr == NULL || bufs[i].len == 0u))
-            return VIRTQ_EINVAL;
+            return virtq__packed_add_undo(vq, i);
         if (i >= out) {
             flags |= VIRTQ_DESC_F_WRITE;
             wlen += bufs[i].len;
@@ -1607,7 +1637,7 @@ static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, uns
         pw = virtq__pw_add(vq, pw, 1);
     }
     if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
-        return VIRTQ_EINVAL; /* a used length could not say it */
+        return virtq__packed_add_undo(vq, n); /* a used length could not say it */
     virtq__packed_commit(vq, id, pw, (uint16_t)n, head_flags, (uint32_t)wlen, cookie);
     return VIRTQ_OK;
 }
@@ -2310,6 +2340,19 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
     return VIRTQ_EAGAIN;
 }
 /* ==== end ring_split.h ==== */
+
+/* ==== begin device_flags.h ==== */
+/* ---- device_flags.h: private state bits of struct virtq_dev (.state) ---- */
+/* The device status machine as the driver saw it: probe, begin,
+   FEATURES_OK, DRIVER_OK, NEEDS_RESET/FAILED, and whether the board routed
+   the interrupt (WFI waits need it). */
+#define VIRTQ__D_PROBED 1u
+#define VIRTQ__D_FEATURES_OK 2u
+#define VIRTQ__D_DRIVER_OK 4u
+#define VIRTQ__D_IRQ_ROUTED 8u
+#define VIRTQ__D_BROKEN 16u /* NEEDS_RESET or FAILED seen */
+#define VIRTQ__D_BEGUN 32u  /* ACKNOWLEDGE, DRIVER set: features may be negotiated */
+/* ==== end device_flags.h ==== */
 
 /* ==== begin transport_select.h ==== */
 /* ---- transport_select.h: which transports are built in ------------------ */

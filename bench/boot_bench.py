@@ -19,10 +19,15 @@ Measured per run:
                2 MiB-aligned Image with text_offset 0 runs in place), the
                host takes the time at "continue" and at the stop reply.
   spawn_s      the same from the QEMU process's start (adds QEMU's own set-up)
-  load_mib_s   kernel + initrd bytes / load time: ours from its FIGURE lines
-               (generic timer), U-Boot's from the host arrival times of the
-               bytes of each "virtio read: ... count N ... " line and its
-               "N blocks read: OK" (serial output is unbuffered), summed.
+  load_mib_s   kernel + initrd bytes / load time, both timed the same way on
+               the host from the arrival of serial bytes (unbuffered): U-Boot
+               from the end of each "virtio read: ... count N ... " to its
+               "N blocks read: OK", ours from the end of each "bootloader:
+               loading X, N bytes ..." line to "bootloader: loaded X"; summed
+               over kernel and initrd.  (Ours also reports its own generic-
+               timer figure, guest_load_s.)
+With --prealloc both run with -mem-prealloc (guest RAM faulted in before
+the guest starts), which takes the host's page-fault cost out of the load.
 And once: host_copy_mib_s, the host copying the same kernel bytes from the
 disk file (page cache) with 4 MiB preads into a fresh anonymous mapping
 (as QEMU's guest RAM is fresh at boot; transparent huge pages asked for,
@@ -119,6 +124,8 @@ def qemu_line(a, loader, flash):
          '-drive', 'if=pflash,unit=1,format=raw,file=%s' % flash,
          '-drive', 'file=%s,format=raw,if=none,id=d0' % a.disk,
          '-device', 'virtio-blk-device,drive=d0']
+    if a.prealloc:
+        q.append('-mem-prealloc')
     return q + (['-kernel', a.elf] if loader == 'virtq' else ['-bios', a.uboot])
 
 
@@ -163,15 +170,20 @@ def one_run(a, loader, flash, port):
         p.wait()
     text = out.decode('utf-8', 'replace')
     res = {'loader': loader, 'entry_s': t_stop - t_cont, 'spawn_s': t_stop - t_spawn}
+    def at(off):
+        return next(t for end, t in marks if end >= off)
     if loader == 'virtq':
         fig = dict(re.findall(r'FIGURE bootloader (\w+)=(\d+)', text))
         if 'RESULT bootloader PASS' not in text:
             raise RuntimeError('virtq bootloader did not pass:\n' + text[-800:])
         res['load_bytes'] = int(fig['kernel_bytes']) + int(fig['initrd_bytes'])
-        res['load_s'] = (int(fig['kernel_load_us']) + int(fig['initrd_load_us'])) / 1e6
+        res['guest_load_s'] = (int(fig['kernel_load_us']) + int(fig['initrd_load_us'])) / 1e6
+        total_s = 0.0
+        for m in re.finditer(rb'bootloader: loading (\w+), \d+ bytes \.\.\.\r?\n', out):
+            done = re.compile(rb'bootloader: loaded %s\r?\n' % m.group(1)).search(out, m.end())
+            total_s += at(done.end()) - at(m.end())
+        res['load_s'] = total_s
     else:
-        def at(off):
-            return next(t for end, t in marks if end >= off)
         total_b, total_s = 0, 0.0
         for m in re.finditer(rb'count (\d+) \.\.\. ', out):
             ok = re.compile(rb'%s blocks read: OK' % m.group(1)).search(out, m.end())
@@ -227,6 +239,7 @@ def main():
     ap.add_argument('--out', default='bench/results/boot.csv')
     ap.add_argument('--logdir', default='build/bench-boot')
     ap.add_argument('--cmdline', default='console=ttyAMA0 panic=-1')
+    ap.add_argument('--prealloc', action='store_true')
     a = ap.parse_args()
     os.makedirs(a.logdir, exist_ok=True)
     os.makedirs(os.path.dirname(a.out) or '.', exist_ok=True)
@@ -269,12 +282,14 @@ def main():
           % (hc['cold'], hc['warm']))
     with open(a.out, 'w', newline='') as f:
         w = csv.writer(f)
-        w.writerow(['loader', 'run', 'entry_s', 'spawn_s', 'load_bytes', 'load_s', 'load_mib_s'])
+        w.writerow(['loader', 'prealloc', 'run', 'entry_s', 'spawn_s', 'load_bytes', 'load_s',
+                    'load_mib_s', 'guest_load_s'])
         for r in rows:
-            w.writerow([r['loader'], r['run'], '%.4f' % r['entry_s'], '%.4f' % r['spawn_s'],
-                        r['load_bytes'], '%.5f' % r['load_s'], '%.1f' % r['load_mib_s']])
-        w.writerow(['host_copy_cold', '', '', '', kblocks * 512, '', '%.1f' % hc['cold']])
-        w.writerow(['host_copy_warm', '', '', '', kblocks * 512, '', '%.1f' % hc['warm']])
+            w.writerow([r['loader'], int(a.prealloc), r['run'], '%.4f' % r['entry_s'],
+                        '%.4f' % r['spawn_s'], r['load_bytes'], '%.5f' % r['load_s'],
+                        '%.1f' % r['load_mib_s'], '%.5f' % r.get('guest_load_s', 0)])
+        w.writerow(['host_copy_cold', int(a.prealloc), '', '', '', kblocks * 512, '', '%.1f' % hc['cold'], ''])
+        w.writerow(['host_copy_warm', int(a.prealloc), '', '', '', kblocks * 512, '', '%.1f' % hc['warm'], ''])
 
     def med(xs):
         xs = sorted(xs)
@@ -289,10 +304,12 @@ def main():
           % (v[0], v[1], u[0], u[1], v[0] / u[0]))
     print('boot_bench: median (best) load: virtq %.0f (%.0f) MiB/s, U-Boot %.0f (%.0f) MiB/s, '
           'host copy %.0f MiB/s fresh, %.0f warm' % (v[2], v[3], u[2], u[3], hc['cold'], hc['warm']))
+    limit = hc['warm'] if a.prealloc else hc['cold']
     print('boot_bench: targets: entry <= 0.5 x U-Boot: %s; load >= U-Boot: %s; load within 10%% of '
-          'the fresh-memory host copy: %s'
+          'the host copy (%s memory, %.0f MiB/s): %s'
           % ('met' if v[0] <= 0.5 * u[0] else 'MISSED', 'met' if v[2] >= u[2] else 'MISSED',
-             'met' if v[2] >= 0.9 * hc['cold'] else 'MISSED'))
+             'prefaulted' if a.prealloc else 'fresh', limit,
+             'met' if v[2] >= 0.9 * limit else 'MISSED'))
 
 
 if __name__ == '__main__':

@@ -245,8 +245,41 @@ test-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf \
 demo-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
 	  --transport $(TRANSPORT) --ring $(RING) --elf $(A64_BUILD)/net_demo.elf --configs modern-mrg --tee
+	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
+	  --transport $(TRANSPORT) --ring $(RING) --elf $(A64_BUILD)/net_peer.elf --configs modern-mrg --tee
 
 TEST_TARGETS += test-aarch64-net
 DEMO_TARGETS_aarch64 += demo-aarch64-net
+
+# ---- figures for `make bench` ------------------------------------------------
+# The aarch64 side of the in-QEMU figures: the same examples, the same
+# bench/qemu_figures.py, parts aarch64-blk/-gpu/-net (qemu_runs_aarch64-*.csv,
+# rows in qemu_figures.csv beside the riscv64 ones).  GICv2 unless A64_GIC=3.
+# BENCH_* come from mk/bench.mk (included after this file; expanded when the
+# recipes run).  This file sorts before bench.mk, so these steps come before
+# its bench-report in BENCH_TARGETS.
+.PHONY: bench-aarch64-gpu bench-qemu-aarch64-blk bench-qemu-aarch64-gpu bench-qemu-aarch64-net
+bench-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf
+	$(A64_GPU_PY) --elf $< --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) bench
+
+bench-qemu-aarch64-blk:
+	@mkdir -p $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part aarch64-blk --runs $(BENCH_QEMU_RUNS) \
+	  --show seq_read,qd1,qd32,qd32_kicks_per_req --cmd '$(BENCH_SUBMAKE) demo-aarch64-blk'
+	@$(BENCH_STAMP) qemu_runs_aarch64-blk.csv
+
+bench-qemu-aarch64-gpu:
+	@mkdir -p $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part aarch64-gpu --runs $(BENCH_QEMU_RUNS) \
+	  --show full_frame_fps,storm_flushes_per_s --cmd '$(BENCH_SUBMAKE) bench-aarch64-gpu'
+	@$(BENCH_STAMP) qemu_runs_aarch64-gpu.csv
+
+bench-qemu-aarch64-net:
+	@mkdir -p $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part aarch64-net --runs $(BENCH_QEMU_RUNS) \
+	  --show echo_pps,ping_rtt_avg_us --cmd '$(BENCH_SUBMAKE) demo-aarch64-net'
+	@$(BENCH_STAMP) qemu_runs_aarch64-net.csv
+
+BENCH_TARGETS += bench-qemu-aarch64-blk bench-qemu-aarch64-gpu bench-qemu-aarch64-net
 
 endif # A64_MK_INCLUDED

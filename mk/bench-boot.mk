@@ -2,7 +2,9 @@
 # the guest's first instruction to the kernel's first instruction (gdbstub
 # breakpoint at each loader's kernel entry) and kernel+initrd load MiB/s,
 # on one QEMU line with the same disk; plus the host's own copy of the
-# same bytes.  Results: bench/results/boot.csv, logs in build/bench-boot/.
+# same bytes; once on fresh guest RAM, once with -mem-prealloc (host page
+# faults taken out).  Results: bench/results/boot.csv and boot_prealloc.csv,
+# logs in build/bench-boot/.
 #
 #   make bench-boot                 (BENCH_TARGETS) BENCH_BOOT_RUNS (5) runs each
 #   make bench-boot BENCH_BOOT_RUNS=2
@@ -21,3 +23,6 @@ bench-boot: $(A64_BUILD)/bootloader.elf $(BL_DISK)
 	$(PYTHON) bench/boot_bench.py --disk $(BL_DISK) --image $(BL_IMAGE) \
 	  --elf $(A64_BUILD)/bootloader.elf --uboot $(BENCH_BOOT_UBOOT) \
 	  --runs $(BENCH_BOOT_RUNS) --out bench/results/boot.csv --logdir $(BUILD)/bench-boot
+	$(PYTHON) bench/boot_bench.py --disk $(BL_DISK) --image $(BL_IMAGE) \
+	  --elf $(A64_BUILD)/bootloader.elf --uboot $(BENCH_BOOT_UBOOT) --prealloc \
+	  --runs $(BENCH_BOOT_RUNS) --out bench/results/boot_prealloc.csv --logdir $(BUILD)/bench-boot

@@ -193,6 +193,9 @@
    VIRTQ_API              linkage of every function          (all files)
    VIRTQ_WAIT             strategies built in, a mask of VIRTQ_WAIT_SPIN |
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)
+   VIRTQ_TRANSPORTS       transports built in: VIRTQ_TRANSPORT_MMIO
+                          (default), VIRTQ_TRANSPORT_PCI, or both or'ed;
+                          one transport builds no dispatch    (impl only)
    VIRTQ_RINGS            ring kinds built in: VIRTQ_RING_SPLIT (default),
                           VIRTQ_RING_PACKED, or both or'ed; with both the
                           packed ring is used whenever the device offers

@@ -176,6 +176,23 @@ VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t 
     vq->avail_idx = end;
 }
 
+/* A refused add wrote the flags of descriptors 1..written-1 after
+   avail_idx as available in this lap.  Nothing can reach them now, but a
+   later chain whose head lands before them would expose them with its own
+   flags, so turn each back into "not available" (AVAIL of the last lap,
+   USED of this one: what a skipped inner descriptor looks like). */
+static VIRTQ__COLD int virtq__packed_add_undo(struct virtq *vq, unsigned written)
+{
+    uint16_t pw = vq->avail_idx;
+    unsigned k;
+    for (k = 1; k < written; k++) {
+        pw = virtq__pw_add(vq, pw, 1);
+        VIRTQ__ST16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags,
+                    virtq__pavail(pw) ^ (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED));
+    }
+    return VIRTQ_EINVAL;
+}
+
 static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                              unsigned in, void *cookie)
 {
@@ -200,13 +217,13 @@ static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, uns
        on all but the last ("Next Flag: Descriptor Chaining"), Buffer ID in
        every one (the spec reads it from the last).  The positions from
        avail_idx on are free: the device does not read them before the
-       oldest unpublished head is made available, so a bad segment found
-       half-way leaves nothing it may look at. */
+       oldest unpublished head is made available; a bad segment found
+       half-way undoes the flags written. */
     for (i = 0; i < n; i++) {
         uint16_t flags = (uint16_t)(virtq__pavail(pw) | (i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u));
         struct pvirtq_desc *d = &ring[pw & VIRTQ__PW_POS];
         if (VIRTQ__UNLIKELY(bufs[i].addr == NULL || bufs[i].len == 0u))
-            return VIRTQ_EINVAL;
+            return virtq__packed_add_undo(vq, i);
         if (i >= out) {
             flags |= VIRTQ_DESC_F_WRITE;
             wlen += bufs[i].len;
@@ -219,7 +236,7 @@ static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, uns
         pw = virtq__pw_add(vq, pw, 1);
     }
     if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
-        return VIRTQ_EINVAL; /* a used length could not say it */
+        return virtq__packed_add_undo(vq, n); /* a used length could not say it */
     virtq__packed_commit(vq, id, pw, (uint16_t)n, head_flags, (uint32_t)wlen, cookie);
     return VIRTQ_OK;
 }

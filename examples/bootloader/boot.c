@@ -161,19 +161,27 @@ int bl_prepare(struct vblk *b, const struct bl_config *cfg, struct bl_result *r)
 
     /* 5. Load, several requests in flight. */
     r->stage = BL_STAGE_LOAD_KERNEL;
+    if (cfg->progress)
+        cfg->progress("kernel", r->plan.kernel_load, 0);
     t1 = now(cfg);
     err = bl_load(b, r->kernel->first_lba * dc.per_block, cfg->ram + (r->plan.kernel_entry - L->ram_base),
                   r->plan.kernel_load, cfg->chunk, cfg->depth, &r->kernel_st);
     r->us_kernel = now(cfg) - t1;
+    if (cfg->progress)
+        cfg->progress("kernel", r->plan.kernel_load, 1);
     if (err != BL_OK)
         return err;
     if (r->initrd) {
         r->stage = BL_STAGE_LOAD_INITRD;
+        if (cfg->progress)
+            cfg->progress("initrd", r->plan.initrd_bytes, 0);
         t1 = now(cfg);
         err = bl_load(b, r->initrd->first_lba * dc.per_block,
                       cfg->ram + (r->plan.initrd_start - L->ram_base), r->plan.initrd_bytes,
                       cfg->chunk, cfg->depth, &r->initrd_st);
         r->us_initrd = now(cfg) - t1;
+        if (cfg->progress)
+            cfg->progress("initrd", r->plan.initrd_bytes, 1);
         if (err != BL_OK)
             return err;
     }

@@ -44,6 +44,9 @@ struct bl_config {
     uint32_t chunk;              /* bytes per load request */
     unsigned depth;              /* requests in flight */
     uint64_t (*now_us)(void);    /* a clock for the figures, or NULL */
+    /* Called just before (done 0) and after (done 1) each load, e.g. to
+       print a line a host can time; NULL: nothing. */
+    void (*progress)(const char *what, uint64_t bytes, int done);
     void *scratch;               /* >= BL_SCRATCH_BYTES, 8-byte aligned */
 };
 

@@ -614,6 +614,16 @@ static void dev_down(int threaded)
     fd = NULL;
 }
 
+static unsigned progress_calls;
+static void progress(const char *what, uint64_t bytes, int done)
+{
+    /* Start and done alternate, start first. */
+    assert_int_equal((int)(progress_calls & 1u), done);
+    assert_true(bytes > 0);
+    assert_true(strcmp(what, "kernel") == 0 || strcmp(what, "initrd") == 0);
+    progress_calls++;
+}
+
 static struct bl_config cfg_std(void)
 {
     struct bl_config c;
@@ -626,6 +636,7 @@ static struct bl_config cfg_std(void)
     c.chunk = 512u * 1024u;
     c.depth = 8;
     c.scratch = scratch;
+    c.progress = progress;
     return c;
 }
 
@@ -676,7 +687,9 @@ static void boot_good_common(int threaded)
 static void boot_good_sync(void **state)
 {
     (void)state;
+    progress_calls = 0;
     boot_good_common(0);
+    assert_int_equal(progress_calls, 4);
 }
 
 static void boot_good_threaded(void **state)

@@ -1,0 +1,12 @@
+/* ---- ring_flags.h: private state bits of struct virtq (.flags) ---------- */
+/* Set by virtq_init() from the negotiated features (EVENT_IDX, INDIRECT,
+   PLATFORM, PACKED) and by the ring as it runs.  Early in the manifest
+   because the barrier helpers (shim_access.h) read PLATFORM. */
+#define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
+#define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
+#define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
+#define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
+#define VIRTQ__Q_INTR_OFF 16u /* driver asked for no used notifications */
+#define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
+#define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
+#define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
