@@ -105,6 +105,8 @@ struct tr_regs {
     uint32_t desc[2], driver[2], device[2];
     uint64_t offered, accepted;
     uint32_t notifies, acks, isr_reads;
+    int needs_reset_on_driver_ok; /* DRIVER_OK written: status gets NEEDS_RESET */
+    int early_irqs;               /* every status write before DRIVER_OK raises */
 };
 extern struct tr_regs tr_dev_regs;
 void tr_regs_reset(uint64_t offered);

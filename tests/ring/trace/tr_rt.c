@@ -265,6 +265,14 @@ void tr_mmio_write(uintptr_t addr, uint32_t val, int width)
             r->isr = 0;
         } else {
             r->status = val;
+            if ((val & VIRTIO_STATUS_DRIVER_OK) && r->needs_reset_on_driver_ok)
+                r->status |= VIRTIO_STATUS_NEEDS_RESET;
+            if (!(val & VIRTIO_STATUS_DRIVER_OK) && r->early_irqs) {
+                /* A device raising its line during initialisation, on a
+                   board that wired the interrupt before DRIVER_OK. */
+                r->isr |= VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
+                tr_cpu_raise();
+            }
         }
         break;
     default: break;
