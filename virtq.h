@@ -1450,7 +1450,8 @@ static VIRTQ__COLD void virtq__break(struct virtq *vq, enum virtq_broken_reason 
     case VIRTQ_BROKEN_CALLER:
         VIRTQ_LOG("virtq: queue %u broken by the caller\n", vq->index);
         break;
-    default: /* VIRTQ_BROKEN_DETACH: not a fault, no message */
+    case VIRTQ_BROKEN_NONE:   /* never passed; named for -Wswitch-enum */
+    case VIRTQ_BROKEN_DETACH: /* not a fault, no message */
         break;
     }
 }
