@@ -236,9 +236,19 @@ static void shared_accesses_are_volatile(void **state)
     unsigned k;
     (void)state;
     for (k = 0; k < sizeof feats / sizeof feats[0]; k++) {
+        unsigned i, words = 0;
         tq_up(t, feats[k]);
         run_workload(t);
         check_no_plain();
+        /* The detach that emptied the queue zeroed the whole ring memory
+           word by word through volatile stores (not a memset the compiler
+           may drop or the device may see torn). */
+        for (i = 0; i < tr_nlog; i++)
+            if (tr_log[i].ev == EV_STORE && tr_log[i].fl == FL_VOLATILE && tr_log[i].size == 4u &&
+                tr_log[i].region == TR_REGION_RING)
+                words++;
+        if (words < t->bytes / 4u)
+            fail_msg("ring reset: %u volatile word stores for %zu bytes", words, t->bytes);
         tq_down(t);
     }
 }
