@@ -121,6 +121,7 @@ extern void (*tr_deadline_fn)(void *ctx);
 extern void *tr_deadline_ctx;
 extern unsigned tr_os_blocked;       /* OS waits entered with *seq == seen */
 extern unsigned tr_os_waits;
+extern uint64_t tr_os_until_max;     /* latest tr_clock + timeout an OS wait asked for */
 extern int tr_irq_masked;            /* fake CPU: interrupts masked */
 extern int tr_irq_pending;           /* fake CPU: the device line is up */
 extern void (*tr_cpu_isr)(void *ctx);/* runs when pending and unmasked */

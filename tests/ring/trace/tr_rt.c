@@ -301,6 +301,7 @@ uint64_t tr_now_us(void)
 }
 
 unsigned tr_os_blocked, tr_os_waits;
+uint64_t tr_os_until_max;
 
 /* Futex semantics with nobody else to wake it: if *seq still equals seen,
    the caller sleeps its whole timeout (the clock jumps) and times out. */
@@ -309,6 +310,8 @@ int tr_os_wait(void *ctx, const volatile uint32_t *seq, uint32_t seen, uint64_t 
     (void)ctx;
     record(EV_OS_WAIT, FL_PLAIN, 0, 0, 0, 0);
     tr_os_waits++;
+    if (tr_clock + timeout_us > tr_os_until_max)
+        tr_os_until_max = tr_clock + timeout_us;
     if (*seq != seen)
         return 0;
     tr_os_blocked++;
@@ -390,6 +393,7 @@ void tr_reset_all(void)
     tr_deadline_at = 0;
     tr_deadline_fn = NULL;
     tr_os_blocked = tr_os_waits = 0;
+    tr_os_until_max = 0;
     tr_irq_masked = tr_irq_pending = 0;
     tr_cpu_isr = NULL;
     tr_wfi_slept = tr_wfi_woken = 0;

@@ -198,6 +198,9 @@ static void run_workload(struct tq *t)
     assert_int_equal(virtq_add(&t->vq, b, 1, 0, &t->ck[5]), VIRTQ_OK);
     assert_int_equal(virtq_dev_kick(&t->dev, &t->vq), VIRTQ_OK);
     assert_int_equal(virtq_wait(&t->dev, &t->vq, 20), VIRTQ_ETIMEDOUT);
+    /* The OS strategy's accesses too (the wake sequence read). */
+    if (virtq_dev_set_wait(&t->dev, VIRTQ_WAIT_OS, NULL) == VIRTQ_OK)
+        assert_int_equal(virtq_wait(&t->dev, &t->vq, 20), VIRTQ_ETIMEDOUT);
     assert_int_equal(virtq_dev_reset(&t->dev), VIRTQ_OK);
     while (virtq_detach(&t->vq, &ck) == VIRTQ_OK)
         ;
@@ -641,6 +644,27 @@ static void early_interrupts_ignored(void **state)
     tq_down(t);
 }
 
+/* Break: an OS wait that blocks for the whole timeout instead of what is
+   left of it (a wait past its bound).  The clock moves 10 us per reading;
+   no block may reach beyond the wait's deadline. */
+static void os_wait_never_past_the_deadline(void **state)
+{
+    struct tq *t = &the_tq;
+    uint64_t deadline;
+    (void)state;
+    tq_up(t, 0);
+    assert_int_equal(virtq_dev_set_wait(&t->dev, VIRTQ_WAIT_OS, NULL), VIRTQ_OK);
+    tq_submit(t, 0);
+    tr_clock_step = 10;
+    deadline = tr_clock + 10u + 1000u; /* the wait's first reading + timeout */
+    assert_int_equal(virtq_wait(&t->dev, &t->vq, 1000u), VIRTQ_ETIMEDOUT);
+    assert_true(tr_os_waits >= 1u);
+    if (tr_os_until_max > deadline)
+        fail_msg("an OS wait asked to block until %llu, past the deadline %llu",
+                 (unsigned long long)tr_os_until_max, (unsigned long long)deadline);
+    tq_down(t);
+}
+
 int main(int argc, char **argv)
 {
     static const char *const names[] = {"", "vol", "atomics", "noclock"};
@@ -658,6 +682,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(os_wait_samples_sequence_before_arming),
         cmocka_unit_test(wfi_masks_before_arming),
         cmocka_unit_test(completion_at_the_deadline),
+        cmocka_unit_test(os_wait_never_past_the_deadline),
     };
     const size_t clockless = 8, n = tr_config == TR_CFG_NOCLOCK ? clockless : sizeof all / sizeof all[0];
     char group[64];
