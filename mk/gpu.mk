@@ -26,6 +26,10 @@ $(eval $(call rv_program,gpu_demo,examples/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS
 # Control experiment: SPIN replaced by a memory-only poll (no register read).
 $(eval $(call rv_program,gpu_demo_memspin,examples/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS) -DGPU_DEMO_MEMORY_SPIN=1,$(GPU_DRV_H)))
 
+# S-mode under OpenSBI (mk/riscv.mk): one boot with both screendumps
+# checked, WFI while drawing, then the storm under OS in the scheduler.
+$(eval $(call rvs_program,gpu_demo,examples/gpu_demo.c $(GPU_DRV),$(GPU_RV_CFLAGS),$(GPU_DRV_H)))
+
 GPU_QEMU_ARGS = --qemu "$(QEMU_RV)" --elf $(RV_BUILD)/gpu_demo.elf --out $(GPU_BUILD) \
                 $(RV_TAGS)
 
@@ -33,7 +37,11 @@ $(GPU_BUILD)/test_gpu: tests/gpu/test_gpu.c $(GPU_DRV) $(GPU_DRV_H) $(FAKE_LIB)
 	@mkdir -p $(@D)
 	$(FAKE_CC) $(FAKE_CFLAGS) $(FAKE_INC) tests/gpu/test_gpu.c $(GPU_DRV) $(FAKE_LDLIBS) -o $@
 
-.PHONY: test-gpu-host test-gpu-qemu demo-gpu bench-gpu gpu-spin-control
+.PHONY: test-gpu-host test-gpu-qemu demo-gpu bench-gpu gpu-spin-control test-gpu-qemu-smode
+test-gpu-qemu-smode: $(RV_BUILD)/gpu_demo-smode.elf
+	$(PYTHON) $(GPU_PY) --qemu "$(QEMU_RVS)" --elf $< --out $(GPU_BUILD)/smode $(RVS_TAGS) \
+	  shot --res 800x600
+
 test-gpu-host: $(GPU_BUILD)/test_gpu
 	$<
 
@@ -53,7 +61,7 @@ bench-gpu: $(RV_BUILD)/gpu_demo.elf
 gpu-spin-control: $(RV_BUILD)/gpu_demo_memspin.elf
 	$(PYTHON) $(GPU_PY) --qemu "$(QEMU_RV)" --elf $< --out $(GPU_BUILD) $(RV_TAGS) control
 
-TEST_TARGETS += test-gpu-host test-gpu-qemu
+TEST_TARGETS += test-gpu-host test-gpu-qemu test-gpu-qemu-smode
 # `make bench` runs bench-gpu through mk/bench.mk's bench-qemu-gpu (several
 # boots, before bench-report rewrites BENCHMARKS.md), not from here: this
 # fragment sorts after bench.mk, so its entry would follow the report.

@@ -37,6 +37,19 @@ NET_QEMU_PY := $(PYTHON) tests/net/net_qemu.py --timeout $(NET_TIMEOUT) \
 $(eval $(call rv_program,net_demo,$(NET_RV_SRCS),$(NET_RV_CFLAGS),$(NET_RV_DEPS)))
 $(eval $(call rv_program,net_peer,$(NET_RV_SRCS),$(NET_RV_CFLAGS) -DNET_DEMO_PEER=1,$(NET_RV_DEPS)))
 
+# S-mode under OpenSBI (mk/riscv.mk): the user network and the peer, one
+# configuration each.
+$(eval $(call rvs_program,net_demo,$(NET_RV_SRCS),$(NET_RV_CFLAGS),$(NET_RV_DEPS)))
+$(eval $(call rvs_program,net_peer,$(NET_RV_SRCS),$(NET_RV_CFLAGS) -DNET_DEMO_PEER=1,$(NET_RV_DEPS)))
+NET_QEMU_PY_S := $(PYTHON) tests/net/net_qemu.py --timeout $(NET_TIMEOUT) \
+               --log-dir $(NET_BUILD)/smode $(if $(TEE),--tee) --qemu "$(QEMU_RVS)" \
+               $(RVS_TAGS)
+
+.PHONY: test-net-qemu-smode
+test-net-qemu-smode: $(RV_BUILD)/net_demo-smode.elf $(RV_BUILD)/net_peer-smode.elf
+	$(NET_QEMU_PY_S) user --elf $(RV_BUILD)/net_demo-smode.elf --configs modern-mrg
+	$(NET_QEMU_PY_S) peer --elf $(RV_BUILD)/net_peer-smode.elf --configs legacy-nomrg
+
 .PHONY: demo-net test-net-qemu test-net-bootloop net-bootloop test-net-host net-elfs
 
 net-elfs: $(RV_BUILD)/net_demo.elf $(RV_BUILD)/net_peer.elf
@@ -73,5 +86,5 @@ test-net-host:
 	@echo "test-net-host: mk/fake.mk (the fake device) is missing"; exit 1
 endif
 
-TEST_TARGETS += test-net-host test-net-qemu test-net-bootloop
+TEST_TARGETS += test-net-host test-net-qemu test-net-qemu-smode test-net-bootloop
 DEMO_TARGETS_riscv64 += demo-net

@@ -504,6 +504,7 @@ static void op_get(struct input *in)
     uint8_t b = u8(in);
     uint16_t uidx = m.vq.used->idx, pending = (uint16_t)(uidx - m.last_used);
     int want, rc;
+    enum virtq_broken_reason why = VIRTQ_BROKEN_NONE; /* the model's reason */
     int32_t r = -1;
     uint32_t id = 0, elen = 0, len = 0xdeadbeefu;
     void *cookie = (void *)&len;
@@ -519,19 +520,26 @@ static void op_get(struct input *in)
         want = VIRTQ_EBROKEN;
     else if (pending == 0u)
         want = VIRTQ_EAGAIN;
-    else if (pending > (uint16_t)(m.kicked - m.last_used))
+    else if (pending > (uint16_t)(m.kicked - m.last_used)) {
         want = VIRTQ_EBROKEN; /* used.idx ran ahead of what was published */
-    else {
+        why = VIRTQ_BROKEN_USED_IDX;
+    } else {
         const struct virtq_used_elem *e = &m.vq.used->ring[m.last_used & mask()];
         id = e->id;
         elen = e->len;
-        if (id >= m.num || head_req[id] < 0)
-            want = VIRTQ_EBROKEN; /* out of range, non-head, or not in flight */
-        else if (!published(&m.req[head_req[id]]))
+        if (id >= m.num) {
+            want = VIRTQ_EBROKEN; /* out of range */
+            why = VIRTQ_BROKEN_USED_ID;
+        } else if (head_req[id] < 0) {
+            want = VIRTQ_EBROKEN; /* non-head, or not in flight */
+            why = VIRTQ_BROKEN_NOT_IN_FLIGHT;
+        } else if (!published(&m.req[head_req[id]])) {
             want = VIRTQ_EBROKEN; /* the device cannot have seen it yet */
-        else if (elen > m.req[head_req[id]].wlen && !m.any_len)
+            why = VIRTQ_BROKEN_UNPUBLISHED;
+        } else if (elen > m.req[head_req[id]].wlen && !m.any_len) {
             want = VIRTQ_EBROKEN; /* longer than the writable bytes posted */
-        else {
+            why = VIRTQ_BROKEN_USED_LEN;
+        } else {
             want = VIRTQ_OK;
             r = head_req[id];
         }
@@ -555,7 +563,10 @@ static void op_get(struct input *in)
     }
     if (rc == VIRTQ_EBROKEN && !m.broken) {
         CHECK(m.taint_used, "a well-behaved device broke the queue");
+        CHECK(virtq_broken_reason(&m.vq) == why, "get broke the queue for reason %d, model %d",
+              (int)virtq_broken_reason(&m.vq), (int)why);
         m.broken = 1;
+        snap_vq.broken_reason = m.vq.broken_reason; /* the latch records why */
         check_unchanged("get", VIRTQ__Q_BROKEN);
         return;
     }
