@@ -13,12 +13,15 @@ run natively (best of 5 x 2M rounds) for the single-CPU time of a
 lock-step round, driver plus harness device.
 
 The same lock-step count is taken, in the same run, for:
+- the default build calling virtq_submit() (add + publish in one call,
+  icount -S) instead of virtq_add() + virtq_publish();
 - virtq built the way README recommends for speed (--inline BIN: icount.c
   compiled with -DICOUNT_INLINE, virtq.h included with VIRTQ_STATIC in the
   harness's own translation unit, so the compiler inlines the hot path into
-  the caller).  The harness's two noinline wrappers, icount_submit (add +
-  publish with its kick decision) and icount_get, are counted inclusively:
-  what a caller pays, call and return included;
+  the caller).  The harness's noinline wrappers, icount_submit_1 / _3 (add
+  + publish with its kick decision, for a fixed request shape as a driver
+  writes it) and icount_get, are counted inclusively: what a caller pays,
+  call and return included;
 - Linux's tools/virtio/ringtest rings (--ringtest NAME=BIN, built from
   bench/ringtest_icount.c): add_inbuf (which also publishes),
   kick_available (full barrier + event-index kick decision, less the
@@ -37,7 +40,7 @@ import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCS = ("virtq_add", "virtq_publish", "virtq_get")
-INLINE_FUNCS = ("icount_submit", "icount_get")
+INLINE_FUNCS = {1: ("icount_submit_1", "icount_get"), 3: ("icount_submit_3", "icount_get")}
 RINGTEST_FUNCS = ("add_inbuf", "kick_available", "get_buf", "kick")
 LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*:(\w+)(?:\s|$)")
 
@@ -103,14 +106,26 @@ def main():
                   "(%s ns per lock-step round natively)" %
                   (segs, ev, row["add"], row["publish"], row["get"], row["total"],
                    row["lockstep_ns"]))
+    for segs in (1, 3):
+        for ev in (0, 1):
+            c = measure(args.bin, args.build, segs, ev, args.rounds,
+                        ("virtq_submit", "virtq_get"), ".submit",
+                        ["-s", str(segs), "-e", str(ev), "-S"])
+            row = dict(driver="virtq submit", segments=segs, event_idx=ev, add="", publish="",
+                       get=c["virtq_get"], submit=c["virtq_submit"],
+                       total=c["virtq_submit"] + c["virtq_get"], lockstep_ns="")
+            rows.append(row)
+            print("icount: submit, segments %d event_idx %d: submit %d + get %d = %d"
+                  % (segs, ev, row["submit"], row["get"], row["total"]))
     if args.inline:
         for segs in (1, 3):
             for ev in (0, 1):
-                c = measure(args.inline, args.build, segs, ev, args.rounds, INLINE_FUNCS,
+                c = measure(args.inline, args.build, segs, ev, args.rounds, INLINE_FUNCS[segs],
                             ".inline")
+                sub = c["icount_submit_%d" % segs]
                 row = dict(driver="virtq static inline", segments=segs, event_idx=ev, add="",
-                           publish="", get=c["icount_get"], submit=c["icount_submit"],
-                           total=c["icount_submit"] + c["icount_get"],
+                           publish="", get=c["icount_get"], submit=sub,
+                           total=sub + c["icount_get"],
                            lockstep_ns="%.1f" % lockstep_ns(args.inline, segs, ev))
                 rows.append(row)
                 print("icount: static inline, segments %d event_idx %d: submit %d + get %d = %d"

@@ -165,6 +165,14 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
    virtq_dev_kick() does both. */
 VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
 
+/* virtq_add() then virtq_publish() in one call, for a driver that makes
+   each request visible as it adds it (the cheapest path for one request
+   at a time; batches add several, then publish once).  *notify as for
+   virtq_publish(); false when the add was refused, which changes nothing
+   (same errors as virtq_add(), and VIRTQ_EINVAL for a NULL notify). */
+VIRTQ_API int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                           unsigned in, void *cookie, bool *notify);
+
 /* --- ring: complete ------------------------------------------------------- */
 
 /* Take one used buffer: *cookie and *len (bytes the device wrote; len may be

@@ -78,6 +78,9 @@
    virtq_publish(vq, &notify)
                           make queued requests visible; *notify says whether
                           the device wants a notification
+   virtq_submit(vq, bufs, out, in, cookie, &notify)
+                          virtq_add + virtq_publish in one call: the
+                          cheapest way to send one request at a time
    virtq_get              take one completion: cookie and bytes written
    virtq_has_used         would virtq_get() return anything but EAGAIN?
    virtq_disable_intr, virtq_enable_intr, virtq_enable_intr_delayed
@@ -190,6 +193,9 @@
    VIRTQ_IMPLEMENTATION   emit the implementation here     (one file only)
    VIRTQ_CONFIG_FILE      "file.h" included first            (all files)
    VIRTQ_STATIC           all functions static               (all files)
+   VIRTQ_HOT_INLINE       with VIRTQ_STATIC: virtq_add, virtq_publish,
+                          virtq_submit, virtq_get inlined into each caller
+                          (fastest; each call site grows)    (impl only)
    VIRTQ_API              linkage of every function          (all files)
    VIRTQ_WAIT             strategies built in, a mask of VIRTQ_WAIT_SPIN |
                           _WFI | _OS | _CUSTOM (default SPIN)  (impl only)

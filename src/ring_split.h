@@ -3,6 +3,16 @@
    chains are walked through the private slot array, and every used element
    is checked before anything is freed. */
 
+/* VIRTQ_HOT_INLINE (with VIRTQ_STATIC, in the implementation file): the
+   hot path (virtq_add, virtq_publish, virtq_submit, virtq_get) is inlined
+   into every caller, where the segment counts are usually constants: the fastest
+   build (BENCHMARKS.md), each call site a little bigger. */
+#if defined(VIRTQ_STATIC) && defined(VIRTQ_HOT_INLINE) && (defined(__GNUC__) || defined(__clang__))
+#define VIRTQ__HOT inline __attribute__((always_inline))
+#else
+#define VIRTQ__HOT
+#endif
+
 static int virtq__pow2(uint32_t x) { return x != 0u && (x & (x - 1u)) == 0u; }
 
 VIRTQ_API size_t virtq_ring_bytes(uint32_t num, uint32_t align)
@@ -91,6 +101,12 @@ static uint64_t virtq__chain_bytes(const struct virtq_buf *bufs, unsigned n)
     return total;
 }
 
+/* EINVAL for a bad queue, EBROKEN for a broken one. */
+static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
+{
+    return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+}
+
 /* Why an add was refused, worked out only once it was: the hot path below
    tests everything with one combined condition. */
 static VIRTQ__COLD int virtq__add_error(const struct virtq *vq, const struct virtq_buf *bufs,
@@ -156,46 +172,172 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
     vq->avail_idx = (uint16_t)(pos + 1u);
 }
 
-VIRTQ_API int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                        unsigned in, void *cookie)
+/* Loops over a request's segments: with VIRTQ_STATIC the caller's segment
+   counts are usually compile-time constants, and these loops are then
+   unrolled into straight-line code.  In an out-of-line build the count is
+   a variable and the plain loop is the only copy (no size cost). */
+#if defined(__clang__)
+#define VIRTQ__UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define VIRTQ__UNROLL _Pragma("GCC unroll 8")
+#else
+#define VIRTQ__UNROLL
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTQ__CONST_SMALL(n) (__builtin_constant_p(n) && (n) <= 8u)
+#else
+#define VIRTQ__CONST_SMALL(n) 0
+#endif
+
+/* Every segment of bufs[0..n) present and non-empty, and the chain at most
+   2^32 - 1 bytes in total ("The Virtqueue Descriptor Table"; used.len
+   could not say more either). */
+VIRTQ__INLINE bool virtq__segs_ok(const struct virtq_buf *bufs, unsigned n)
+{
+    uint64_t total = 0;
+    unsigned i;
+    if (VIRTQ__CONST_SMALL(n)) {
+        VIRTQ__UNROLL
+        for (i = 0; i < n; i++) {
+            if (bufs[i].addr == NULL || bufs[i].len == 0u)
+                return false;
+            total += bufs[i].len;
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            if (bufs[i].addr == NULL || bufs[i].len == 0u)
+                return false;
+            total += bufs[i].len;
+        }
+    }
+    return total <= UINT32_MAX;
+}
+
+/* Write bufs[0..n) (checked) into the first n descriptors of the free list,
+   readable first.  Each descriptor's next is already its free-list link,
+   so the chain is linked as it is written.  Returns the writable bytes;
+   *tail gets the last descriptor, *after the free list's new head. */
+VIRTQ__INLINE uint32_t virtq__write_chain(struct virtq *vq, const struct virtq_buf *bufs,
+                                          unsigned out, unsigned n, uint16_t *tail,
+                                          uint16_t *after)
+{
+    struct virtq_desc *desc = vq->desc;
+    const struct virtq_slot *slot = vq->slot;
+    uint16_t idx = vq->free_head, last = idx, flags = 0;
+    uint32_t wlen = 0;
+    unsigned i;
+    if (VIRTQ__CONST_SMALL(n)) {
+        /* Straight-line: each descriptor's flags are constants. */
+        VIRTQ__UNROLL
+        for (i = 0; i < n; i++) {
+            flags = (uint16_t)((i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u) |
+                               (i >= out ? VIRTQ_DESC_F_WRITE : 0u));
+            if (i >= out)
+                wlen += bufs[i].len;
+            last = idx;
+            idx = slot[last].next;
+            virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            flags = (uint16_t)(i < out ? VIRTQ_DESC_F_NEXT
+                                       : VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);
+            if (i >= out)
+                wlen += bufs[i].len;
+            last = idx;
+            idx = slot[last].next;
+            virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);
+        }
+        /* "Message Framing": the chain ends here, no NEXT on the last one
+           (rewritten before anything is published). */
+        VIRTQ__ST16(&desc[last].flags, flags & (uint16_t)~VIRTQ_DESC_F_NEXT);
+    }
+    *tail = last;
+    *after = idx;
+    return wlen;
+}
+
+/* Steps 2 and 3 of an add (the queue and the counts already checked). */
+VIRTQ__INLINE int virtq__add_segs(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                  unsigned n, void *cookie)
+{
+    uint16_t head, tail, after;
+    uint32_t wlen;
+    /* Step 2, every segment, before anything is written: a refused add
+       leaves ring memory and private state exactly as they were. */
+    if (VIRTQ__UNLIKELY(!virtq__segs_ok(bufs, n)))
+        return VIRTQ_EINVAL;
+    /* Step 3, write the chain, take it off the free list, record it and
+       queue its head (not visible to the device before virtq_publish()). */
+    head = vq->free_head;
+    wlen = virtq__write_chain(vq, bufs, out, n, &tail, &after);
+    vq->free_head = after;
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    virtq__commit(vq, head, tail, (uint16_t)n, wlen, cookie);
+    return VIRTQ_OK;
+}
+
+#if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
+/* Out of line, a chain of a variable length: its loops keep many values
+   live, and a separate function keeps that cost off the one-segment
+   path; the common short chains are unrolled (none of this is built when
+   optimising for size). */
+static __attribute__((noinline)) int virtq__add_chain(struct virtq *vq,
+                                                      const struct virtq_buf *bufs,
+                                                      unsigned out, unsigned n, void *cookie)
+{
+    /* Two and three segments (a request header + data + status) unrolled. */
+    if (n == 2u)
+        return virtq__add_segs(vq, bufs, out, 2u, cookie);
+    if (n == 3u)
+        return virtq__add_segs(vq, bufs, out, 3u, cookie);
+    return virtq__add_segs(vq, bufs, out, n, cookie);
+}
+#define VIRTQ__ADD1_FAST 1
+#else
+#define VIRTQ__ADD1_FAST 0
+#endif
+
+/* virtq_add()'s work, shared with virtq_submit(). */
+VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                             unsigned in, void *cookie)
+{
+    unsigned n = out + in;
+    /* Step 1, the queue and the counts (each refusal classified out of
+       line): NULLs, not ready or broken, out + in overflowing, n == 0 or
+       beyond the free count (which also bounds it by the ring size). */
+    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL))
+        return VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+        return virtq__state_error(vq);
+    if (VIRTQ__UNLIKELY(n < out))
+        return VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY(n - 1u >= vq->num_free)) {
+        /* "The Virtqueue Descriptor Table": a chain is at most Queue Size
+           long; a valid one that does not fit now waits for virtq_get().
+           (Classified here, not in a helper that takes bufs: the caller's
+           segment list then need not live in memory.) */
+        if (n == 0u || n > vq->num || !virtq__segs_ok(bufs, n))
+            return VIRTQ_EINVAL;
+        return VIRTQ_ENOSPC;
+    }
+#if VIRTQ__ADD1_FAST
+    /* A variable count: one segment (a receive buffer, a single transfer)
+       takes a straight path, longer chains the loops. */
+    if (!VIRTQ__CONST_SMALL(n)) {
+        if (n == 1u)
+            return virtq__add_segs(vq, bufs, out, 1u, cookie);
+        return virtq__add_chain(vq, bufs, out, n, cookie);
+    }
+#endif
+    return virtq__add_segs(vq, bufs, out, n, cookie);
+}
+
+VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs,
+                                   unsigned out, unsigned in, void *cookie)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
-    struct virtq_desc *desc;
-    const struct virtq_slot *slot;
-    uint32_t wlen = 0;
-    uint16_t head, idx, last;
-    unsigned i, n = out + in;
-    /* One test for every refusal: NULLs, not ready or broken, n == 0 or
-       beyond the free count (which also bounds it by the ring size), and
-       out + in overflowing. */
-    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
-                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY ||
-                        n - 1u >= vq->num_free || n < out))
-        return virtq__add_error(vq, bufs, out, in, cookie);
-    /* Step 1: every segment, and "The Virtqueue Descriptor Table": no
-       chain longer than 2^32 - 1 bytes in total (used.len could not say
-       more either).  Nothing is written before this passes. */
-    if (VIRTQ__UNLIKELY(virtq__chain_bytes(bufs, n) > UINT32_MAX))
-        return VIRTQ_EINVAL;
-    /* Step 2: the chain is the first n entries of the private free list,
-       so each descriptor's next is already its free-list link. */
-    desc = vq->desc;
-    slot = vq->slot;
-    head = idx = last = vq->free_head;
-    for (i = 0; i < n; i++) {
-        uint16_t flags = (uint16_t)(i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u);
-        if (i >= out) {
-            flags |= VIRTQ_DESC_F_WRITE;
-            wlen += bufs[i].len;
-        }
-        last = idx;
-        idx = slot[last].next;
-        virtq__desc_set(&desc[last], bufs[i].addr, bufs[i].len, flags, idx);
-    }
-    vq->free_head = idx;
-    vq->num_free = (uint16_t)(vq->num_free - n);
-    virtq__commit(vq, head, last, (uint16_t)n, wlen, cookie);
-    return VIRTQ_OK;
+    return virtq__add(vq, bufs, out, in, cookie);
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
@@ -230,38 +372,118 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
     return VIRTQ_OK;
 }
 
-/* EINVAL for a bad queue, EBROKEN for a broken one. */
-static VIRTQ__COLD int virtq__state_error(const struct virtq *vq)
+/* Why a publish was refused (cold): EINVAL or EBROKEN, never a kick. */
+static VIRTQ__COLD int virtq__publish_error(const struct virtq *vq, bool *notify)
 {
-    return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
+    if (notify == NULL)
+        return VIRTQ_EINVAL;
+    *notify = false;
+    return virtq__state_error(vq);
 }
 
-VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify)
+/* The full barrier of the queue's strength (VIRTIO_F_ORDER_PLATFORM), from
+   flags the caller already holds. */
+VIRTQ__INLINE void virtq__mb_of(uint16_t flags)
 {
-    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
-    uint16_t old, now;
-    if (notify != NULL)
-        *notify = false; /* an error or nothing new never asks for a kick */
-    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
-                        (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return notify == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
-    old = vq->published_idx;
-    now = vq->avail_idx;
-    if (old == now)
-        return VIRTQ_OK;
-    /* Unpublished adds never exceed the ring size (each holds a
-       descriptor), so old..now always fits the 16-bit event-index window:
-       the "kick before 2^16 adds" rule holds by construction. */
+    /* NOLINTNEXTLINE(bugprone-branch-clone): the two differ on most arches */
+    if (flags & VIRTQ__Q_PLATFORM)
+        VIRTQ_DMA_MB();
+    else
+        VIRTQ_MB();
+}
+
+/* Publish up to now, which is ahead of what was published (the queue
+   checked usable): write avail.idx and make the kick decision. */
+VIRTQ__INLINE bool virtq__publish_new(struct virtq *vq, uint16_t flags, uint16_t old,
+                                      uint16_t now)
+{
+    /* Unpublished adds never exceed the ring size (each holds a descriptor),
+       so old..now always fits the 16-bit event-index window: the "kick
+       before 2^16 adds" rule holds by construction. */
     VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
     vq->published_idx = now;
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
        read the device's suppression state, or both sides skip the kick. */
-    virtq__mb(vq);
-    if (vq->flags & VIRTQ__Q_EVENT_IDX)
-        *notify = virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
-    else
-        *notify = !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
+    virtq__mb_of(flags);
+    if (flags & VIRTQ__Q_EVENT_IDX)
+        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    return (VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0u;
+}
+
+VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now)
+{
+    uint16_t old = vq->published_idx;
+    if (old == now)
+        return false; /* nothing new never asks for a kick */
+    return virtq__publish_new(vq, flags, old, now);
+}
+
+VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
+    uint16_t flags;
+    if (VIRTQ__UNLIKELY(vq == NULL))
+        return virtq__publish_error(vq, notify);
+    flags = vq->flags;
+    if (VIRTQ__UNLIKELY(notify == NULL ||
+                        (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+        return virtq__publish_error(vq, notify);
+    *notify = virtq__publish(vq, flags, vq->avail_idx);
     return VIRTQ_OK;
+}
+
+/* virtq_submit()'s work (vq and notify checked). */
+VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                unsigned in, void *cookie, bool *notify)
+{
+    uint16_t flags = vq->flags;
+    int rc = virtq__add(vq, bufs, out, in, cookie);
+    if (VIRTQ__UNLIKELY(rc != VIRTQ_OK)) {
+        *notify = false;
+        return rc;
+    }
+    /* The add succeeded, so the queue is usable (an add changes no flag)
+       and there is something new to publish. */
+    *notify = virtq__publish_new(vq, flags, vq->published_idx, vq->avail_idx);
+    return VIRTQ_OK;
+}
+
+#if ((VIRTQ_RINGS) & VIRTQ_RING_PACKED)
+/* The packed ring's submit: its add, then its publish. */
+static int virtq__packed_submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                unsigned in, void *cookie, bool *notify)
+{
+    int rc = virtq__packed_add(vq, bufs, out, in, cookie);
+    if (rc != VIRTQ_OK) {
+        *notify = false;
+        return rc;
+    }
+    return virtq__packed_publish(vq, notify);
+}
+#endif
+
+#if VIRTQ__ADD1_FAST
+/* Longer chains out of line, as for virtq_add(). */
+static __attribute__((noinline)) int virtq__submit_chain(struct virtq *vq,
+                                                         const struct virtq_buf *bufs,
+                                                         unsigned out, unsigned in, void *cookie,
+                                                         bool *notify)
+{
+    return virtq__submit(vq, bufs, out, in, cookie, notify);
+}
+#endif
+
+VIRTQ_API VIRTQ__HOT int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs,
+                                      unsigned out, unsigned in, void *cookie, bool *notify)
+{
+    if (VIRTQ__UNLIKELY(notify == NULL || vq == NULL))
+        return VIRTQ_EINVAL; /* before the add: a refused call changes nothing */
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_submit(vq, bufs, out, in, cookie, notify))
+#if VIRTQ__ADD1_FAST
+    if (!VIRTQ__CONST_SMALL(out + in) && out + in != 1u)
+        return virtq__submit_chain(vq, bufs, out, in, cookie, notify);
+#endif
+    return virtq__submit(vq, bufs, out, in, cookie, notify);
 }
 
 /* Which check a used element with an in-range id failed, in the order
@@ -283,51 +505,53 @@ static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_re
     return VIRTQ_EBROKEN;
 }
 
-VIRTQ_API int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
+VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_get(vq, cookie, len))
-    uint16_t last, pending;
-    uint32_t id, ulen;
-    const struct virtq_used_elem *e;
+    const struct virtq_used *used;
     struct virtq_slot *s;
+    uint16_t last, pub, pending;
+    uint32_t id, ulen;
     void *c;
     if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
                         (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
         return cookie == NULL ? VIRTQ_EINVAL : virtq__state_error(vq);
+    used = vq->used;
     last = vq->last_used;
-    /* Read used.idx once; the acquire orders the element reads after it. */
-    pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &vq->used->idx) - last);
+    /* Step 1: read used.idx once; the acquire orders the element reads
+       after it.  The device cannot use more chains than were published. */
+    pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &used->idx) - last);
     if (pending == 0u)
         return VIRTQ_EAGAIN;
-    /* The device cannot use more chains than were published. */
     if (VIRTQ__UNLIKELY(pending > (uint16_t)(vq->published_idx - last)))
         return virtq__used_broken(vq, VIRTQ_BROKEN_USED_IDX);
-    /* Copy the element once; shared memory is never read twice. */
-    e = &vq->used->ring[last & vq->mask];
-    id = VIRTQ__LD32(&e->id);
-    ulen = VIRTQ__LD32(&e->len);
-    /* The full 32-bit id must name an in-flight head (not a chain's middle,
-       not one already used, not one added but not yet published), and the
-       device may not claim to have written more than was posted writable. */
+    /* Step 2: copy the element once; shared memory is never read twice. */
+    id = VIRTQ__LD32(&used->ring[last & vq->mask].id);
+    ulen = VIRTQ__LD32(&used->ring[last & vq->mask].len);
+    /* Step 3: the full 32-bit id must name an in-flight head (not a chain's
+       middle, not one already used, not one added but not yet published),
+       and the device may not claim to have written more than was posted
+       writable. */
     if (VIRTQ__UNLIKELY(id >= vq->num))
         return virtq__used_broken(vq, VIRTQ_BROKEN_USED_ID);
     s = &vq->slot[id];
     c = s->cookie;
+    pub = vq->published_idx;
     if (VIRTQ__UNLIKELY(c == NULL ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN)) ||
-                        (uint16_t)(s->pos - vq->published_idx) <
-                            (uint16_t)(vq->avail_idx - vq->published_idx)))
+                        (uint16_t)(s->pos - pub) < (uint16_t)(vq->avail_idx - pub)))
         return virtq__used_broken(vq, virtq__slot_fault(vq, s));
-    /* Free the chain through private state only: its links are intact
-       from the free list, so splice head..tail back in front. */
-    VIRTQ_ASSERT(s->ndesc >= 1u && vq->num_free + s->ndesc <= vq->num);
-    vq->slot[s->tail].next = vq->free_head;
-    vq->free_head = (uint16_t)id;
-    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
-    s->cookie = NULL;
+    /* Step 4: the caller's (nothing of ours is left to check). */
     *cookie = c;
     if (len != NULL)
         *len = ulen;
+    /* Step 5: free the chain through private state only: its links are
+       intact from the free list, so splice head..tail back in front. */
+    VIRTQ_ASSERT(s->ndesc >= 1u && vq->num_free + s->ndesc <= vq->num);
+    s->cookie = NULL;
+    vq->slot[s->tail].next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
     last++;
     vq->last_used = last;
     /* Keep the device interrupting for the next buffer.  No barrier: this

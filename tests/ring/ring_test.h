@@ -191,5 +191,6 @@ int rt_group_ooo(void);
 int rt_group_intr(void);
 int rt_group_detach(void);
 int rt_group_order(void);
+int rt_group_submit(void);
 
 #endif

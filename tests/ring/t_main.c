@@ -30,6 +30,7 @@ int main(int argc, char **argv)
     failed += rt_group_layout();
     failed += rt_group_add();
     failed += rt_group_publish();
+    failed += rt_group_submit();
     failed += rt_group_get();
     failed += rt_group_intr();
     failed += rt_group_order();

@@ -21,6 +21,12 @@
  * used length, every written byte, the untouched tail of the writable
  * buffers and the untouched readable buffers.
  *
+ * The packed ring ("Packed Virtqueues") runs the same way (configs marked
+ * packed): the device polls the next descriptor's AVAIL/USED flags with
+ * acquire loads, walks each list, writes used descriptors with release
+ * stores of their flags at its own used position, and honours both event
+ * suppression structures (ENABLE, DISABLE, DESC offset/wrap with EVENT_IDX).
+ *
  * Liveness: a sleeping side that is never woken would hang; both sides
  * sleep with a long safety timeout (STALL_US) and, if it expires while the
  * other side's work is visible, fail with "lost interrupt" / "lost kick".
@@ -44,6 +50,7 @@ static uint32_t st_mmio_read(uintptr_t a);
 static void st_mmio_write(uintptr_t a, uint32_t v);
 
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_OS)
+#define VIRTQ_RINGS (VIRTQ_RING_SPLIT | VIRTQ_RING_PACKED)
 /* The clock and the OS wait/wake are the POSIX shim's (shims/posix): the
    same channel also carries this test's own kick and interrupt signals. */
 #define VIRTQ_CONFIG_FILE "shims/posix/virtq_posix.h"
@@ -149,15 +156,23 @@ struct config {
     uint64_t features;
     int mode;
     unsigned indirect_pct; /* of requests, when INDIRECT_DESC is on */
+    int packed;            /* the packed ring (RING_PACKED in features) */
 };
 
 #define F(b) VIRTQ_FEATURE(VIRTIO_F_##b)
 static const struct config configs[] = {
-    {"ring n=8 plain", 8, 0, MODE_RING, 0},
+    {"ring n=8 plain", 8, 0, MODE_RING, 0, 0},
     {"ring n=64 event_idx+indirect+order_platform", 64,
-     F(EVENT_IDX) | F(INDIRECT_DESC) | F(ORDER_PLATFORM), MODE_RING, 40},
-    {"dev n=256 indirect (virtq_wait OS)", 256, F(INDIRECT_DESC), MODE_DEV, 50},
-    {"dev n=16 event_idx (virtq_wait OS)", 16, F(EVENT_IDX), MODE_DEV, 0},
+     F(EVENT_IDX) | F(INDIRECT_DESC) | F(ORDER_PLATFORM), MODE_RING, 40, 0},
+    {"dev n=256 indirect (virtq_wait OS)", 256, F(INDIRECT_DESC), MODE_DEV, 50, 0},
+    {"dev n=16 event_idx (virtq_wait OS)", 16, F(EVENT_IDX), MODE_DEV, 0, 0},
+    {"packed ring n=8 plain", 8, F(RING_PACKED), MODE_RING, 0, 1},
+    {"packed ring n=50 event_idx+indirect+order_platform", 50,
+     F(RING_PACKED) | F(EVENT_IDX) | F(INDIRECT_DESC) | F(ORDER_PLATFORM), MODE_RING, 40, 1},
+    {"packed dev n=100 indirect (virtq_wait OS)", 100, F(RING_PACKED) | F(INDIRECT_DESC),
+     MODE_DEV, 50, 1},
+    {"packed dev n=16 event_idx (virtq_wait OS)", 16, F(RING_PACKED) | F(EVENT_IDX), MODE_DEV,
+     0, 1},
 };
 #define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
 
@@ -252,7 +267,8 @@ static void st_mmio_write(uintptr_t a, uint32_t v)
 /* ---- the device thread -------------------------------------------------------- */
 
 struct popped {
-    uint16_t head;
+    uint16_t head;  /* split: head descriptor; packed: buffer id */
+    uint16_t ndesc; /* packed: ring descriptors the list took */
     uint64_t seq; /* avail order, to count out-of-order completions */
     uint32_t h, wcap, nw;
     uint8_t *wbuf[MAXN];
@@ -425,6 +441,216 @@ static void *device_thread(void *arg)
     return NULL;
 }
 
+/* ---- the packed device ("Packed Virtqueues") ------------------------------------ */
+
+static struct pvirtq_desc *PD;                  /* descriptor ring */
+static struct pvirtq_event_suppress *PDRV, *PDEV; /* driver / device areas */
+
+static int p_avail(uint16_t flags, int w)
+{
+    return ((flags & VIRTQ_DESC_F_AVAIL) != 0) == w && ((flags & VIRTQ_DESC_F_USED) != 0) != w;
+}
+
+static void p_step(uint16_t *pos, int *w)
+{
+    if (++*pos == R.num) {
+        *pos = 0;
+        *w = !*w;
+    }
+}
+
+/* Take the list at *pos (available, flags read with an acquire by the
+   caller): walk it ("Next Flag: Descriptor Chaining", "Indirect Flag"),
+   hash the readable bytes, note the writable segments and the Buffer ID
+   of the last descriptor. */
+static void pdevice_take(struct popped *p, uint16_t *pos, int *w, uint8_t *held)
+{
+    uint32_t count = 0, rlen = 0, i;
+    int writing = 0;
+    uint8_t *rbuf[MAXN];
+    uint32_t rl[MAXN], nr = 0;
+    uint16_t id = 0;
+    p->nw = 0;
+    p->wcap = 0;
+    for (;;) {
+        struct pvirtq_desc *d = &PD[*pos];
+        uint16_t flags = LDA(&d->flags);
+        CHECK(p_avail(flags, *w), "list descriptor %u not available (flags %#x, wrap %d)", *pos,
+              flags, *w);
+        CHECK(++count <= R.num, "list longer than the ring");
+        id = LD(&d->id);
+        if (flags & VIRTQ_DESC_F_INDIRECT) {
+            const struct pvirtq_desc *t = (const struct pvirtq_desc *)host(LD(&d->addr));
+            uint32_t len = LD(&d->len), n = len / 16u;
+            CHECK(count == 1u && !(flags & VIRTQ_DESC_F_NEXT), "INDIRECT with NEXT");
+            CHECK(len % 16u == 0u && n >= 1u && n <= MAXSEG, "indirect table of %u bytes", len);
+            R.indirect_seen++;
+            for (i = 0; i < n; i++) {
+                uint16_t tf = LD(&t[i].flags);
+                uint32_t tl = LD(&t[i].len);
+                CHECK(!(tf & (uint16_t)~VIRTQ_DESC_F_WRITE), "table flags %#x", tf);
+                CHECK(tl > 0u && tl <= SEGBYTES, "segment of %u bytes", tl);
+                if (tf & VIRTQ_DESC_F_WRITE) {
+                    writing = 1;
+                    p->wbuf[p->nw] = (uint8_t *)host(LD(&t[i].addr));
+                    p->wlen[p->nw++] = tl;
+                    p->wcap += tl;
+                } else {
+                    CHECK(!writing, "readable after writable (Scatter-Gather Support)");
+                    rbuf[nr] = (uint8_t *)host(LD(&t[i].addr));
+                    rl[nr++] = tl;
+                    rlen += tl;
+                }
+            }
+        } else {
+            uint32_t len = LD(&d->len);
+            CHECK(len > 0u && len <= SEGBYTES, "segment of %u bytes", len);
+            if (flags & VIRTQ_DESC_F_WRITE) {
+                writing = 1;
+                p->wbuf[p->nw] = (uint8_t *)host(LD(&d->addr));
+                p->wlen[p->nw++] = len;
+                p->wcap += len;
+            } else {
+                CHECK(!writing, "readable after writable (Scatter-Gather Support)");
+                rbuf[nr] = (uint8_t *)host(LD(&d->addr));
+                rl[nr++] = len;
+                rlen += len;
+            }
+        }
+        p_step(pos, w);
+        if (!(flags & VIRTQ_DESC_F_NEXT))
+            break;
+    }
+    CHECK(id < R.num && !held[id], "buffer id %u out of range or in flight", id);
+    held[id] = 1;
+    p->head = id;
+    p->ndesc = (uint16_t)count;
+    p->h = 2166136261u ^ rlen;
+    for (i = 0; i < nr; i++)
+        p->h = fnv(p->h, rbuf[i], rl[i]);
+}
+
+/* Write the used descriptor at *pos, flags last with a release, and skip
+   the list's length ("Receiving Used Buffers From The Device"). */
+static void pdevice_complete(struct popped *p, uint16_t *pos, int *w, uint8_t *held)
+{
+    uint32_t len = used_len(p->h, p->wcap), j = 0, i, k;
+    struct pvirtq_desc *d = &PD[*pos];
+    for (i = 0; i < p->nw && j < len; i++)
+        for (k = 0; k < p->wlen[i] && j < len; k++, j++)
+            p->wbuf[i][k] = pattern(p->h, j);
+    held[p->head] = 0;
+    ST(&d->id, p->head);
+    ST(&d->len, len);
+    STR(&d->flags, (uint16_t)(*w ? (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0u));
+    for (i = 0; i < p->ndesc; i++)
+        p_step(pos, w);
+}
+
+/* Used descriptors now cover positions old..now: interrupt per the driver
+   event suppression (the DESC position among them, by enumeration). */
+static void pdevice_maybe_interrupt(uint16_t old, int oldw, uint16_t now, int noww)
+{
+    int need = 0;
+    uint16_t f;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* used flags before the event structure */
+    f = LD(&PDRV->flags) & 3u;
+    if (f == RING_EVENT_FLAGS_ENABLE) {
+        need = 1;
+    } else if (f == RING_EVENT_FLAGS_DESC) {
+        uint16_t ev = LD(&PDRV->desc);
+        CHECK(R.evidx, "DESC driver event without EVENT_IDX");
+        while (old != now || oldw != noww) {
+            if (old == (ev & 0x7fffu) && oldw == (ev >> 15))
+                need = 1;
+            p_step(&old, &oldw);
+        }
+    } else {
+        CHECK(f == RING_EVENT_FLAGS_DISABLE, "reserved driver event flags %u", f);
+    }
+    if (!need)
+        return;
+    R.irqs_sent++;
+    if (R.cfg->mode == MODE_DEV) {
+        __atomic_fetch_or(&R.int_status, VIRTIO_MMIO_INT_VRING, __ATOMIC_RELEASE);
+        (void)virtq_dev_isr(&dev);
+    } else {
+        virtq_posix_signal(&R.irq.pc, &R.irq.seq);
+    }
+}
+
+static void *pdevice_thread(void *arg)
+{
+    static struct popped pend[MAXN];
+    uint8_t held[MAXN];
+    uint64_t rng = R.seed ^ 0xd1ce0000ull, seq_in = 0, seq_out = 0;
+    uint16_t apos = 0, upos = 0;
+    int aw = 1, uw = 1;
+    unsigned npend = 0;
+    (void)arg;
+    memset(held, 0, sizeof(held));
+    ST(&PDEV->flags, (uint16_t)RING_EVENT_FLAGS_DISABLE); /* busy: no kicks needed */
+    for (;;) {
+        unsigned cap = 1u + (unsigned)(rnd(&rng) % R.num), progressed = 0;
+        int more;
+        while (npend < cap && p_avail(LDA(&PD[apos].flags), aw)) {
+            pdevice_take(&pend[npend], &apos, &aw, held);
+            pend[npend++].seq = seq_in++;
+            R.popped++;
+            progressed = 1;
+        }
+        more = p_avail(LDA(&PD[apos].flags), aw);
+        if (npend) {
+            unsigned k = !more ? npend : (unsigned)(rnd(&rng) % (npend + 1u));
+            uint16_t old = upos;
+            int oldw = uw;
+            while (k--) {
+                unsigned i = (unsigned)(rnd(&rng) % npend);
+                if (pend[i].seq != seq_out)
+                    R.ooo++;
+                seq_out = pend[i].seq + 1u;
+                pdevice_complete(&pend[i], &upos, &uw, held);
+                pend[i] = pend[--npend];
+                if (rnd(&rng) & 1u) {
+                    pdevice_maybe_interrupt(old, oldw, upos, uw);
+                    old = upos;
+                    oldw = uw;
+                }
+            }
+            if (old != upos || oldw != uw)
+                pdevice_maybe_interrupt(old, oldw, upos, uw);
+            progressed = 1;
+        }
+        if (progressed)
+            continue;
+        /* Idle: ask for a kick (at the next position with EVENT_IDX),
+           re-check, then sleep ("Driver and Device Event Suppression"). */
+        {
+            uint32_t seen = LDA(&R.kick.seq);
+            if (R.evidx) {
+                ST(&PDEV->desc, (uint16_t)(apos | (aw ? 0x8000u : 0u)));
+                ST(&PDEV->flags, (uint16_t)RING_EVENT_FLAGS_DESC);
+            } else {
+                ST(&PDEV->flags, (uint16_t)RING_EVENT_FLAGS_ENABLE);
+            }
+            __atomic_thread_fence(__ATOMIC_SEQ_CST); /* re-arm before re-check */
+            if (!p_avail(LDA(&PD[apos].flags), aw)) {
+                if (LDA(&R.stop))
+                    break;
+                R.dev_sleeps++;
+                if (virtq_posix_wait(&R.kick.pc, &R.kick.seq, seen, STALL_US) != 0) {
+                    CHECK(!p_avail(LDA(&PD[apos].flags), aw),
+                          "lost kick: descriptor %u available, no notification", apos);
+                    CHECK(LDA(&R.stop), "driver idle for %u s", STALL_US / 1000000u);
+                }
+            }
+            ST(&PDEV->flags, (uint16_t)RING_EVENT_FLAGS_DISABLE); /* busy again */
+        }
+    }
+    CHECK(npend == 0u, "device stopped with %u buffers held", npend);
+    return NULL;
+}
+
 /* ---- the driver ------------------------------------------------------------------ */
 
 static struct ctx ctxs[MAXN];
@@ -488,7 +714,18 @@ static unsigned drain(uint64_t *done)
    wake-ups apart by whether the device used anything meanwhile. */
 static void stalled(const char *what, int rc)
 {
-    uint16_t used = LDA(&vq.used->idx);
+    uint16_t used;
+    if (R.cfg->packed) {
+        /* Packed: is the descriptor at our used position used for its lap? */
+        uint16_t f = LDA(&PD[vq.last_used & 0x7fffu].flags);
+        uint16_t want = (vq.last_used & 0x8000u) ? (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0u;
+        if ((f & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) == want)
+            FAIL("%s = %d: lost interrupt: a used descriptor waits at %#x, no interrupt came",
+                 what, rc, vq.last_used);
+        FAIL("%s = %d: no progress in %u s at %#x (lost kick? the device sleeps waiting for "
+             "a notification)", what, rc, STALL_US / 1000000u, vq.last_used);
+    }
+    used = LDA(&vq.used->idx);
     if (used != vq.last_used)
         FAIL("%s = %d: lost interrupt: %u buffers used since used %u, no interrupt came", what,
              rc, (uint16_t)(used - vq.last_used), vq.last_used);
@@ -573,6 +810,18 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
         R.desc = (struct virtq_desc *)host(d);
         R.avail = (struct virtq_avail *)host(a);
         R.used = (struct virtq_used *)host(u);
+        if (cfg->packed) {
+            PD = (struct pvirtq_desc *)host(d);
+            PDRV = (struct pvirtq_event_suppress *)host(a);
+            PDEV = (struct pvirtq_event_suppress *)host(u);
+        }
+    } else if (cfg->packed) {
+        rc = virtq_init(&vq, cfg->num, VIRTQ_ALIGN_MODERN, mem, slots, cfg->features);
+        CHECK(rc == VIRTQ_OK, "virtq_init = %d", rc);
+        /* "Structure Size and Alignment": ring, driver area, device area. */
+        PD = (struct pvirtq_desc *)(void *)mem;
+        PDRV = (struct pvirtq_event_suppress *)(void *)(mem + 16u * cfg->num);
+        PDEV = (struct pvirtq_event_suppress *)(void *)(mem + 16u * cfg->num + 4u);
     } else {
         rc = virtq_init(&vq, cfg->num, VIRTQ_ALIGN_MODERN, mem, slots, cfg->features);
         CHECK(rc == VIRTQ_OK, "virtq_init = %d", rc);
@@ -582,11 +831,13 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
         R.used = (struct virtq_used *)(void *)(mem + ((16u * cfg->num + 6u + 2u * cfg->num + 3u) & ~3u));
     }
     R.num = cfg->num;
-    R.used_event = &R.avail->ring[R.num];
-    R.avail_event = (uint16_t *)(void *)&R.used->ring[R.num];
-    CHECK((uint8_t *)R.avail_event + 2 <= mem + bytes, "ring layout exceeds the memory");
+    if (!cfg->packed) {
+        R.used_event = &R.avail->ring[R.num];
+        R.avail_event = (uint16_t *)(void *)&R.used->ring[R.num];
+        CHECK((uint8_t *)R.avail_event + 2 <= mem + bytes, "ring layout exceeds the memory");
+    }
 
-    if (pthread_create(&th, NULL, device_thread, NULL) != 0)
+    if (pthread_create(&th, NULL, cfg->packed ? pdevice_thread : device_thread, NULL) != 0)
         FAIL("pthread_create");
 
     while (done < total) {
