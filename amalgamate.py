@@ -44,6 +44,7 @@ MANIFEST = [
     ("device_flags.h", "impl"),
     ("transport_select.h", "impl"),
     ("transport_mmio.h", "impl"),
+    ("transport_pci.h", "impl"),
     ("transport.h", "impl"),
     ("device.h", "impl"),
     ("wait.h", "impl"),

@@ -110,6 +110,7 @@ struct virtq {
     uint16_t mask;         /* num - 1 */
     uint16_t broken_reason; /* enum virtq_broken_reason */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
+    uintptr_t notify;      /* transport: where this queue's notifications go (PCI) */
     void *user;            /* free for the caller */
 };
 
@@ -242,9 +243,9 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie);
 /* One virtio device.  Public so it can be placed statically; read fields
    freely, write them only through the functions below. */
 struct virtq_dev {
-    uintptr_t base;           /* MMIO base address */
-    uint8_t transport;        /* VIRTQ_TRANSPORT_* */
-    uint8_t version;          /* virtio-mmio: 1 legacy, 2 modern */
+    uintptr_t base;           /* MMIO base address (PCI: the common configuration) */
+    uint8_t transport;        /* VIRTQ_TRANSPORT_*, recorded by the probe */
+    uint8_t version;          /* 1 legacy, 2 modern (virtio-mmio's Version; PCI: 2) */
     uint8_t wait;             /* VIRTQ_WAIT_* in use */
     uint8_t state;            /* VIRTQ__D_* */
     uint32_t device_id;       /* VIRTIO_ID_* */
@@ -258,11 +259,54 @@ struct virtq_dev {
     uint32_t notifies;        /* queue notifications written */
     uint32_t spurious;        /* interrupts with no status bit, or early */
     void *user;               /* free for the caller */
+    const char *why;          /* why the last probe or queue setup failed, or NULL */
+    /* virtio-pci only (virtq_pci_probe), CPU addresses of the structures: */
+    uintptr_t pci_cfg;        /* the function's configuration-space handle */
+    uintptr_t notify_base;    /* notification structure */
+    uintptr_t isr;            /* ISR status byte */
+    uintptr_t device_cfg;     /* device-specific configuration (0: none) */
+    uint32_t notify_len;      /* bytes of the notification structure */
+    uint32_t notify_mult;     /* notify_off_multiplier */
+    uint32_t common_len;      /* bytes of the common configuration */
+    uint32_t device_cfg_len;  /* bytes of the device-specific configuration */
 };
 
 /* Probe a virtio-mmio slot: magic, version (1 or 2), device id.  Touches
    no status.  VIRTQ_ENODEV: no device, or an empty slot (id 0). */
 VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base);
+
+/* virtio-pci modern ("Virtio Over PCI Bus"; build with VIRTQ_TRANSPORT_PCI
+   in VIRTQ_TRANSPORTS, else these return VIRTQ_ENOTSUP).  cfg is the function's configuration-space handle
+   given to VIRTQ_PCI_CFG_READ/WRITE*; with the default ECAM shim it is the
+   function's ECAM address, VIRTQ_PCI_ECAM(base, bus, device, function). */
+#define VIRTQ_PCI_ECAM(base, bus, device, function)                                   \
+    ((uintptr_t)(base) + ((uintptr_t)(bus) << 20) + ((uintptr_t)(device) << 15) + \
+     ((uintptr_t)(function) << 12))
+
+/* Probe a virtio-pci function whose memory BARs are assigned: identity
+   (vendor 0x1af4; modern ids 0x1040+, transitional 0x1000..0x103f with the
+   type from the Subsystem ID), then the capability list.  Every value read
+   from the device is checked; on failure dev->why names the capability and
+   field, and dev is left unprobed.  Enables memory decode and bus
+   mastering.  VIRTQ_ENODEV: not a virtio function; VIRTQ_ENOTSUP: a
+   legacy-only device (no virtio capabilities); VIRTQ_EIO: a required
+   structure missing or unusable, or a malformed capability list. */
+VIRTQ_API int virtq_pci_probe(struct virtq_dev *dev, uintptr_t cfg);
+
+/* Optional, for firmware that enumerates nothing itself (e.g. QEMU -bios
+   none): size the function's memory BARs (32- and 64-bit; I/O BARs and the
+   expansion ROM are left alone) and assign them from [*next, end), each
+   aligned to its size, then enable memory decode and bus mastering.  *next
+   advances past what was used.  VIRTQ_ENOSPC: the window is too small
+   (memory decode stays off, *next unchanged); VIRTQ_ENODEV: no function,
+   or not a type-0 header. */
+VIRTQ_API int virtq_pci_assign_bars(uintptr_t cfg, uint64_t *next, uint64_t end);
+
+/* VIRTIO_F_RING_RESET (PCI only): reset one queue while the device runs.
+   Afterwards take every cookie back with virtq_detach() and set the queue
+   up again with virtq_dev_queue_setup().  VIRTQ_ENOTSUP: not negotiated
+   (never on virtio-mmio); VIRTQ_ETIMEDOUT: the reset did not complete. */
+VIRTQ_API int virtq_dev_queue_reset(struct virtq_dev *dev, struct virtq *vq);
 
 /* Reset the device and wait (bounded) until its status reads 0. */
 VIRTQ_API int virtq_dev_reset(struct virtq_dev *dev);

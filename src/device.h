@@ -6,9 +6,6 @@
    what its transport cannot carry (virtq__t_unsupported). */
 #define VIRTQ__UNSUPPORTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES)
 
-#ifndef VIRTQ_RESET_POLLS
-#define VIRTQ_RESET_POLLS 100000u /* status reads before a reset times out */
-#endif
 #ifndef VIRTQ_CONFIG_RETRIES
 #define VIRTQ_CONFIG_RETRIES 64u /* ConfigGeneration retries before EIO */
 #endif
@@ -99,14 +96,23 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
     return VIRTQ_OK;
 }
 
+/* Queues are set up between FEATURES_OK and DRIVER_OK, or, with
+   VIRTIO_F_RING_RESET, again after a queue reset on a running device. */
+static int virtq__setup_allowed(const struct virtq_dev *dev)
+{
+    if (!(dev->state & VIRTQ__D_FEATURES_OK))
+        return 0;
+    return !(dev->state & VIRTQ__D_DRIVER_OK) ||
+           (dev->features & VIRTQ_FEATURE(VIRTIO_F_RING_RESET)) != 0u;
+}
+
 VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uint16_t index,
                                     uint32_t num, void *mem, struct virtq_slot *slots)
 {
     uint32_t max, align;
     uint64_t page = VIRTQ_VIRT_TO_DMA(mem) / VIRTQ__PAGE;
     int rc;
-    if (!virtq__dev_ok(dev) || vq == NULL || num == 0u ||
-        (dev->state & (VIRTQ__D_FEATURES_OK | VIRTQ__D_DRIVER_OK)) != VIRTQ__D_FEATURES_OK)
+    if (!virtq__dev_ok(dev) || vq == NULL || num == 0u || !virtq__setup_allowed(dev))
         return VIRTQ_EINVAL;
     align = dev->version == 1u ? VIRTQ_ALIGN_LEGACY : VIRTQ_ALIGN_MODERN;
     /* Legacy QueuePFN is a 32-bit page number. */
@@ -138,6 +144,15 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
         virtq_dev_fail(dev);
     }
     return rc;
+}
+
+VIRTQ_API int virtq_dev_queue_reset(struct virtq_dev *dev, struct virtq *vq)
+{
+    if (!virtq__dev_ok(dev) || vq == NULL)
+        return VIRTQ_EINVAL;
+    if (!(dev->features & VIRTQ_FEATURE(VIRTIO_F_RING_RESET)))
+        return VIRTQ_ENOTSUP;
+    return virtq__t_queue_reset(dev, vq);
 }
 
 VIRTQ_API int virtq_dev_driver_ok(struct virtq_dev *dev)

@@ -95,3 +95,21 @@ static inline void virtq__mmio_write32(uintptr_t a, uint32_t v)
 }
 #define VIRTQ_MMIO_WRITE32(a, v) virtq__mmio_write32((a), (v))
 #endif
+/* 8- and 16-bit writes: virtio-pci's common configuration is accessed at
+   each field's natural width ("Virtio Over PCI Bus", driver requirements). */
+#ifndef VIRTQ_MMIO_WRITE16
+static inline void virtq__mmio_write16(uintptr_t a, uint16_t v)
+{
+    VIRTQ__IO_BEFORE_WRITE(); /* as for 32-bit writes */
+    *(volatile uint16_t *)a = v;
+}
+#define VIRTQ_MMIO_WRITE16(a, v) virtq__mmio_write16((a), (uint16_t)(v))
+#endif
+#ifndef VIRTQ_MMIO_WRITE8
+static inline void virtq__mmio_write8(uintptr_t a, uint8_t v)
+{
+    VIRTQ__IO_BEFORE_WRITE(); /* as for 32-bit writes */
+    *(volatile uint8_t *)a = v;
+}
+#define VIRTQ_MMIO_WRITE8(a, v) virtq__mmio_write8((a), (uint8_t)(v))
+#endif

@@ -8,6 +8,7 @@
      unsupported              features this transport cannot carry (mask)
      queue_max                select a queue, refuse a live one, its max size
      queue_enable             size + ring addresses + ready, on the selected queue
+     queue_reset              VIRTIO_F_RING_RESET's reset of one queue
      notify                   an available buffer notification for a queue
      isr                      read and acknowledge the interrupt causes
      poll                     cheap look for a pending config change
@@ -61,6 +62,11 @@ static inline int virtq__t_queue_max(const struct virtq_dev *dev, uint16_t index
 static inline int virtq__t_queue_enable(struct virtq_dev *dev, struct virtq *vq)
 {
     return VIRTQ__T(dev, queue_enable, (dev, vq));
+}
+
+static inline int virtq__t_queue_reset(const struct virtq_dev *dev, const struct virtq *vq)
+{
+    return VIRTQ__T(dev, queue_reset, (dev, vq));
 }
 
 static inline void virtq__t_notify(const struct virtq_dev *dev, const struct virtq *vq)

@@ -6,7 +6,6 @@
 
 #define VIRTQ__R32(dev, off) VIRTQ_MMIO_READ32((dev)->base + (uintptr_t)(off))
 #define VIRTQ__W32(dev, off, v) VIRTQ_MMIO_WRITE32((dev)->base + (uintptr_t)(off), (uint32_t)(v))
-#define VIRTQ__PAGE 4096u /* legacy GuestPageSize and QueueAlign we use */
 
 VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
 {
@@ -114,7 +113,9 @@ static void virtq__mmio_notify(const struct virtq_dev *dev, const struct virtq *
 {
     /* The MMIO write is ordered after the avail.idx store by the shim
        (RISC-V "fence w,o"): "Available Buffer Notifications". */
-    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY, vq->index);
+    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY,
+               (dev->features & VIRTQ_FEATURE(VIRTIO_F_NOTIFICATION_DATA)) ? virtq__notify_data(vq)
+                                                                           : vq->index);
 }
 
 /* Read and acknowledge the interrupt causes (VIRTQ_ISR_* bits).  "MMIO
@@ -173,5 +174,20 @@ static uint64_t virtq__mmio_unsupported(const struct virtq_dev *dev)
 {
     (void)dev;
     return VIRTQ_FEATURE(VIRTIO_F_RING_RESET);
+}
+/* RING_RESET is never negotiated here (virtq__mmio_unsupported). */
+static int virtq__mmio_queue_reset(const struct virtq_dev *dev, const struct virtq *vq)
+{
+    (void)dev;
+    (void)vq;
+    return VIRTQ_ENOTSUP;
+}
+#else /* !VIRTQ__HAS_MMIO: the call exists whatever is built, and says so */
+
+VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
+{
+    (void)dev;
+    (void)base;
+    return VIRTQ_ENOTSUP;
 }
 #endif /* VIRTQ__HAS_MMIO */

@@ -12,3 +12,18 @@
 #endif
 #define VIRTQ__HAS_MMIO (((VIRTQ_TRANSPORTS) & VIRTQ_TRANSPORT_MMIO) != 0)
 #define VIRTQ__HAS_PCI (((VIRTQ_TRANSPORTS) & VIRTQ_TRANSPORT_PCI) != 0)
+
+#define VIRTQ__PAGE 4096u /* legacy GuestPageSize and QueueAlign we use */
+
+#ifndef VIRTQ_RESET_POLLS
+#define VIRTQ_RESET_POLLS 100000u /* reads before a device or queue reset times out */
+#endif
+
+/* VIRTIO_F_NOTIFICATION_DATA's 32-bit value ("Available Buffer
+   Notifications"): vqn, then next_off (15 bits) and next_wrap (bit 31).
+   A split ring's avail index and a packed ring's position with its wrap
+   counter in bit 15 both live in avail_idx, so one formula serves both. */
+static inline uint32_t virtq__notify_data(const struct virtq *vq)
+{
+    return (uint32_t)vq->index | ((uint32_t)vq->avail_idx << 16);
+}

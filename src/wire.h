@@ -124,6 +124,52 @@ struct pvirtq_event_suppress {
 #define VIRTIO_MMIO_INT_VRING 1u
 #define VIRTIO_MMIO_INT_CONFIG 2u
 
+/* virtio-pci ("Virtio Over PCI Bus"): identity ("PCI Device Discovery"),
+   capability types and layout ("Virtio Structure PCI Capabilities"), and
+   the common configuration structure's field offsets. */
+#define VIRTIO_PCI_VENDOR_ID 0x1af4
+#define VIRTIO_PCI_DEVICE_ID_MODERN 0x1040 /* + device type, up to 0x107f */
+#define VIRTIO_PCI_DEVICE_ID_TRANS_LO 0x1000 /* transitional: 0x1000..0x103f */
+#define VIRTIO_PCI_DEVICE_ID_TRANS_HI 0x103f
+#define VIRTIO_PCI_CAP_COMMON_CFG 1
+#define VIRTIO_PCI_CAP_NOTIFY_CFG 2
+#define VIRTIO_PCI_CAP_ISR_CFG 3
+#define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG 5
+#define VIRTIO_PCI_CAP_VNDR 0     /* u8: 0x09, vendor-specific */
+#define VIRTIO_PCI_CAP_NEXT 1     /* u8 */
+#define VIRTIO_PCI_CAP_LEN 2      /* u8 */
+#define VIRTIO_PCI_CAP_CFG_TYPE 3 /* u8 */
+#define VIRTIO_PCI_CAP_BAR 4      /* u8: 0..5 */
+#define VIRTIO_PCI_CAP_OFFSET 8   /* le32 */
+#define VIRTIO_PCI_CAP_LENGTH 12  /* le32 */
+#define VIRTIO_PCI_NOTIFY_CAP_MULT 16 /* le32 notify_off_multiplier */
+#define VIRTIO_PCI_CAP_SIZE 16u        /* struct virtio_pci_cap */
+#define VIRTIO_PCI_NOTIFY_CAP_SIZE 20u /* struct virtio_pci_notify_cap */
+#define VIRTIO_PCI_COMMON_DFSELECT 0x00  /* le32 device_feature_select */
+#define VIRTIO_PCI_COMMON_DF 0x04        /* le32 device_feature */
+#define VIRTIO_PCI_COMMON_GFSELECT 0x08  /* le32 driver_feature_select */
+#define VIRTIO_PCI_COMMON_GF 0x0c        /* le32 driver_feature */
+#define VIRTIO_PCI_COMMON_MSIX 0x10      /* le16 config_msix_vector */
+#define VIRTIO_PCI_COMMON_NUMQ 0x12      /* le16 num_queues */
+#define VIRTIO_PCI_COMMON_STATUS 0x14    /* u8 device_status */
+#define VIRTIO_PCI_COMMON_CFGGENERATION 0x15 /* u8 config_generation */
+#define VIRTIO_PCI_COMMON_Q_SELECT 0x16  /* le16 queue_select */
+#define VIRTIO_PCI_COMMON_Q_SIZE 0x18    /* le16 queue_size */
+#define VIRTIO_PCI_COMMON_Q_MSIX 0x1a    /* le16 queue_msix_vector */
+#define VIRTIO_PCI_COMMON_Q_ENABLE 0x1c  /* le16 queue_enable */
+#define VIRTIO_PCI_COMMON_Q_NOFF 0x1e    /* le16 queue_notify_off */
+#define VIRTIO_PCI_COMMON_Q_DESCLO 0x20  /* le64 queue_desc */
+#define VIRTIO_PCI_COMMON_Q_DESCHI 0x24
+#define VIRTIO_PCI_COMMON_Q_AVAILLO 0x28 /* le64 queue_driver */
+#define VIRTIO_PCI_COMMON_Q_AVAILHI 0x2c
+#define VIRTIO_PCI_COMMON_Q_USEDLO 0x30  /* le64 queue_device */
+#define VIRTIO_PCI_COMMON_Q_USEDHI 0x34
+#define VIRTIO_PCI_COMMON_Q_NDATA 0x38   /* le16 queue_notify_data (1.2) */
+#define VIRTIO_PCI_COMMON_Q_RESET 0x3a   /* le16 queue_reset (1.2, RING_RESET) */
+#define VIRTIO_PCI_COMMON_SIZE 0x38u     /* the structure up to queue_device */
+#define VIRTIO_PCI_COMMON_SIZE_RESET 0x3cu /* ... with queue_reset */
+
 /* Interrupt causes, the same bits on every transport (virtio-mmio
    InterruptStatus, virtio-pci ISR status): what virtq_dev_isr() returns. */
 #define VIRTQ_ISR_QUEUE 1u  /* a used buffer notification */

@@ -14,6 +14,8 @@
  *   masking   VIRTQ_IRQ_SAVE/RESTORE  DAIF.I around check-then-wfi
  *             VIRTQ_WFI()            dsb sy; wfi
  *   ordering  VIRTQ_MB/RMB/WMB, VIRTQ_DMA_MB/RMB/WMB, the MMIO accessors
+ *             (8/16/32-bit reads and writes; the PCI configuration space
+ *             defaults to them for ECAM)
  *   DMA       VIRTQ_DMA_SYNC_FOR_DEVICE/CPU (dc cvac / civac / ivac by
  *             line) when VIRTQ_AARCH64_DMA_NONCOHERENT is 1; else no-ops
  *
@@ -211,6 +213,16 @@ static inline void virtq_aarch64_mmio_write32(uintptr_t a, uint32_t v)
 {
     __asm__ __volatile__("dmb oshst\n\tstr %w0, [%1]" : : "rZ"(v), "r"(a) : "memory");
 }
+/* 8- and 16-bit stores: virtio-pci's common configuration is written at
+   each field's natural width. */
+static inline void virtq_aarch64_mmio_write16(uintptr_t a, uint16_t v)
+{
+    __asm__ __volatile__("dmb oshst\n\tstrh %w0, [%1]" : : "rZ"(v), "r"(a) : "memory");
+}
+static inline void virtq_aarch64_mmio_write8(uintptr_t a, uint8_t v)
+{
+    __asm__ __volatile__("dmb oshst\n\tstrb %w0, [%1]" : : "rZ"(v), "r"(a) : "memory");
+}
 #ifndef VIRTQ_MMIO_READ32
 #define VIRTQ_MMIO_READ32(a) virtq_aarch64_mmio_read32(a)
 #endif
@@ -222,6 +234,12 @@ static inline void virtq_aarch64_mmio_write32(uintptr_t a, uint32_t v)
 #endif
 #ifndef VIRTQ_MMIO_WRITE32
 #define VIRTQ_MMIO_WRITE32(a, v) virtq_aarch64_mmio_write32((a), (v))
+#endif
+#ifndef VIRTQ_MMIO_WRITE16
+#define VIRTQ_MMIO_WRITE16(a, v) virtq_aarch64_mmio_write16((a), (uint16_t)(v))
+#endif
+#ifndef VIRTQ_MMIO_WRITE8
+#define VIRTQ_MMIO_WRITE8(a, v) virtq_aarch64_mmio_write8((a), (uint8_t)(v))
 #endif
 
 /* ---- cache maintenance for non-coherent DMA ------------------------------ */

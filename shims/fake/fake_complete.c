@@ -27,7 +27,7 @@ void fk_notify(struct virtq_fake_dev *d, uint32_t val)
 {
     uint32_t qi = val & 0xffffu;
     struct fake_queue *q;
-    if (val >> 16)
+    if ((val >> 16) && !fk_has_feat(d, VIRTIO_F_NOTIFICATION_DATA))
         fk_vio(d, -1, S_NOTIFY, "QueueNotify %#x: without VIRTIO_F_NOTIFICATION_DATA the value is the queue index",
             val);
     if (!(d->status & ST_DRIVER_OK)) {
@@ -40,6 +40,10 @@ void fk_notify(struct virtq_fake_dev *d, uint32_t val)
         return;
     }
     q = &d->q[qi];
+    if (fk_has_feat(d, VIRTIO_F_NOTIFICATION_DATA) && !fk_has_feat(d, VIRTIO_F_RING_PACKED) &&
+        (val >> 16) != __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE))
+        fk_vio(d, (int)qi, S_NOTIFY, "notification data %#x: next_off/next_wrap must be avail.idx (%#x)",
+            val >> 16, __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
     q->st.notifies++;
     if (q->suppress)
         q->st.notifies_suppressed++;

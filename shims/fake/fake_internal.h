@@ -185,6 +185,12 @@ void fk_notify(struct virtq_fake_dev *d, uint32_t val);
 
 /* fake_status.c */
 void fk_status_write(struct virtq_fake_dev *d, uint32_t val);
+void fk_driver_features_write(struct virtq_fake_dev *d, uint32_t val);
+
+/* fake_pci.c: the virtio-pci front end; 1 when addr is one of its
+   windows (configuration space or BAR), the access then done. */
+int fk_pci_read(uintptr_t addr, int width, uint32_t *val);
+int fk_pci_write(uintptr_t addr, uint32_t val, int width);
 
 /* fake_config.c */
 uint32_t fk_cfg_read(struct virtq_fake_dev *d, uint32_t off, int width);

@@ -144,21 +144,6 @@ static void queue_addr_write(struct virtq_fake_dev *d, uint32_t off, uint32_t va
         *a = (*a & ~0xffffffffull) | val;
 }
 
-static void driver_features_write(struct virtq_fake_dev *d, uint32_t val)
-{
-    if (!d->drv_sel_written)
-        fk_vio(d, -1, S_REGS, "DriverFeatures written before any write to DriverFeaturesSel");
-    if (!(d->status & ST_DRIVER) || (d->status & ST_DRIVER_OK) ||
-        (d->version == 2 && (d->status & ST_FEATURES_OK)))
-        fk_vio(d, -1, S_INIT, "DriverFeatures written outside feature negotiation (status %#x): after DRIVER, before %s",
-            d->status, d->version == 2 ? "FEATURES_OK" : "DRIVER_OK");
-    if (d->drv_sel == 0)
-        d->drv_features = (d->drv_features & ~0xffffffffull) | val;
-    else if (d->drv_sel == 1)
-        d->drv_features = (d->drv_features & 0xffffffffull) | ((uint64_t)val << 32);
-    else if (val != 0)
-        d->drv_high_garbage = 1;
-}
 
 static void guest_page_size_write(struct virtq_fake_dev *d, uint32_t off, uint32_t val)
 {
@@ -255,7 +240,7 @@ static void reg_write32(struct virtq_fake_dev *d, uint32_t off, uint32_t val)
         d->drv_sel = val;
         d->drv_sel_written = 1;
         return;
-    case VIRTIO_MMIO_DRIVER_FEATURES: driver_features_write(d, val); return;
+    case VIRTIO_MMIO_DRIVER_FEATURES: fk_driver_features_write(d, val); return;
     case VIRTIO_MMIO_GUEST_PAGE_SIZE: guest_page_size_write(d, off, val); return;
     case VIRTIO_MMIO_QUEUE_SEL: d->queue_sel = val; return;
     case VIRTIO_MMIO_QUEUE_NUM: queue_num_write(d, off, val); return;
@@ -299,6 +284,8 @@ uint32_t virtq_fake_mmio_read(uintptr_t addr, int width)
     struct virtq_fake_dev *d;
     uint32_t off, v;
     virtq_fake__cpu_boundary();
+    if (fk_pci_read(addr, width, &v))
+        return v;
     d = bad_width(width) ? NULL : fk_lookup(addr);
     if (d == NULL) {
         virtq_fake__violation_now("%d-bit MMIO read at %#lx: %s", width * 8, (unsigned long)addr,
@@ -324,6 +311,8 @@ void virtq_fake_mmio_write(uintptr_t addr, uint32_t val, int width)
     struct virtq_fake_dev *d;
     uint32_t off;
     virtq_fake__cpu_boundary();
+    if (fk_pci_write(addr, val, width))
+        return;
     d = bad_width(width) ? NULL : fk_lookup(addr);
     if (d == NULL) {
         virtq_fake__violation_now("%d-bit MMIO write of %#x at %#lx: %s", width * 8, val, (unsigned long)addr,

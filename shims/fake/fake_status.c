@@ -74,3 +74,20 @@ void fk_status_write(struct virtq_fake_dev *d, uint32_t val)
     }
     d->status = val | (old & ST_NEEDS_RESET);
 }
+
+/* DriverFeatures / driver_feature: the half drv_sel names. */
+void fk_driver_features_write(struct virtq_fake_dev *d, uint32_t val)
+{
+    if (!d->drv_sel_written)
+        fk_vio(d, -1, S_REGS, "DriverFeatures written before any write to DriverFeaturesSel");
+    if (!(d->status & ST_DRIVER) || (d->status & ST_DRIVER_OK) ||
+        (d->version == 2 && (d->status & ST_FEATURES_OK)))
+        fk_vio(d, -1, S_INIT, "DriverFeatures written outside feature negotiation (status %#x): after DRIVER, before %s",
+            d->status, d->version == 2 ? "FEATURES_OK" : "DRIVER_OK");
+    if (d->drv_sel == 0)
+        d->drv_features = (d->drv_features & ~0xffffffffull) | val;
+    else if (d->drv_sel == 1)
+        d->drv_features = (d->drv_features & 0xffffffffull) | ((uint64_t)val << 32);
+    else if (val != 0)
+        d->drv_high_garbage = 1;
+}

@@ -478,6 +478,37 @@ struct virtq_fake_os_stats {
 };
 void virtq_fake_os_get_stats(struct virtq_fake_os *os, struct virtq_fake_os_stats *out);
 
+/* ---- the virtio-pci front end ------------------------------------------------------------------ */
+
+/* A virtio-pci face for a modern fake device (any model: blk, gpu, net;
+   detach it before destroying the device): configuration space behind a fake ECAM window (pass
+   virtq_fake_pci_cfg() to virtq_pci_probe), one 64-bit memory BAR 4 of
+   16 KiB holding common cfg (0x0), ISR (0x1000), device cfg (0x2000) and
+   notify (0x3000, multiplier 4), unassigned until the driver writes it
+   (virtq_pci_assign_bars).  transitional: device id 0x1000 + type - 1,
+   type in the Subsystem ID, and an I/O BAR 0, as QEMU's root-bus default.
+   It checks natural-width common cfg access, queue_enable (1, once, after
+   the ring addresses), the notification address and width, and BAR
+   accesses with memory decode off. */
+#define VIRTQ_FAKE_PCI_MAX 8
+#define VIRTQ_FAKE_PCI_ECAM ((uintptr_t)0x30000000u) /* slot i at + i * 0x8000 */
+struct virtq_fake_pci;
+struct virtq_fake_pci *virtq_fake_pci_attach(struct virtq_fake_dev *dev, int transitional);
+void virtq_fake_pci_detach(struct virtq_fake_pci *fp);
+uintptr_t virtq_fake_pci_cfg(const struct virtq_fake_pci *fp);
+struct virtq_fake_dev *virtq_fake_pci_dev(const struct virtq_fake_pci *fp);
+/* The 256 bytes of configuration space: corrupt them to play a device
+   with a bad capability list (header at 0, capabilities at 0x40 common,
+   0x50 notify, 0x64 isr, 0x74 device). */
+uint8_t *virtq_fake_pci_config_space(struct virtq_fake_pci *fp);
+/* Hostile common configuration behaviour (bits). */
+#define VIRTQ_FAKE_PCI_QSIZE_STUCK 1u  /* queue_size ignores the driver's write */
+#define VIRTQ_FAKE_PCI_ENABLE_STUCK 2u /* queue_enable never reads back 1 */
+#define VIRTQ_FAKE_PCI_NOFF_HUGE 4u    /* queue_notify_off 0xffff: beyond the notify structure */
+void virtq_fake_pci_set_hostile(struct virtq_fake_pci *fp, unsigned modes);
+/* How often the driver wrote queue_enable for queue q. */
+unsigned virtq_fake_pci_enable_writes(struct virtq_fake_pci *fp, int q);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -71,8 +71,9 @@ def check(comp, cfg, obj):
     if cfg != "noncoherent" and dc:
         problems.append("cache maintenance in a coherent build: dc %s" % sorted(dc))
     notify = function_body(dis, "shim_gate_notify")
-    if not re.search(r"dmb\s+oshst\s*\n\s*[0-9a-f]+:\s+str\s", notify):
-        problems.append("shim_gate_notify: no `dmb oshst` right before the MMIO str")
+    for st in ("str", "strh", "strb"):
+        if not re.search(r"dmb\s+oshst\s*\n\s*[0-9a-f]+:\s+%s\s" % st, notify):
+            problems.append("shim_gate_notify: no `dmb oshst` right before the MMIO %s" % st)
     if not re.search(r"ldr\s+w\d+, \[x\d+\]\s*\n\s*[0-9a-f]+:\s+dmb\s+oshld", notify):
         problems.append("shim_gate_notify: no `dmb oshld` right after the MMIO ldr")
     mask = function_body(dis, "shim_gate_mask")

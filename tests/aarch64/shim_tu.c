@@ -18,6 +18,8 @@ void shim_gate_alarm(uint64_t d) { VIRTQ_WFI_ALARM_US(d); }
 uint32_t shim_gate_notify(uintptr_t reg, uint32_t v)
 {
     VIRTQ_MMIO_WRITE32(reg, v);
+    VIRTQ_MMIO_WRITE16(reg + 4u, (uint16_t)v);
+    VIRTQ_MMIO_WRITE8(reg + 6u, (uint8_t)v);
     return VIRTQ_MMIO_READ32(reg);
 }
 void shim_gate_sync(void *p, uint32_t len)

@@ -177,5 +177,6 @@ int core_group_faults(void);
 int core_group_waits(void);
 int core_group_ooo(void);
 int core_group_spec(void);
+int core_group_pci(void);
 
 #endif

@@ -25,6 +25,8 @@ void core_custom_wait(struct virtq_dev *dev, struct virtq *vq, uint64_t remainin
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_WFI | VIRTQ_WAIT_OS | VIRTQ_WAIT_CUSTOM)
 #define VIRTQ_CUSTOM_WAIT(dev, vq, remaining_us) core_custom_wait((dev), (vq), (remaining_us))
 
+/* Both transports: the dispatch on dev->transport is what runs. */
+#define VIRTQ_TRANSPORTS (VIRTQ_TRANSPORT_MMIO | VIRTQ_TRANSPORT_PCI)
 #define VIRTQ_IMPLEMENTATION
 #include "virtq_fake.h" /* first: the fake's shims for everything else */
 #include "virtq.h"

@@ -14,5 +14,6 @@ int main(int argc, char **argv)
     failed += core_group_waits();
     failed += core_group_ooo();
     failed += core_group_spec();
+    failed += core_group_pci();
     return failed != 0;
 }

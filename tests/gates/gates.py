@@ -66,14 +66,17 @@ def wait_flag(*names):
 
 # Configurations of the implementation TU: (name, hooks, extra flags, needs wfi)
 SPIN = ("spin", [], [], False)
+# Both transports in the "all" builds, PCI alone in the atomics one.
+BOTH_TRANSPORTS = "-DVIRTQ_TRANSPORTS=(VIRTQ_TRANSPORT_MMIO|VIRTQ_TRANSPORT_PCI)"
 ALL_WFI = ("all", ["GATE_NOW", "GATE_ALARM", "GATE_OS", "GATE_CUSTOM"],
-           [wait_flag(W_SPIN, W_WFI, W_OS, W_CUSTOM)], True)
+           [wait_flag(W_SPIN, W_WFI, W_OS, W_CUSTOM), BOTH_TRANSPORTS], True)
 ALL_NOWFI = ("all", ["GATE_NOW", "GATE_OS", "GATE_CUSTOM"],
-             [wait_flag(W_SPIN, W_OS, W_CUSTOM)], False)
+             [wait_flag(W_SPIN, W_OS, W_CUSTOM), BOTH_TRANSPORTS], False)
 CLOCK = ("spin-clock", ["GATE_NOW"], [], False)
 WFI_TICK = ("wfi-tick", ["GATE_NOW", "GATE_TICK"], [wait_flag(W_SPIN, W_WFI)], True)
 ATOMICS = ("atomics", ["GATE_NOW", "GATE_OS", "GATE_CUSTOM"],
-           [wait_flag(W_SPIN, W_OS, W_CUSTOM), "-DVIRTQ_USE_ATOMICS=1"], False)
+           [wait_flag(W_SPIN, W_OS, W_CUSTOM), "-DVIRTQ_USE_ATOMICS=1",
+            "-DVIRTQ_TRANSPORTS=VIRTQ_TRANSPORT_PCI"], False)
 SMODE = ("wfi-smode", ["GATE_NOW", "GATE_ALARM"],
          [wait_flag(W_SPIN, W_WFI), "-DVIRTQ_RISCV_SMODE"], True)
 
