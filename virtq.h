@@ -261,6 +261,43 @@
    over the avail indices since the last publish, which never spans more
    than the ring size, so 16-bit wrap cannot fool it.
 
+   THE PACKED RING ("Packed Virtqueues"; VIRTQ_RINGS with VIRTQ_RING_PACKED)
+   ---------------------------------------------------------------------
+   Same calls, same promises; virtq_init picks it when RING_PACKED was
+   negotiated (a build with both rings takes it whenever offered; QEMU
+   offers it with packed=on on modern virtio-mmio or PCI).  Any Queue Size
+   up to 32768, not only powers of two; memory VIRTQ_PACKED_RING_BYTES(num)
+   (16-aligned descriptor ring, then the driver and device event
+   suppression structures), never more than the split size.
+   Private state: wrap counters live in bit 15 of the driver's positions;
+   buffer ids (slots) are separate from descriptor positions, so a buffer
+   may stay in flight while the ring laps past it; chain lengths, posted
+   lengths and cookies are per id, never read back from the ring.
+   Supplying buffers ("Supplying Buffers to The Device"): every descriptor
+   of the batch but the oldest head is written at add time (later heads
+   included: the device cannot pass the unpublished one before them);
+   virtq_publish writes the oldest head's flags last, after a write
+   barrier (the release, "Updating flags"), then a full barrier before
+   reading the device event suppression ("Sending Available Buffer
+   Notifications"): DISABLE, ENABLE, or with EVENT_IDX a descriptor
+   offset/wrap that must lie in the batch just made available.  A refused
+   add turns the flags it wrote back to "not available".
+   Taking used buffers ("Receiving Used Buffers From The Device"): the
+   flags at the driver's used position are read first with an acquire; a
+   descriptor is used when AVAIL and USED both equal the wrap counter
+   (every other pair, including a chain's inner descriptor left from the
+   last lap, means "not yet"); id and length are copied once; the position
+   advances by the chain length kept privately.  Re-arming interrupts:
+   ENABLE, or DESC at the next used position (or 3/4 of the outstanding
+   descriptors on, for _delayed), full barrier, re-check.
+   Checks on each used descriptor: id < Queue Size, in flight (a repeat is
+   caught), published (a device running ahead of the batch, or writing a
+   used descriptor where nothing was outstanding, is caught), length
+   within what was posted writable.  A device that writes its used
+   descriptor at another position is a stall that a bounded wait ends.
+   The WRITE bit of a used descriptor is not needed (QEMU 7.2 leaves it
+   clear); its length is bounded all the same.
+
    HARDENING (checks on device data, always on)
    --------------------------------------------
    used.idx may not advance past what was published; each used element is
@@ -1409,6 +1446,20 @@ VIRTQ_API const char *virtq_strerror(int err)
    why (enum virtq_broken_reason); one VIRTQ_LOG line per reason.  Only
    virtq_detach() emptying the queue clears it (the ring's reset). */
 
+/* The log line of each reason, indexed by enum virtq_broken_reason
+   (NONE and DETACH are not faults and log nothing). */
+static const char *const virtq__broken_text[] = {
+    NULL,
+    "used.idx past what was published",
+    "used id out of range",
+    "used id is no in-flight head",
+    "used id not yet published",
+    "used len beyond the writable bytes",
+    "device needs reset or failed",
+    "broken by the caller",
+    NULL,
+};
+
 /* Latch broken, keeping the first reason; one log line per reason. */
 static VIRTQ__COLD void virtq__break(struct virtq *vq, enum virtq_broken_reason why)
 {
@@ -1416,36 +1467,10 @@ static VIRTQ__COLD void virtq__break(struct virtq *vq, enum virtq_broken_reason 
         return;
     vq->flags |= VIRTQ__Q_BROKEN;
     vq->broken_reason = (uint16_t)why;
-    switch (why) {
-    case VIRTQ_BROKEN_USED_IDX:
-        VIRTQ_LOG("virtq: queue %u broken: used.idx past what was published (used %u)\n",
-                  vq->index, vq->last_used);
-        break;
-    case VIRTQ_BROKEN_USED_ID:
-        VIRTQ_LOG("virtq: queue %u broken: used id out of range (used %u)\n", vq->index,
+    if ((unsigned)why < sizeof virtq__broken_text / sizeof virtq__broken_text[0] &&
+        virtq__broken_text[why] != NULL)
+        VIRTQ_LOG("virtq: queue %u broken: %s (used %u)\n", vq->index, virtq__broken_text[why],
                   vq->last_used);
-        break;
-    case VIRTQ_BROKEN_NOT_IN_FLIGHT:
-        VIRTQ_LOG("virtq: queue %u broken: used id is no in-flight head (used %u)\n",
-                  vq->index, vq->last_used);
-        break;
-    case VIRTQ_BROKEN_UNPUBLISHED:
-        VIRTQ_LOG("virtq: queue %u broken: used id not yet published (used %u)\n", vq->index,
-                  vq->last_used);
-        break;
-    case VIRTQ_BROKEN_USED_LEN:
-        VIRTQ_LOG("virtq: queue %u broken: used len beyond the writable bytes (used %u)\n",
-                  vq->index, vq->last_used);
-        break;
-    case VIRTQ_BROKEN_DEVICE:
-        VIRTQ_LOG("virtq: queue %u broken: device needs reset or failed\n", vq->index);
-        break;
-    case VIRTQ_BROKEN_CALLER:
-        VIRTQ_LOG("virtq: queue %u broken by the caller\n", vq->index);
-        break;
-    default: /* VIRTQ_BROKEN_DETACH: not a fault, no message */
-        break;
-    }
 }
 
 VIRTQ_API enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq)
@@ -2213,7 +2238,8 @@ VIRTQ__INLINE bool virtq__segs_ok(const struct virtq_buf *bufs, unsigned n)
 {
     uint64_t total = 0;
     unsigned i;
-    if (VIRTQ__CONST_SMALL(n)) {
+    /* Same loop twice: unrolled when n is a small constant. */
+    if (VIRTQ__CONST_SMALL(n)) { /* NOLINT(bugprone-branch-clone) */
         VIRTQ__UNROLL
         for (i = 0; i < n; i++) {
             if (bufs[i].addr == NULL || bufs[i].len == 0u)
@@ -2243,7 +2269,8 @@ VIRTQ__INLINE uint32_t virtq__write_chain(struct virtq *vq, const struct virtq_b
     uint16_t idx = vq->free_head, last = idx, flags = 0;
     uint32_t wlen = 0;
     unsigned i;
-    if (VIRTQ__CONST_SMALL(n)) {
+    /* Same loop twice: unrolled when n is a small constant. */
+    if (VIRTQ__CONST_SMALL(n)) { /* NOLINT(bugprone-branch-clone) */
         /* Straight-line: each descriptor's flags are constants. */
         VIRTQ__UNROLL
         for (i = 0; i < n; i++) {

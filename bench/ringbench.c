@@ -22,6 +22,13 @@
    after a warm-up, then the driver stops adding, drains, and checks that
    every cookie came back exactly once.
 
+   Built with -DRINGBENCH_PACKED (and virtq_impl.c with VIRTQ_RINGS =
+   VIRTQ_RING_PACKED, so no ring dispatch is measured) it runs the packed
+   ring ("Packed Virtqueues"): the device polls the next descriptor's
+   flags, uses each buffer in place (its used descriptor over its first
+   descriptor, flags last with a release) and follows both event
+   suppression structures.
+
    usage: ringbench [options]   (see usage() below)
    Prints one human-readable line, or a CSV row with --csv. */
 #define _GNU_SOURCE
@@ -131,6 +138,10 @@ static struct {
     uint16_t *used_event;  /* &avail->ring[num]: driver's interrupt threshold */
     uint16_t *avail_event; /* &used->ring[num]: our kick threshold */
     uint16_t num, last_avail, used_idx;
+    struct pvirtq_desc *pdesc;              /* packed: descriptor ring */
+    struct pvirtq_event_suppress *pdrv, *pdev; /* packed: driver / device areas */
+    uint16_t pavail, pused;                 /* packed: next positions */
+    int pavail_wrap, pused_wrap;
     uint64_t interrupts;   /* read by the driver thread: atomic */
     uint64_t sleeps;
     uint64_t consumed;
@@ -291,6 +302,128 @@ static void *device_thread(void *arg)
     }
     return NULL;
 }
+
+#if defined(RINGBENCH_PACKED)
+/* ---- the packed device -------------------------------------------------------- */
+
+static int p_is_avail(uint16_t pos, int wrap)
+{
+    uint16_t f = __atomic_load_n(&dev.pdesc[pos].flags, __ATOMIC_ACQUIRE);
+    return ((f & VIRTQ_DESC_F_AVAIL) != 0) == wrap && ((f & VIRTQ_DESC_F_USED) != 0) != wrap;
+}
+
+static void p_step(uint16_t *pos, int *wrap)
+{
+    if (++*pos == dev.num) {
+        *pos = 0;
+        *wrap = !*wrap;
+    }
+}
+
+/* Use the next available buffer in place (in order, so its used
+   descriptor goes over its first one). */
+static void pdev_consume_one(void)
+{
+    uint32_t wlen = 0, n = 0;
+    uint16_t id = 0, f;
+    struct pvirtq_desc *u = &dev.pdesc[dev.pused];
+    do {
+        const struct pvirtq_desc *d = &dev.pdesc[dev.pavail];
+        f = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+        if (++n > MAX_CHAIN)
+            fail("device: list longer than posted");
+        if (f & VIRTQ_DESC_F_WRITE)
+            wlen += __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+        id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+        p_step(&dev.pavail, &dev.pavail_wrap);
+    } while (f & VIRTQ_DESC_F_NEXT);
+    __atomic_store_n(&u->id, id, __ATOMIC_RELAXED);
+    __atomic_store_n(&u->len, wlen, __ATOMIC_RELAXED);
+    __atomic_store_n(&u->flags,
+                     (uint16_t)(dev.pused_wrap ? (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0u),
+                     __ATOMIC_RELEASE);
+    while (n--)
+        p_step(&dev.pused, &dev.pused_wrap);
+}
+
+/* Device event suppression: no kicks while awake; before sleeping one at
+   the next descriptor (EVENT_IDX) or any. */
+static void pdev_kicks(int want)
+{
+    if (!want) {
+        __atomic_store_n(&dev.pdev->flags, (uint16_t)RING_EVENT_FLAGS_DISABLE, __ATOMIC_RELAXED);
+    } else if (cfg.event_idx) {
+        __atomic_store_n(&dev.pdev->desc,
+                         (uint16_t)(dev.pavail | (dev.pavail_wrap ? 0x8000u : 0u)),
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&dev.pdev->flags, (uint16_t)RING_EVENT_FLAGS_DESC, __ATOMIC_RELAXED);
+    } else {
+        __atomic_store_n(&dev.pdev->flags, (uint16_t)RING_EVENT_FLAGS_ENABLE, __ATOMIC_RELAXED);
+    }
+}
+
+static void *pdevice_thread(void *arg)
+{
+    (void)arg;
+    pin_to(cfg.cpu_dev);
+    pdev_kicks(0);
+    while (!__atomic_load_n(&ctl.go, __ATOMIC_ACQUIRE))
+        ;
+    for (;;) {
+        uint16_t old = dev.pused;
+        int oldw = dev.pused_wrap;
+        unsigned n = 0;
+        if (!p_is_avail(dev.pavail, dev.pavail_wrap)) {
+            uint32_t seen;
+            if (cfg.mode == MODE_POLL) {
+                if (__atomic_load_n(&ctl.stop, __ATOMIC_ACQUIRE))
+                    break;
+                cpu_relax();
+                continue;
+            }
+            seen = chan_seen(&kick_chan);
+            if (__atomic_load_n(&ctl.stop, __ATOMIC_ACQUIRE))
+                break;
+            pdev_kicks(1);
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            if (!p_is_avail(dev.pavail, dev.pavail_wrap)) {
+                dev.sleeps++;
+                chan_wait(&kick_chan, seen);
+            }
+            pdev_kicks(0);
+            continue;
+        }
+        while (n < cfg.batch && p_is_avail(dev.pavail, dev.pavail_wrap)) {
+            pdev_consume_one();
+            n++;
+        }
+        dev.consumed += n;
+        if (cfg.mode == MODE_SLEEP) {
+            /* Driver event suppression: the used flags must be visible
+               before we read the driver's structure. */
+            uint16_t f;
+            int need = 0;
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            f = __atomic_load_n(&dev.pdrv->flags, __ATOMIC_RELAXED) & 3u;
+            if (f == RING_EVENT_FLAGS_ENABLE) {
+                need = 1;
+            } else if (f == RING_EVENT_FLAGS_DESC) {
+                uint16_t ev = __atomic_load_n(&dev.pdrv->desc, __ATOMIC_RELAXED);
+                while (old != dev.pused || oldw != dev.pused_wrap) {
+                    if (old == (ev & 0x7fffu) && oldw == (ev >> 15))
+                        need = 1;
+                    p_step(&old, &oldw);
+                }
+            }
+            if (need) {
+                __atomic_store_n(&dev.interrupts, dev.interrupts + 1u, __ATOMIC_RELAXED);
+                chan_signal(&call_chan);
+            }
+        }
+    }
+    return NULL;
+}
+#endif
 
 /* ---- the driver -------------------------------------------------------------- */
 
@@ -554,6 +687,9 @@ int main(int argc, char **argv)
         cfg.inflight = cfg.ring / cfg.chain;
     if (cfg.event_idx)
         features |= VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX);
+#if defined(RINGBENCH_PACKED)
+    features |= VIRTQ_FEATURE(VIRTIO_F_RING_PACKED);
+#endif
 
     /* A watchdog: a lost notification must fail the run, not hang it. */
     alarm(cfg.warmup_ms / 1000u + cfg.run_ms / 1000u + 30u);
@@ -581,6 +717,13 @@ int main(int argc, char **argv)
     dev.used_event = (uint16_t *)(void *)(ring_mem + avail_off + 4u + 2u * cfg.ring);
     dev.avail_event = (uint16_t *)(void *)(ring_mem + used_off + 4u + 8u * cfg.ring);
     dev.num = (uint16_t)cfg.ring;
+#if defined(RINGBENCH_PACKED)
+    /* Packed: "Structure Size and Alignment" (ring, driver, device area). */
+    dev.pdesc = (struct pvirtq_desc *)(void *)ring_mem;
+    dev.pdrv = (struct pvirtq_event_suppress *)(void *)(ring_mem + 16u * cfg.ring);
+    dev.pdev = (struct pvirtq_event_suppress *)(void *)(ring_mem + 16u * cfg.ring + 4u);
+    dev.pavail_wrap = dev.pused_wrap = 1;
+#endif
 
     /* Poll mode still sends the rare kick the ring asks for (EVENT_IDX
        wraps past a stale avail_event once per 2^16 chains). */
@@ -591,7 +734,12 @@ int main(int argc, char **argv)
             fail("eventfd failed");
     }
 
+#if defined(RINGBENCH_PACKED)
+    (void)device_thread; /* the split device stays built, not run */
+    if (pthread_create(&dev_thread, NULL, pdevice_thread, NULL) != 0)
+#else
     if (pthread_create(&dev_thread, NULL, device_thread, NULL) != 0)
+#endif
         fail("pthread_create failed");
     pin_to(cfg.cpu_drv);
     __atomic_store_n(&ctl.go, 1, __ATOMIC_RELEASE);

@@ -167,7 +167,7 @@ A64_BLK_PY = $(PYTHON) tests/blk/qemu_blk.py --timeout $(or $(BLK_TIMEOUT),60) \
 .PHONY: test-aarch64-blk demo-aarch64-blk
 # Each boot runs all three wait strategies (spin init, wfi measurements,
 # os under the scheduler).  GICv2: legacy and modern; GICv3: modern, and
-# the clang build.
+# the clang build; the packed ring (RESULT ring=packed) on GICv2.
 test-aarch64-blk: $(A64_BUILD)/blk_demo_quick.elf $(A64_BUILD)/blk_demo_quick-clang.elf \
   $(A64_BUILD)/blk_demo_noncoh.elf $(A64_BUILD)/blk_demo_atomics.elf
 	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/blk_demo_quick.elf \
@@ -180,6 +180,8 @@ test-aarch64-blk: $(A64_BUILD)/blk_demo_quick.elf $(A64_BUILD)/blk_demo_quick-cl
 	  --config modern-ev1-in1
 	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/blk_demo_atomics.elf \
 	  --config modern-ev0-in1
+	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --ring packed \
+	  --elf $(A64_BUILD)/blk_demo_quick.elf --config modern-ev1-in1
 
 demo-aarch64-blk: $(A64_BUILD)/blk_demo.elf
 	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
@@ -208,6 +210,8 @@ test-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf $(A64_BUILD)/gpu_demo-clang.elf
 	  shot --res 640x480 --mode SPIN
 	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo-clang.elf --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) \
 	  shot --res 640x480 --modern --mode OS
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) \
+	  --ring packed shot --res 640x480 --modern
 
 demo-aarch64-gpu: $(A64_BUILD)/gpu_demo.elf
 	$(A64_GPU_PY) --elf $< --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \
@@ -238,9 +242,11 @@ test-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf \
 	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/net_peer.elf \
 	  --configs legacy-mrg
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --elf $(A64_BUILD)/net_demo_os.elf \
-	  --configs legacy-nomrg --expect '^FIGURE net_demo os_task_wakes=[1-9][0-9]* count$$'
+	  --configs legacy-nomrg --expect '^FIGURE net_demo os_waits=[1-9][0-9]* count$$'
 	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --elf $(A64_BUILD)/net_peer_os-clang.elf \
-	  --configs modern-nomrg --expect '^FIGURE net_peer os_task_wakes=[1-9][0-9]* count$$'
+	  --configs modern-nomrg --expect '^FIGURE net_peer os_waits=[1-9][0-9]* count$$'
+	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --ring packed \
+	  --elf $(A64_BUILD)/net_peer.elf --configs modern-mrg
 
 demo-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC)" --tag arch=aarch64 --tag gic=$(A64_GIC) \

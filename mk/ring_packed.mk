@@ -45,3 +45,45 @@ test-packed-qemu: blk-elfs net-elfs $(BUILD)/riscv/gpu_demo.elf
 	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) --ring packed test
 
 TEST_TARGETS += test-packed-qemu
+
+# ---- figures: the packed ring beside the split ring (bench/packed_bench.sh) --
+# `make bench` runs bench-packed in the same run as ringtest (bench-ring);
+# BENCHMARKS.md "Packed ring" quotes bench/results/packed.csv.
+PKB := $(BUILD)/bench-packed
+PKB_CC := gcc
+PKB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
+PKB_RV := riscv64-unknown-elf-gcc --specs=picolibc.specs -march=rv32imac -mabi=ilp32 -Os \
+          -ffunction-sections -I.
+
+$(PKB)/impl_split.o: bench/virtq_impl.c virtq.h
+	@mkdir -p $(@D)
+	$(PKB_CC) $(PKB_CFLAGS) -c -o $@ $<
+$(PKB)/impl_packed.o: bench/virtq_impl.c virtq.h
+	@mkdir -p $(@D)
+	$(PKB_CC) $(PKB_CFLAGS) -DVIRTQ_RINGS=VIRTQ_RING_PACKED -c -o $@ $<
+$(PKB)/icount: bench/icount.c $(PKB)/impl_split.o
+	$(PKB_CC) $(PKB_CFLAGS) -o $@ $< $(PKB)/impl_split.o
+$(PKB)/icount_packed: bench/icount_packed.c $(PKB)/impl_packed.o
+	$(PKB_CC) $(PKB_CFLAGS) -o $@ $< $(PKB)/impl_packed.o
+$(PKB)/ringbench: bench/ringbench.c $(PKB)/impl_split.o
+	$(PKB_CC) $(PKB_CFLAGS) -pthread -o $@ $< $(PKB)/impl_split.o
+$(PKB)/ringbench_packed: bench/ringbench.c $(PKB)/impl_packed.o
+	$(PKB_CC) $(PKB_CFLAGS) -pthread -DRINGBENCH_PACKED -o $@ $< $(PKB)/impl_packed.o
+# rv32 .text of the ring functions of a one-ring build (-Os, rv32imac).
+$(PKB)/rv32_%.text: virtq.h mk/ring_packed.mk
+	@mkdir -p $(@D)
+	printf '#define VIRTQ_RINGS VIRTQ_RING_%s\n#define VIRTQ_IMPLEMENTATION\n#include "virtq.h"\n' \
+	  $(shell echo $* | tr a-z A-Z) > $(PKB)/rv32_$*.c
+	$(PKB_RV) -c -o $(PKB)/rv32_$*.o $(PKB)/rv32_$*.c
+	riscv64-unknown-elf-nm -S $(PKB)/rv32_$*.o | $(PYTHON) -c 'import re,sys; \
+	  print(sum(int(f[1],16) for f in (l.split() for l in sys.stdin) if len(f)==4 and f[2] in "tT" \
+	  and re.match(r"virtq_(init|add|add_indirect|publish|submit|get|has_used|disable_intr|enable_intr|enable_intr_delayed|is_broken|break|num_free|ignore_used_len|detach|ring_bytes|broken_reason)$$|virtq__(packed|pw|reset|add|commit|fill|state|used|arm|desc|publish|submit|break|split|chain)", f[3])))' > $@
+
+PKB_BINS := $(addprefix $(PKB)/,icount icount_packed ringbench ringbench_packed rv32_split.text \
+            rv32_packed.text)
+.PHONY: bench-packed
+bench-packed: $(PKB_BINS)
+	bench/packed_bench.sh $(PKB) bench/results $(BENCH_REPS) $(BENCH_MS)
+
+BENCH_TARGETS += bench-packed
+DEPS_PKGS += valgrind

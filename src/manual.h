@@ -261,6 +261,43 @@
    over the avail indices since the last publish, which never spans more
    than the ring size, so 16-bit wrap cannot fool it.
 
+   THE PACKED RING ("Packed Virtqueues"; VIRTQ_RINGS with VIRTQ_RING_PACKED)
+   ---------------------------------------------------------------------
+   Same calls, same promises; virtq_init picks it when RING_PACKED was
+   negotiated (a build with both rings takes it whenever offered; QEMU
+   offers it with packed=on on modern virtio-mmio or PCI).  Any Queue Size
+   up to 32768, not only powers of two; memory VIRTQ_PACKED_RING_BYTES(num)
+   (16-aligned descriptor ring, then the driver and device event
+   suppression structures), never more than the split size.
+   Private state: wrap counters live in bit 15 of the driver's positions;
+   buffer ids (slots) are separate from descriptor positions, so a buffer
+   may stay in flight while the ring laps past it; chain lengths, posted
+   lengths and cookies are per id, never read back from the ring.
+   Supplying buffers ("Supplying Buffers to The Device"): every descriptor
+   of the batch but the oldest head is written at add time (later heads
+   included: the device cannot pass the unpublished one before them);
+   virtq_publish writes the oldest head's flags last, after a write
+   barrier (the release, "Updating flags"), then a full barrier before
+   reading the device event suppression ("Sending Available Buffer
+   Notifications"): DISABLE, ENABLE, or with EVENT_IDX a descriptor
+   offset/wrap that must lie in the batch just made available.  A refused
+   add turns the flags it wrote back to "not available".
+   Taking used buffers ("Receiving Used Buffers From The Device"): the
+   flags at the driver's used position are read first with an acquire; a
+   descriptor is used when AVAIL and USED both equal the wrap counter
+   (every other pair, including a chain's inner descriptor left from the
+   last lap, means "not yet"); id and length are copied once; the position
+   advances by the chain length kept privately.  Re-arming interrupts:
+   ENABLE, or DESC at the next used position (or 3/4 of the outstanding
+   descriptors on, for _delayed), full barrier, re-check.
+   Checks on each used descriptor: id < Queue Size, in flight (a repeat is
+   caught), published (a device running ahead of the batch, or writing a
+   used descriptor where nothing was outstanding, is caught), length
+   within what was posted writable.  A device that writes its used
+   descriptor at another position is a stall that a bounded wait ends.
+   The WRITE bit of a used descriptor is not needed (QEMU 7.2 leaves it
+   clear); its length is bounded all the same.
+
    HARDENING (checks on device data, always on)
    --------------------------------------------
    used.idx may not advance past what was published; each used element is

@@ -3,6 +3,20 @@
    why (enum virtq_broken_reason); one VIRTQ_LOG line per reason.  Only
    virtq_detach() emptying the queue clears it (the ring's reset). */
 
+/* The log line of each reason, indexed by enum virtq_broken_reason
+   (NONE and DETACH are not faults and log nothing). */
+static const char *const virtq__broken_text[] = {
+    NULL,
+    "used.idx past what was published",
+    "used id out of range",
+    "used id is no in-flight head",
+    "used id not yet published",
+    "used len beyond the writable bytes",
+    "device needs reset or failed",
+    "broken by the caller",
+    NULL,
+};
+
 /* Latch broken, keeping the first reason; one log line per reason. */
 static VIRTQ__COLD void virtq__break(struct virtq *vq, enum virtq_broken_reason why)
 {
@@ -10,36 +24,10 @@ static VIRTQ__COLD void virtq__break(struct virtq *vq, enum virtq_broken_reason 
         return;
     vq->flags |= VIRTQ__Q_BROKEN;
     vq->broken_reason = (uint16_t)why;
-    switch (why) {
-    case VIRTQ_BROKEN_USED_IDX:
-        VIRTQ_LOG("virtq: queue %u broken: used.idx past what was published (used %u)\n",
-                  vq->index, vq->last_used);
-        break;
-    case VIRTQ_BROKEN_USED_ID:
-        VIRTQ_LOG("virtq: queue %u broken: used id out of range (used %u)\n", vq->index,
+    if ((unsigned)why < sizeof virtq__broken_text / sizeof virtq__broken_text[0] &&
+        virtq__broken_text[why] != NULL)
+        VIRTQ_LOG("virtq: queue %u broken: %s (used %u)\n", vq->index, virtq__broken_text[why],
                   vq->last_used);
-        break;
-    case VIRTQ_BROKEN_NOT_IN_FLIGHT:
-        VIRTQ_LOG("virtq: queue %u broken: used id is no in-flight head (used %u)\n",
-                  vq->index, vq->last_used);
-        break;
-    case VIRTQ_BROKEN_UNPUBLISHED:
-        VIRTQ_LOG("virtq: queue %u broken: used id not yet published (used %u)\n", vq->index,
-                  vq->last_used);
-        break;
-    case VIRTQ_BROKEN_USED_LEN:
-        VIRTQ_LOG("virtq: queue %u broken: used len beyond the writable bytes (used %u)\n",
-                  vq->index, vq->last_used);
-        break;
-    case VIRTQ_BROKEN_DEVICE:
-        VIRTQ_LOG("virtq: queue %u broken: device needs reset or failed\n", vq->index);
-        break;
-    case VIRTQ_BROKEN_CALLER:
-        VIRTQ_LOG("virtq: queue %u broken by the caller\n", vq->index);
-        break;
-    default: /* VIRTQ_BROKEN_DETACH: not a fault, no message */
-        break;
-    }
 }
 
 VIRTQ_API enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq)

@@ -196,7 +196,8 @@ VIRTQ__INLINE bool virtq__segs_ok(const struct virtq_buf *bufs, unsigned n)
 {
     uint64_t total = 0;
     unsigned i;
-    if (VIRTQ__CONST_SMALL(n)) {
+    /* Same loop twice: unrolled when n is a small constant. */
+    if (VIRTQ__CONST_SMALL(n)) { /* NOLINT(bugprone-branch-clone) */
         VIRTQ__UNROLL
         for (i = 0; i < n; i++) {
             if (bufs[i].addr == NULL || bufs[i].len == 0u)
@@ -226,7 +227,8 @@ VIRTQ__INLINE uint32_t virtq__write_chain(struct virtq *vq, const struct virtq_b
     uint16_t idx = vq->free_head, last = idx, flags = 0;
     uint32_t wlen = 0;
     unsigned i;
-    if (VIRTQ__CONST_SMALL(n)) {
+    /* Same loop twice: unrolled when n is a small constant. */
+    if (VIRTQ__CONST_SMALL(n)) { /* NOLINT(bugprone-branch-clone) */
         /* Straight-line: each descriptor's flags are constants. */
         VIRTQ__UNROLL
         for (i = 0; i < n; i++) {

@@ -81,6 +81,7 @@ void virtq_posix_wake(struct virtq_posix_chan *ch)
     pthread_mutex_unlock(&ch->m);
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): *seq is written, by the atomic add */
 void virtq_posix_signal(struct virtq_posix_chan *ch, uint32_t *seq)
 {
     __atomic_fetch_add(seq, 1u, __ATOMIC_RELEASE);

@@ -609,6 +609,42 @@ static void t_refused_add_leaves_nothing(void **st)
     pk_ring_free(&r);
 }
 
+/* virtq_submit (add + publish in one call) on a packed queue: visible at
+   once, the notify answer follows the device event suppression, a refused
+   submit asks for nothing. */
+static void t_submit(void **st)
+{
+    struct pk_ring r;
+    struct pk_dev d;
+    struct virtq_buf b[2] = {seg(0, 16), seg(64, 100)}, bad = {NULL, 4};
+    bool notify = false;
+    void *c;
+    uint32_t len;
+    (void)st;
+    pk_ring_init(&r, 3, 0);
+    pk_dev_attach(&d, &r);
+    assert_int_equal(virtq_submit(&r.vq, b, 1, 1, &r, &notify), VIRTQ_OK);
+    assert_true(notify);
+    assert_int_equal(pk_dev_pop(&d, &ch), 1);
+    assert_int_equal(ch.ndesc, 2);
+    pk_dev_set_event(&d, RING_EVENT_FLAGS_DISABLE, 0, 0);
+    assert_int_equal(virtq_submit(&r.vq, b, 0, 1, &d, &notify), VIRTQ_OK);
+    assert_false(notify);
+    notify = true;
+    assert_int_equal(virtq_submit(&r.vq, &bad, 0, 1, &d, &notify), VIRTQ_EINVAL);
+    assert_false(notify);
+    assert_int_equal(virtq_submit(&r.vq, b, 0, 1, &d, &notify), VIRTQ_ENOSPC);
+    assert_int_equal(pk_dev_pop(&d, &ch), 1);
+    (void)pk_dev_use(&d, ch.id, 7);
+    /* The second buffer, used first, lands at the device's first used
+       position; its id names it. */
+    assert_int_equal(virtq_get(&r.vq, &c, &len), VIRTQ_OK);
+    assert_ptr_equal(c, &d);
+    assert_int_equal(len, 7);
+    assert_int_equal(pk_dev_pop(&d, &ch), 0);
+    pk_ring_free(&r);
+}
+
 int pk_group_basic(void)
 {
     const struct CMUnitTest tests[] = {
@@ -619,7 +655,7 @@ int pk_group_basic(void)
         cmocka_unit_test(t_intr_delayed),  cmocka_unit_test(t_order_publish),
         cmocka_unit_test(t_order_get),     cmocka_unit_test(t_order_arm),
         cmocka_unit_test(t_detach),        cmocka_unit_test(t_bad_args),
-        cmocka_unit_test(t_refused_add_leaves_nothing),
+        cmocka_unit_test(t_refused_add_leaves_nothing), cmocka_unit_test(t_submit),
     };
     return cmocka_run_group_tests_name("packed basic", tests, NULL, NULL);
 }
