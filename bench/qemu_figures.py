@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """In-QEMU figures for `make bench`.
 
   qemu_figures.py run --part NAME --runs N --cmd "CMD" [--cmd "CMD"]...
@@ -426,7 +427,9 @@ def cmd_uboot(a):
     qemu = shlex.split(a.qemu)
     os.makedirs(os.path.dirname(os.path.abspath(a.image)), exist_ok=True)
     logdir = os.path.dirname(os.path.abspath(a.image))
-    demo_cmd = qemu_blk.build_command(qemu, a.elf, a.image, "demo")
+    # The line `make demo-blk` uses: virtio-mmio, split ring (the defaults).
+    demo_cmd = qemu_blk.build_command(argparse.Namespace(transport="mmio", ring="split"),
+                                      qemu, a.elf, a.image, "demo")
     k = demo_cmd.index("-kernel")
     uboot_cmd = demo_cmd[:k + 1] + [a.uboot] + demo_cmd[k + 2:]
     lines = ["# blk_demo (the QEMU line of `make demo-blk`, on the shared image)",

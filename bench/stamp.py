@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Which virtq.h each results file measured, and whether it is still current.
 
   python3 bench/stamp.py --results DIR stamp FILE...   after a step wrote FILEs
@@ -23,7 +24,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIELDS = ["file", "virtq_h", "commit", "date"]
 # The results files BENCHMARKS.md is generated from, and the step that writes each.
-TRACKED = [("machine.txt", "bench-machine"), ("icount.csv", "bench-icount"),
+TRACKED = [("machine.txt", "bench-machine"), ("icount.csv", "bench-icount"), ("icount_lines.csv", "bench-icount"),
            ("size.csv", "bench-size"), ("ring.csv", "bench-ring"),
            ("ring_batch.png", "bench-chart"), ("qemu_runs_blk.csv", "bench-qemu-blk"),
            ("qemu_runs_gpu.csv", "bench-qemu-gpu"), ("qemu_runs_net.csv", "bench-qemu-net"),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # virtio-net: the portable driver (examples/drivers/virtio_net.*), the fake
 # device's net model (shims/fake/fake_net.*) and its host tests (tests/net/),
 # and net_demo on QEMU virt (examples/net_demo.c + net_stack.c).

@@ -80,10 +80,10 @@ active proctype driver()
         avail_idx = now;
         /* src: ring_split.h | virtq__mb(vq); */
 #if EVENT_IDX
-        /* src: ring_split.h | *notify = virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old); */
+        /* src: ring_split.h | return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old); */
         need_event(avail_event, now, old, need);
 #else
-        /* src: ring_split.h | *notify = !(VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY); */
+        /* src: ring_split.h | return (VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0u; */
         need = !no_notify;
 #endif
 #endif

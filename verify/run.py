@@ -48,7 +48,7 @@ def run(build, model, defs):
     flags = ["-D%s" % k if v is None else "-D%s=%s" % (k, v) for k, v in sorted(defs.items())]
     subprocess.run(["spin", "-a"] + flags + [model], cwd=d, check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run(["cc", "-O2", "-DSAFETY", "-DNOREDUCE", "-o", "pan", "pan.c"], cwd=d,
+    subprocess.run(["cc", "-O0", "-DSAFETY", "-DNOREDUCE", "-o", "pan", "pan.c"], cwd=d,
                    check=True)
     out = subprocess.run(["./pan", "-m200000"], cwd=d, check=False,
                          stdout=subprocess.PIPE, universal_newlines=True).stdout

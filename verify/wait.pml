@@ -259,8 +259,8 @@ done:
     :: r == OK ->
         /* virtq_get(): P6 */
 #ifndef MUT_RMB_BEFORE_IDX
-        /* src: ring_split.h | pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &vq->used->idx) - last); */
-        /* src: ring_split.h | id = VIRTQ__LD32(&e->id); */
+        /* src: ring_split.h | pending = (uint16_t)(VIRTQ__LD16_ACQUIRE(vq, &used->idx) - last); */
+        /* src: ring_split.h | id = VIRTQ__LD32(&used->ring[last & vq->mask].id); */
         elem = used_elem;
 #endif
         assert(elem == 1)
