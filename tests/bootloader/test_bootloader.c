@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_bootloader.c — the bootloader's portable parts (examples/bootloader)
    on the host, cmocka under ASan+UBSan.
 
