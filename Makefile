@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # virtq — top-level build.  `make test` runs every test, `make demo` runs the
 # examples in QEMU, `make bench` measures.  Each area lives in mk/<area>.mk and
 # registers its targets by appending to the lists below, so areas never edit

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Stitch src/ into the single header virtq.h.
 
 The manifest below is the one place that says which parts exist and in
@@ -44,6 +45,7 @@ MANIFEST = [
     ("device_flags.h", "impl"),
     ("transport_select.h", "impl"),
     ("transport_mmio.h", "impl"),
+    ("mmio_scan.h", "impl"),
     ("transport_pci.h", "impl"),
     ("transport.h", "impl"),
     ("device.h", "impl"),
@@ -53,6 +55,10 @@ MANIFEST = [
 ]
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$')
+
+
+SPDX_LINE = "/* SPDX-License-Identifier: MIT */\n"
+SPDX_RE = re.compile(r"^/\* SPDX-License-Identifier: [^*]+ \*/\n?$")
 
 
 def fail(msg):
@@ -67,6 +73,8 @@ def read_part(name, seen):
     out = []
     with open(path, "r", encoding="utf-8") as f:
         for line in f:
+            if SPDX_RE.match(line):
+                continue  # each part carries one; virtq.h gets one, at its top
             m = INCLUDE_RE.match(line)
             if m and os.path.isfile(os.path.join(SRC, m.group(1))):
                 inc = m.group(1)
@@ -101,7 +109,7 @@ def build():
             continue
         chunks.append("/* ==== begin %s ==== */\n%s/* ==== end %s ==== */\n\n"
                       % (part, body, part))
-    return "".join(chunks)
+    return SPDX_LINE + "".join(chunks)
 
 
 def parse_args(args):

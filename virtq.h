@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq.h — virtio virtqueues for firmware, bootloaders and small kernels.
    One header, C99, freestanding, no allocation.  MIT licence (at the end).
 
@@ -31,15 +32,18 @@
        struct virtq_buf bufs[3] = {{&hdr, 16}, {data, 512}, {&status, 1}};
        void *cookie; uint32_t len; int ok = 0;
 
-       if (virtq_mmio_probe(&dev, 0x10001000) != VIRTQ_OK) return;
-       virtq_dev_begin(&dev);                       // reset, ACK, DRIVER
-       virtq_dev_negotiate(&dev, 0, 0);             // + VERSION_1 if modern
-       virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
-       virtq_dev_driver_ok(&dev);
-       virtq_add(&vq, bufs, 1, 2, &hdr);            // 1 readable, 2 writable
-       virtq_dev_kick(&dev, &vq);                   // publish + notify
-       if (virtq_wait(&dev, &vq, 1000000) == VIRTQ_OK &&    // bounded
-           virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
+       // QEMU virt riscv64: 8 virtio-mmio slots from 0x10001000, stride
+       // 0x1000; the first -device lands in the last one.
+       int rc = virtq_mmio_find(&dev, 0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK, 0);
+       if (rc == VIRTQ_OK) rc = virtq_dev_begin(&dev);     // reset, ACK, DRIVER
+       if (rc == VIRTQ_OK) rc = virtq_dev_negotiate(&dev, 0, 0); // +VERSION_1
+       if (rc == VIRTQ_OK) rc = virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
+       if (rc == VIRTQ_OK) rc = virtq_dev_driver_ok(&dev);
+       if (rc == VIRTQ_OK) rc = virtq_add(&vq, bufs, 1, 2, &hdr); // 1 readable, 2 writable
+       if (rc == VIRTQ_OK) rc = virtq_dev_kick(&dev, &vq); // publish + notify
+       if (rc == VIRTQ_OK) rc = virtq_wait(&dev, &vq, 1000000); // bounded
+       if (rc == VIRTQ_OK) rc = virtq_get(&vq, &cookie, &len);
+       if (rc == VIRTQ_OK && status == 0)
            ok = 1;                                  // data[] holds sector 0
 
    ERRORS AND ANSWERS
@@ -103,13 +107,28 @@
    request struct) comes back exactly once.  Private bookkeeping (struct
    virtq_slot, one per entry) lives outside device-visible memory.
 
-   THE DEVICE (virtio-mmio today; the calls are transport-neutral)
+   THE DEVICE (virtio-mmio or virtio-pci; the calls after probe are neutral)
    ----------------------------------------------------------------
    virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
+   virtq_mmio_scan        probe a window of slots (base, stride, count) and
+                          report each populated slot's id and version
+   virtq_mmio_find        probe the nth slot in a window holding a device
+                          id, e.g. (0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK,
+                          0) on QEMU virt riscv64, where the first -device
+                          lands in the LAST slot
+   virtq_pci_probe        virtio-pci modern/transitional function at its
+                          config handle (VIRTQ_PCI_ECAM(base, bus, dev, fn)
+                          with the default ECAM shim): identity, then every
+                          capability checked; dev->why says what was wrong
+   virtq_pci_assign_bars  for firmware that enumerates nothing (QEMU -bios
+                          none): size and assign the memory BARs from a window
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
    virtq_dev_driver_ok    DRIVER_OK; interrupts before it are ignored
+   virtq_dev_queue_reset  VIRTIO_F_RING_RESET (PCI only): reset one queue of a
+                          running device; then virtq_detach() every cookie
+                          and virtq_dev_queue_setup() again
    virtq_dev_kick         virtq_publish() then, only if *notify said so,
                           virtq_dev_notify().  Returns virtq_publish()'s status
                           (VIRTQ_OK, VIRTQ_EINVAL, VIRTQ_EBROKEN); whether it
@@ -126,9 +145,11 @@
    virtq_dev_config_read64, virtq_dev_config_read_bytes
                           device config space, each with the field's own
                           width, retried until ConfigGeneration is stable
-   virtq_dev_config_write32
-                          write a 32-bit config field (e.g. a gpu
-                          events_clear); the only write width today
+   virtq_dev_config_write8, virtq_dev_config_write16,
+   virtq_dev_config_write32, virtq_dev_config_write64
+                          write a writable config field (e.g. a gpu
+                          events_clear) with its own width; 64-bit as two
+                          32-bit writes, low word first
    virtq_strerror         a short English name for a VIRTQ_E* code
 
    WAITING
@@ -174,9 +195,9 @@
    VIRTQ_SPINS_PER_US 4, plus one round), each a ring check, one device
    register read and VIRTQ_CPU_RELAX().  How long a round takes depends
    on the CPU and on the register read (an emulated MMIO exit, a bus
-   round trip): issue 16 saw a 1 s timeout last 0.45 s under QEMU TCG on
-   riscv64 (about 110 ns a round), and on real hardware a slow bus makes
-   it longer instead.  It bounds the wait, it does not time it: define
+   round trip): measured under QEMU 7.2 TCG riscv64 on a busy 2-core
+   host, a 1 s timeout lasted 1.13 to 1.26 s (about 290 ns a round);
+   issue 16 saw 0.45 s on another host.  Real hardware differs again.  It bounds the wait, it does not time it: define
    VIRTQ_NOW_US() for real time, or calibrate VIRTQ_SPINS_PER_US on your
    board (rounds per microsecond).  WFI and OS waits require a clock; a
    CUSTOM wait without one gets the whole timeout as remaining_us each
@@ -230,10 +251,19 @@
                           by itself under ThreadSanitizer)     (impl only)
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
    VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
-   VIRTQ_MMIO_WRITE32(a, v)
+   VIRTQ_MMIO_WRITE8(a, v), VIRTQ_MMIO_WRITE16(a, v), VIRTQ_MMIO_WRITE32(a, v)
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
                           fence i,r after a read)              (impl only)
+   VIRTQ_PCI_CFG_READ8(cfg, off), VIRTQ_PCI_CFG_READ16(cfg, off),
+   VIRTQ_PCI_CFG_READ32(cfg, off), VIRTQ_PCI_CFG_WRITE16(cfg, off, v),
+   VIRTQ_PCI_CFG_WRITE32(cfg, off, v)
+                          PCI configuration access for virtio-pci; default
+                          ECAM (cfg = the function's ECAM address) through
+                          the MMIO macros; port I/O or a firmware's own PCI
+                          layer instead                        (impl only)
+   VIRTQ_PCI_BAR_TO_CPU(bus_addr)   where the CPU sees a BAR's bus address
+                          (default identity; 0 = unreachable)  (impl only)
    VIRTQ_VIRT_TO_DMA(p)   CPU pointer -> device address (default 1:1)
    VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes), VIRTQ_DMA_SYNC_FOR_CPU
                           cache maintenance for non-coherent DMA (default
@@ -314,8 +344,8 @@
 
    WHAT VIRTQ DOES NOT DO
    ----------------------
-   The packed ring only when built in (VIRTQ_RINGS), no PCI transport
-   yet, no big-endian CPUs, no allocation, no locking: one queue is used
+   The packed ring and virtio-pci only when built in (VIRTQ_RINGS,
+   VIRTQ_TRANSPORTS), no legacy-only virtio-pci devices, no big-endian CPUs, no allocation, no locking: one queue is used
    from one context at a time (guard it yourself if an ISR and a task both
    touch it), and no device-specific logic (see examples/drivers/).
 */
@@ -832,6 +862,29 @@ struct virtq_dev {
    no status.  VIRTQ_ENODEV: no device, or an empty slot (id 0). */
 VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base);
 
+/* One populated virtio-mmio slot, as virtq_mmio_scan() reports it. */
+struct virtq_mmio_slot {
+    uintptr_t base;     /* the slot's MMIO base */
+    unsigned slot;      /* its index in the window */
+    uint32_t device_id; /* VIRTIO_ID_* (never 0: empty slots are skipped) */
+    uint8_t version;    /* 1 legacy, 2 modern */
+};
+
+/* Probe count slots at base, base + stride, ... (virtq_mmio_probe() each:
+   magic, version, id; no status touched) and report every populated one in
+   found[0..max), lowest address first.  Returns how many (0 when none), or
+   VIRTQ_EINVAL (stride 0, found NULL with max > 0).  VIRTQ_ENOTSUP when
+   the MMIO transport is not built in (VIRTQ_TRANSPORTS), here and below. */
+VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
+                              struct virtq_mmio_slot *found, unsigned max);
+
+/* Probe into dev the nth (0 = first) slot of that window holding a device
+   of device_id (VIRTIO_ID_*): VIRTQ_OK, ready for virtq_dev_begin();
+   VIRTQ_ENODEV when there is none; VIRTQ_EINVAL for NULL dev, stride 0 or
+   id 0. */
+VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t stride,
+                              unsigned count, uint32_t device_id, unsigned nth);
+
 /* virtio-pci modern ("Virtio Over PCI Bus"; build with VIRTQ_TRANSPORT_PCI
    in VIRTQ_TRANSPORTS, else these return VIRTQ_ENOTSUP).  cfg is the function's configuration-space handle
    given to VIRTQ_PCI_CFG_READ/WRITE*; with the default ECAM shim it is the
@@ -927,7 +980,13 @@ VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint3
 VIRTQ_API int virtq_dev_config_read64(struct virtq_dev *dev, uint32_t off, uint64_t *val);
 VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, void *buf,
                                           uint32_t len);
+/* Writes with the field's own width, like the reads (a 64-bit field as two
+   32-bit writes, low word first); VIRTQ_EINVAL for a misaligned or
+   out-of-range offset.  Only fields the device type calls writable. */
+VIRTQ_API int virtq_dev_config_write8(struct virtq_dev *dev, uint32_t off, uint8_t val);
+VIRTQ_API int virtq_dev_config_write16(struct virtq_dev *dev, uint32_t off, uint16_t val);
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val);
+VIRTQ_API int virtq_dev_config_write64(struct virtq_dev *dev, uint32_t off, uint64_t val);
 
 /* --- waiting ----------------------------------------------------------------- */
 
@@ -2912,8 +2971,13 @@ static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, 
 static void virtq__mmio_cfg_write(const struct virtq_dev *dev, uint32_t off, uint32_t v,
                                   unsigned width)
 {
-    (void)width; /* only 32-bit writes today (virtq_dev_config_write32) */
-    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
+    uintptr_t a = dev->base + VIRTIO_MMIO_CONFIG + off;
+    if (width == 1u)
+        VIRTQ_MMIO_WRITE8(a, (uint8_t)v);
+    else if (width == 2u)
+        VIRTQ_MMIO_WRITE16(a, (uint16_t)v);
+    else
+        VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
 }
 
 /* Bytes of device configuration space the register window holds. */
@@ -2954,6 +3018,59 @@ VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
 }
 #endif /* VIRTQ__HAS_MMIO */
 /* ==== end transport_mmio.h ==== */
+
+/* ==== begin mmio_scan.h ==== */
+/* ---- mmio_scan.h: find virtio-mmio devices in a window of slots --------- */
+/* virtio-mmio has no enumeration: a platform places slots at a base with a
+   stride (QEMU virt riscv64: 8 at 0x10001000, stride 0x1000; aarch64: 32
+   at 0x0a000000, stride 0x200) and the device tree lists them.  These
+   helpers probe such a window slot by slot (magic, version, device id,
+   touching no status), so a driver need not know which slot a device
+   landed in: on QEMU virt the first -device takes the LAST slot.  Built
+   whatever VIRTQ_TRANSPORTS says; without MMIO they answer VIRTQ_ENOTSUP. */
+
+VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
+                              struct virtq_mmio_slot *found, unsigned max)
+{
+    struct virtq_dev probe;
+    unsigned i, n = 0;
+    if (stride == 0u || (found == NULL && max != 0u))
+        return VIRTQ_EINVAL;
+    if (!VIRTQ__HAS_MMIO)
+        return VIRTQ_ENOTSUP;
+    for (i = 0; i < count && n < max; i++) {
+        uintptr_t a = base + (uintptr_t)i * stride;
+        if (virtq_mmio_probe(&probe, a) != VIRTQ_OK)
+            continue; /* no device, an empty slot, or a version virtq lacks */
+        found[n].base = a;
+        found[n].slot = i;
+        found[n].device_id = probe.device_id;
+        found[n].version = probe.version;
+        n++;
+    }
+    return (int)n;
+}
+
+VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t stride,
+                              unsigned count, uint32_t device_id, unsigned nth)
+{
+    unsigned i;
+    if (dev == NULL || stride == 0u || device_id == 0u)
+        return VIRTQ_EINVAL;
+    if (!VIRTQ__HAS_MMIO)
+        return VIRTQ_ENOTSUP;
+    /* Slot order, lowest address first; nth counts matching devices. */
+    for (i = 0; i < count; i++) {
+        if (virtq_mmio_probe(dev, base + (uintptr_t)i * stride) != VIRTQ_OK ||
+            dev->device_id != device_id)
+            continue;
+        if (nth-- == 0u)
+            return VIRTQ_OK;
+    }
+    dev->state = 0; /* a probe that matched another id leaves nothing usable */
+    return VIRTQ_ENODEV;
+}
+/* ==== end mmio_scan.h ==== */
 
 /* ==== begin transport_pci.h ==== */
 /* ---- transport_pci.h: virtio-pci modern ("Virtio Over PCI Bus") ---------- */
@@ -3959,13 +4076,38 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
     return virtq__cfg(dev, off, buf, len, 1);
 }
 
+/* Config writes, each with the field's own width like the reads; a 64-bit
+   field as two 32-bit writes, low word first. */
+static int virtq__cfg_write(struct virtq_dev *dev, uint32_t off, uint64_t val, unsigned size)
+{
+    unsigned width = size > 4u ? 4u : size;
+    if (!virtq__dev_ok(dev) || (off & (width - 1u)) != 0u || virtq__t_cfg_len(dev) < size ||
+        off > virtq__t_cfg_len(dev) - size)
+        return VIRTQ_EINVAL;
+    virtq__t_cfg_write(dev, off, (uint32_t)val, width);
+    if (size == 8u) /* constant shift: no libgcc helper on 32-bit CPUs */
+        virtq__t_cfg_write(dev, off + 4u, (uint32_t)(val >> 32), 4);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_config_write8(struct virtq_dev *dev, uint32_t off, uint8_t val)
+{
+    return virtq__cfg_write(dev, off, val, 1);
+}
+
+VIRTQ_API int virtq_dev_config_write16(struct virtq_dev *dev, uint32_t off, uint16_t val)
+{
+    return virtq__cfg_write(dev, off, val, 2);
+}
+
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
 {
-    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || virtq__t_cfg_len(dev) < 4u ||
-        off > virtq__t_cfg_len(dev) - 4u)
-        return VIRTQ_EINVAL;
-    virtq__t_cfg_write(dev, off, val, 4);
-    return VIRTQ_OK;
+    return virtq__cfg_write(dev, off, val, 4);
+}
+
+VIRTQ_API int virtq_dev_config_write64(struct virtq_dev *dev, uint32_t off, uint64_t val)
+{
+    return virtq__cfg_write(dev, off, val, 8);
 }
 /* ==== end device.h ==== */
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """boot_bench.py — the virtq bootloader against Debian's U-Boot, same QEMU, same disk.
 
   boot_bench.py --disk DISK --image IMAGE --elf bootloader.elf --uboot u-boot.bin

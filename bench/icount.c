@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/icount.c — instructions per request, single thread, lock-step.
 
    Each round: virtq_add() one request (1 or 3 segments), virtq_publish()

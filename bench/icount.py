@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Driver instructions per request, from callgrind.
 
 Runs the lock-step harness (bench/icount.c) under

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Where each instruction of a request goes, from callgrind's per-line counts.
 
 Reads the callgrind outputs bench/icount.py left in the build directory

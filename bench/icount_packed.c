@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/icount_packed.c — instructions per request on the packed ring,
    single thread, lock-step: bench/icount.c's method for the packed ring.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # What the figures were measured on: "key: value" lines for BENCHMARKS.md.
 set -u
 first() { "$@" 2>&1 | head -n 1; }

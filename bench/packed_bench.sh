@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The packed ring beside the split ring, same machine, same run:
 #   instructions per request (callgrind, lock-step: bench/icount.c for the
 #   split ring, bench/icount_packed.c for the packed ring, each library

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """In-QEMU figures for `make bench`.
 
   qemu_figures.py run --part NAME --runs N --cmd "CMD" [--cmd "CMD"]...

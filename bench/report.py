@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Write the latest figures from bench/results/ into BENCHMARKS.md.
 
 Only the blocks between

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Run ringbench over the configurations BENCHMARKS.md reports.
 
 Every configuration runs REPS times (default 3), interleaved (the whole

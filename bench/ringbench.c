@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/ringbench.c — split-ring throughput between two threads.
 
    The driver thread uses virtq.h exactly as a user does (virtq_add,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/ringtest_icount.c — the lock-step instruction count of Linux's
    tools/virtio/ringtest rings, measured the way bench/icount.c measures
    virtq.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/ringtest_shim.c — LD_PRELOAD'ed into Linux's tools/virtio/ringtest
    programs (built unmodified from Debian's linux-source package) so that
    bench/ring_sweep.py can read the same figures from them as from

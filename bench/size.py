@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Code size of virtq as a user links it, for RISC-V.
 
 For each row (an API set and a build configuration) and each target

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Which virtq.h each results file measured, and whether it is still current.
 
   python3 bench/stamp.py --results DIR stamp FILE...   after a step wrote FILEs

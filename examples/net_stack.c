@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net_stack.c — a minimal IPv4 stack for net_demo.  See net_stack.h. */
 #include "net_stack.h"
 

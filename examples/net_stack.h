@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net_stack.h — a minimal IPv4 stack written for net_demo.
  *
  * Ethernet II, ARP (a small table, answers requests for our address),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # AArch64 board for QEMU `virt` (examples/boards/qemu-virt-aarch64), the
 # AArch64 platform shim (shims/aarch64) and the board-neutral programs
 # (examples/*.c) built for it, with gcc and with clang.
@@ -73,6 +74,7 @@ A64_BOARD_DEPS := $(A64_BOARD_SRCS) $(A64_DIR)/board.h $(A64_DIR)/gic.h \
 
 ARCHS += aarch64
 A64_GIC ?= 2
+, := ,
 # -nic none: otherwise virt adds a virtio-net-pci (and wants its option ROM).
 # Semihosting carries the exit status (board_exit); without it the board
 # falls back to PSCI SYSTEM_OFF and QEMU exits 0.
@@ -256,6 +258,23 @@ demo-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
 
 TEST_TARGETS += test-aarch64-net
 DEMO_TARGETS_aarch64 += demo-aarch64-net
+
+# ---- virtio-pci (smoke) ------------------------------------------------------
+# examples/boards/qemu-virt-aarch64/pci_blk.c: ECAM scan, BARs assigned by
+# virtq_pci_assign_bars, virtq_pci_probe, blk write/read-back with spin and
+# then WFI on INTx (GIC SPI 3..6, level).  QEMU's default virtio-blk-pci is
+# transitional (1af4:1001); disable-legacy=on makes it modern (1af4:1042).
+$(eval $(call a64_program,pci_blk,$(A64_DIR)/pci_blk.c examples/drivers/virtio_blk.c,$(A64_VIRTQ_CFLAGS) -DVIRTQ_TRANSPORTS='(VIRTQ_TRANSPORT_MMIO|VIRTQ_TRANSPORT_PCI)',$(A64_BLK_DEPS)))
+A64_PCI_IMG := $(A64_BUILD)/pci_blk.img
+A64_PCI_QEMU := -drive file=$(A64_PCI_IMG),if=none,format=raw,id=d0
+
+.PHONY: test-aarch64-pci
+test-aarch64-pci: $(A64_BUILD)/pci_blk.elf
+	rm -f $(A64_PCI_IMG) && truncate -s 16M $(A64_PCI_IMG)
+	$(call a64_boot,pci_blk,$<,$(QEMU_A64_GIC2),$(A64_PCI_QEMU) -device virtio-blk-pci$(,)drive=d0,$(A64_TAGS2) --tag transport=pci --expect '^FIGURE pci_blk irqs=[1-9][0-9]* count$$')
+	$(call a64_boot,pci_blk,$<,$(QEMU_A64_GIC3),$(A64_PCI_QEMU) -device virtio-blk-pci$(,)drive=d0$(,)disable-legacy=on,$(A64_TAGS3) --tag transport=pci --expect '^FIGURE pci_blk irqs=[1-9][0-9]* count$$')
+
+TEST_TARGETS += test-aarch64-pci
 
 # ---- figures for `make bench` ------------------------------------------------
 # The aarch64 side of the in-QEMU figures: the same examples, the same

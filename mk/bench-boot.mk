@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The bootloader against Debian's U-Boot (bench/boot_bench.py): time from
 # the guest's first instruction to the kernel's first instruction (gdbstub
 # breakpoint at each loader's kernel entry) and kernel+initrd load MiB/s,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Benchmarks (bench/, BENCHMARKS.md).  `make bench` measures; nothing here
 # is part of `make test` (no timing is ever asserted).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # virtio-blk: the portable driver (examples/drivers/virtio_blk.*), blk_demo
 # on QEMU virt (examples/blk_demo.c) and the host tests against the
 # fake device (tests/blk/).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The AArch64 bootloader (examples/bootloader): its portable parts tested on
 # the host, the GPT fuzz target, the payload (Debian's arm64 kernel, an
 # initramfs, GPT disks) and the board program booted in QEMU.

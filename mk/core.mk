@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # End-to-end host tests of virtq's transport, device status machine and
 # waits against the fake virtio-mmio device (tests/core): cmocka, ASan +
 # UBSan, one binary built with gcc and one with clang.

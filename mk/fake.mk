@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The host fake virtio-mmio device (shims/fake) and its own tests.
 #
 # Reusable by later fragments (driver and ring tests that run against it):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Hostile devices and hostile callers: libFuzzer targets (tests/fuzz) and
 # the two-thread stress test (tests/stress).  docs/FUZZING.md has the
 # details and the figures of a long run.

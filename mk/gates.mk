@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compile gates and static analysis for virtq.h (tests/gates).
 #
 #   test-amalgamate  virtq.h up to date; amalgamate.py refuses an unlisted or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # virtio-gpu: the portable driver (examples/drivers/virtio_gpu.*), the board
 # demo (examples/gpu_demo.c) and their tests.
 #

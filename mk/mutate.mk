@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Mutation testing (tools/mutate.py, tests/mutants/*.txt).
 #
 #   make mutate          every mutant against the fast subset below; prints

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Split-ring unit tests (tests/ring): cmocka, ASan + UBSan, built with both
 # gcc and clang against the committed virtq.h.  The test plays the device
 # directly on the ring memory (no MMIO).

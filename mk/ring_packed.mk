@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Packed-ring unit tests (tests/ring_packed): cmocka, ASan + UBSan, gcc and
 # clang, against the committed virtq.h built with both rings.  The test
 # plays the packed device straight on the ring memory.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # RISC-V board for QEMU `virt` (examples/boards/qemu-virt-riscv64), the
 # board-neutral programs built for it (examples/*.c) and the QEMU boot harness.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Platform shims (shims/riscv, shims/posix; shims/PORTING.md is the contract)
 # and the gate that keeps src/shim_arch.h's I/O ordering and wfi in place.
 #

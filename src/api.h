@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- api.h: public types and functions ---------------------------------- */
 
 /* Error codes.  Every function that can fail returns int: VIRTQ_OK or one of
@@ -275,6 +276,29 @@ struct virtq_dev {
    no status.  VIRTQ_ENODEV: no device, or an empty slot (id 0). */
 VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base);
 
+/* One populated virtio-mmio slot, as virtq_mmio_scan() reports it. */
+struct virtq_mmio_slot {
+    uintptr_t base;     /* the slot's MMIO base */
+    unsigned slot;      /* its index in the window */
+    uint32_t device_id; /* VIRTIO_ID_* (never 0: empty slots are skipped) */
+    uint8_t version;    /* 1 legacy, 2 modern */
+};
+
+/* Probe count slots at base, base + stride, ... (virtq_mmio_probe() each:
+   magic, version, id; no status touched) and report every populated one in
+   found[0..max), lowest address first.  Returns how many (0 when none), or
+   VIRTQ_EINVAL (stride 0, found NULL with max > 0).  VIRTQ_ENOTSUP when
+   the MMIO transport is not built in (VIRTQ_TRANSPORTS), here and below. */
+VIRTQ_API int virtq_mmio_scan(uintptr_t base, uintptr_t stride, unsigned count,
+                              struct virtq_mmio_slot *found, unsigned max);
+
+/* Probe into dev the nth (0 = first) slot of that window holding a device
+   of device_id (VIRTIO_ID_*): VIRTQ_OK, ready for virtq_dev_begin();
+   VIRTQ_ENODEV when there is none; VIRTQ_EINVAL for NULL dev, stride 0 or
+   id 0. */
+VIRTQ_API int virtq_mmio_find(struct virtq_dev *dev, uintptr_t base, uintptr_t stride,
+                              unsigned count, uint32_t device_id, unsigned nth);
+
 /* virtio-pci modern ("Virtio Over PCI Bus"; build with VIRTQ_TRANSPORT_PCI
    in VIRTQ_TRANSPORTS, else these return VIRTQ_ENOTSUP).  cfg is the function's configuration-space handle
    given to VIRTQ_PCI_CFG_READ/WRITE*; with the default ECAM shim it is the
@@ -370,7 +394,13 @@ VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint3
 VIRTQ_API int virtq_dev_config_read64(struct virtq_dev *dev, uint32_t off, uint64_t *val);
 VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, void *buf,
                                           uint32_t len);
+/* Writes with the field's own width, like the reads (a 64-bit field as two
+   32-bit writes, low word first); VIRTQ_EINVAL for a misaligned or
+   out-of-range offset.  Only fields the device type calls writable. */
+VIRTQ_API int virtq_dev_config_write8(struct virtq_dev *dev, uint32_t off, uint8_t val);
+VIRTQ_API int virtq_dev_config_write16(struct virtq_dev *dev, uint32_t off, uint16_t val);
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val);
+VIRTQ_API int virtq_dev_config_write64(struct virtq_dev *dev, uint32_t off, uint64_t val);
 
 /* --- waiting ----------------------------------------------------------------- */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- config.h: user configuration, linkage, freestanding includes ------- */
 #ifndef VIRTQ_H_INCLUDED
 #define VIRTQ_H_INCLUDED

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- device.h: status machine, features, queues, config ("Device
    Initialization", "Device Status Field") ---------------------------------- */
 
@@ -304,11 +305,36 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
     return virtq__cfg(dev, off, buf, len, 1);
 }
 
+/* Config writes, each with the field's own width like the reads; a 64-bit
+   field as two 32-bit writes, low word first. */
+static int virtq__cfg_write(struct virtq_dev *dev, uint32_t off, uint64_t val, unsigned size)
+{
+    unsigned width = size > 4u ? 4u : size;
+    if (!virtq__dev_ok(dev) || (off & (width - 1u)) != 0u || virtq__t_cfg_len(dev) < size ||
+        off > virtq__t_cfg_len(dev) - size)
+        return VIRTQ_EINVAL;
+    virtq__t_cfg_write(dev, off, (uint32_t)val, width);
+    if (size == 8u) /* constant shift: no libgcc helper on 32-bit CPUs */
+        virtq__t_cfg_write(dev, off + 4u, (uint32_t)(val >> 32), 4);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_dev_config_write8(struct virtq_dev *dev, uint32_t off, uint8_t val)
+{
+    return virtq__cfg_write(dev, off, val, 1);
+}
+
+VIRTQ_API int virtq_dev_config_write16(struct virtq_dev *dev, uint32_t off, uint16_t val)
+{
+    return virtq__cfg_write(dev, off, val, 2);
+}
+
 VIRTQ_API int virtq_dev_config_write32(struct virtq_dev *dev, uint32_t off, uint32_t val)
 {
-    if (!virtq__dev_ok(dev) || (off & 3u) != 0u || virtq__t_cfg_len(dev) < 4u ||
-        off > virtq__t_cfg_len(dev) - 4u)
-        return VIRTQ_EINVAL;
-    virtq__t_cfg_write(dev, off, val, 4);
-    return VIRTQ_OK;
+    return virtq__cfg_write(dev, off, val, 4);
+}
+
+VIRTQ_API int virtq_dev_config_write64(struct virtq_dev *dev, uint32_t off, uint64_t val)
+{
+    return virtq__cfg_write(dev, off, val, 8);
 }

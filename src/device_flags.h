@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- device_flags.h: private state bits of struct virtq_dev (.state) ---- */
 /* The device status machine as the driver saw it: probe, begin,
    FEATURES_OK, DRIVER_OK, NEEDS_RESET/FAILED, and whether the board routed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- errors.h: error names -------------------------------------------------- */
 VIRTQ_API const char *virtq_strerror(int err)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- impl_begin.h: the implementation, in exactly one translation unit -- */
 #if defined(VIRTQ_IMPLEMENTATION) && !defined(VIRTQ_IMPLEMENTATION_INCLUDED)
 #define VIRTQ_IMPLEMENTATION_INCLUDED

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- impl_end.h ------------------------------------------------------------ */
 #if defined(__cplusplus)
 } /* extern "C" */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
 ------------------------------------------------------------------------------
 virtq is available under the MIT License.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq.h — virtio virtqueues for firmware, bootloaders and small kernels.
    One header, C99, freestanding, no allocation.  MIT licence (at the end).
 
@@ -31,15 +32,18 @@
        struct virtq_buf bufs[3] = {{&hdr, 16}, {data, 512}, {&status, 1}};
        void *cookie; uint32_t len; int ok = 0;
 
-       if (virtq_mmio_probe(&dev, 0x10001000) != VIRTQ_OK) return;
-       virtq_dev_begin(&dev);                       // reset, ACK, DRIVER
-       virtq_dev_negotiate(&dev, 0, 0);             // + VERSION_1 if modern
-       virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
-       virtq_dev_driver_ok(&dev);
-       virtq_add(&vq, bufs, 1, 2, &hdr);            // 1 readable, 2 writable
-       virtq_dev_kick(&dev, &vq);                   // publish + notify
-       if (virtq_wait(&dev, &vq, 1000000) == VIRTQ_OK &&    // bounded
-           virtq_get(&vq, &cookie, &len) == VIRTQ_OK && status == 0)
+       // QEMU virt riscv64: 8 virtio-mmio slots from 0x10001000, stride
+       // 0x1000; the first -device lands in the last one.
+       int rc = virtq_mmio_find(&dev, 0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK, 0);
+       if (rc == VIRTQ_OK) rc = virtq_dev_begin(&dev);     // reset, ACK, DRIVER
+       if (rc == VIRTQ_OK) rc = virtq_dev_negotiate(&dev, 0, 0); // +VERSION_1
+       if (rc == VIRTQ_OK) rc = virtq_dev_queue_setup(&dev, &vq, 0, 64, ring, slots);
+       if (rc == VIRTQ_OK) rc = virtq_dev_driver_ok(&dev);
+       if (rc == VIRTQ_OK) rc = virtq_add(&vq, bufs, 1, 2, &hdr); // 1 readable, 2 writable
+       if (rc == VIRTQ_OK) rc = virtq_dev_kick(&dev, &vq); // publish + notify
+       if (rc == VIRTQ_OK) rc = virtq_wait(&dev, &vq, 1000000); // bounded
+       if (rc == VIRTQ_OK) rc = virtq_get(&vq, &cookie, &len);
+       if (rc == VIRTQ_OK && status == 0)
            ok = 1;                                  // data[] holds sector 0
 
    ERRORS AND ANSWERS
@@ -103,13 +107,28 @@
    request struct) comes back exactly once.  Private bookkeeping (struct
    virtq_slot, one per entry) lives outside device-visible memory.
 
-   THE DEVICE (virtio-mmio today; the calls are transport-neutral)
+   THE DEVICE (virtio-mmio or virtio-pci; the calls after probe are neutral)
    ----------------------------------------------------------------
    virtq_mmio_probe       magic, version, device id (0 = empty slot: ENODEV)
+   virtq_mmio_scan        probe a window of slots (base, stride, count) and
+                          report each populated slot's id and version
+   virtq_mmio_find        probe the nth slot in a window holding a device
+                          id, e.g. (0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK,
+                          0) on QEMU virt riscv64, where the first -device
+                          lands in the LAST slot
+   virtq_pci_probe        virtio-pci modern/transitional function at its
+                          config handle (VIRTQ_PCI_ECAM(base, bus, dev, fn)
+                          with the default ECAM shim): identity, then every
+                          capability checked; dev->why says what was wrong
+   virtq_pci_assign_bars  for firmware that enumerates nothing (QEMU -bios
+                          none): size and assign the memory BARs from a window
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
    virtq_dev_driver_ok    DRIVER_OK; interrupts before it are ignored
+   virtq_dev_queue_reset  VIRTIO_F_RING_RESET (PCI only): reset one queue of a
+                          running device; then virtq_detach() every cookie
+                          and virtq_dev_queue_setup() again
    virtq_dev_kick         virtq_publish() then, only if *notify said so,
                           virtq_dev_notify().  Returns virtq_publish()'s status
                           (VIRTQ_OK, VIRTQ_EINVAL, VIRTQ_EBROKEN); whether it
@@ -126,9 +145,11 @@
    virtq_dev_config_read64, virtq_dev_config_read_bytes
                           device config space, each with the field's own
                           width, retried until ConfigGeneration is stable
-   virtq_dev_config_write32
-                          write a 32-bit config field (e.g. a gpu
-                          events_clear); the only write width today
+   virtq_dev_config_write8, virtq_dev_config_write16,
+   virtq_dev_config_write32, virtq_dev_config_write64
+                          write a writable config field (e.g. a gpu
+                          events_clear) with its own width; 64-bit as two
+                          32-bit writes, low word first
    virtq_strerror         a short English name for a VIRTQ_E* code
 
    WAITING
@@ -174,9 +195,9 @@
    VIRTQ_SPINS_PER_US 4, plus one round), each a ring check, one device
    register read and VIRTQ_CPU_RELAX().  How long a round takes depends
    on the CPU and on the register read (an emulated MMIO exit, a bus
-   round trip): issue 16 saw a 1 s timeout last 0.45 s under QEMU TCG on
-   riscv64 (about 110 ns a round), and on real hardware a slow bus makes
-   it longer instead.  It bounds the wait, it does not time it: define
+   round trip): measured under QEMU 7.2 TCG riscv64 on a busy 2-core
+   host, a 1 s timeout lasted 1.13 to 1.26 s (about 290 ns a round);
+   issue 16 saw 0.45 s on another host.  Real hardware differs again.  It bounds the wait, it does not time it: define
    VIRTQ_NOW_US() for real time, or calibrate VIRTQ_SPINS_PER_US on your
    board (rounds per microsecond).  WFI and OS waits require a clock; a
    CUSTOM wait without one gets the whole timeout as remaining_us each
@@ -230,10 +251,19 @@
                           by itself under ThreadSanitizer)     (impl only)
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
    VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
-   VIRTQ_MMIO_WRITE32(a, v)
+   VIRTQ_MMIO_WRITE8(a, v), VIRTQ_MMIO_WRITE16(a, v), VIRTQ_MMIO_WRITE32(a, v)
                           register access; default volatile with the arch's
                           I/O ordering (RISC-V: fence w,o before a write,
                           fence i,r after a read)              (impl only)
+   VIRTQ_PCI_CFG_READ8(cfg, off), VIRTQ_PCI_CFG_READ16(cfg, off),
+   VIRTQ_PCI_CFG_READ32(cfg, off), VIRTQ_PCI_CFG_WRITE16(cfg, off, v),
+   VIRTQ_PCI_CFG_WRITE32(cfg, off, v)
+                          PCI configuration access for virtio-pci; default
+                          ECAM (cfg = the function's ECAM address) through
+                          the MMIO macros; port I/O or a firmware's own PCI
+                          layer instead                        (impl only)
+   VIRTQ_PCI_BAR_TO_CPU(bus_addr)   where the CPU sees a BAR's bus address
+                          (default identity; 0 = unreachable)  (impl only)
    VIRTQ_VIRT_TO_DMA(p)   CPU pointer -> device address (default 1:1)
    VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes), VIRTQ_DMA_SYNC_FOR_CPU
                           cache maintenance for non-coherent DMA (default
@@ -314,8 +344,8 @@
 
    WHAT VIRTQ DOES NOT DO
    ----------------------
-   The packed ring only when built in (VIRTQ_RINGS), no PCI transport
-   yet, no big-endian CPUs, no allocation, no locking: one queue is used
+   The packed ring and virtio-pci only when built in (VIRTQ_RINGS,
+   VIRTQ_TRANSPORTS), no legacy-only virtio-pci devices, no big-endian CPUs, no allocation, no locking: one queue is used
    from one context at a time (guard it yourself if an ISR and a task both
    touch it), and no device-specific logic (see examples/drivers/).
 */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- ring_broken.h: why a queue broke (both ring kinds) ---------------- */
 /* A queue latches broken on the first protocol violation and remembers
    why (enum virtq_broken_reason); one VIRTQ_LOG line per reason.  Only

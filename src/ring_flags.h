@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- ring_flags.h: private state bits of struct virtq (.flags) ---------- */
 /* Set by virtq_init() from the negotiated features (EVENT_IDX, INDIRECT,
    PLATFORM, PACKED) and by the ring as it runs.  Early in the manifest

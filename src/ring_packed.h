@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- ring_packed.h: the packed virtqueue ("Packed Virtqueues") ------------ */
 /* Driver side only, built when VIRTQ_RINGS has VIRTQ_RING_PACKED; the
    public ring functions (ring_split.h) hand a packed queue to these.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- ring_select.h: which ring kinds are built (VIRTQ_RINGS) ------------- */
 /* A mask of VIRTQ_RING_SPLIT | VIRTQ_RING_PACKED (numbers from 1, so a
    misspelt name is 0 and stops here).  With one kind built in, every

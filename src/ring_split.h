@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- ring_split.h: the split virtqueue ("Split Virtqueues") --------------- */
 /* Driver side only.  The device-visible memory is written, never trusted:
    chains are walked through the private slot array, and every used element

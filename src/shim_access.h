@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- shim_access.h: shared-memory and MMIO accesses ----------------------- */
 /* Every access to memory the device also sees goes through these, so each
    is a single access of the right width that the compiler can neither

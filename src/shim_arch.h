@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- shim_arch.h: barriers, CPU relax, interrupt mask, wfi --------------- */
 /* Each primitive is defined only if the user has not (#ifndef), so one can be
    replaced alone.  "SMP" barriers order memory between CPUs and suffice for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- shim_dma.h: device addresses and cache maintenance for DMA --------- */
 
 /* DMA.  Default: the device sees CPU addresses 1:1 and caches are coherent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- shim_log.h: VIRTQ_ASSERT and VIRTQ_LOG ------------------------------ */
 
 /* Off unless the user supplies them.  VIRTQ_ASSERT(x) checks virtq's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- shim_wait.h: wait strategies built in, clock, WFI/OS/custom hooks --- */
 
 /* Which wait strategies are built in: a bit mask of VIRTQ_WAIT_*.  SPIN is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- transport.h: the transport seam ------------------------------------- */
 /* The one interface between the device layer (device.h, wait.h) and a
    transport (transport_mmio.h, transport_pci.h).  Nothing above this file

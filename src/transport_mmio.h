@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- transport_mmio.h: virtio-mmio v1 (legacy) and v2 ("Virtio Over MMIO") */
 /* The transport interface for virtio-mmio (see transport.h for the
    contract of each operation); device.h and wait.h reach these only
@@ -150,8 +151,13 @@ static uint32_t virtq__mmio_cfg_read(const struct virtq_dev *dev, uint32_t off, 
 static void virtq__mmio_cfg_write(const struct virtq_dev *dev, uint32_t off, uint32_t v,
                                   unsigned width)
 {
-    (void)width; /* only 32-bit writes today (virtq_dev_config_write32) */
-    VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
+    uintptr_t a = dev->base + VIRTIO_MMIO_CONFIG + off;
+    if (width == 1u)
+        VIRTQ_MMIO_WRITE8(a, (uint8_t)v);
+    else if (width == 2u)
+        VIRTQ_MMIO_WRITE16(a, (uint16_t)v);
+    else
+        VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
 }
 
 /* Bytes of device configuration space the register window holds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- transport_pci.h: virtio-pci modern ("Virtio Over PCI Bus") ---------- */
 /* The transport interface (transport.h) over the four structures a modern
    virtio-pci function maps through its BARs, found by walking the PCI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- transport_select.h: which transports are built in ------------------ */
 /* VIRTQ_TRANSPORTS is a mask of VIRTQ_TRANSPORT_MMIO (1) and
    VIRTQ_TRANSPORT_PCI (2).  Default: MMIO only, so an existing build is

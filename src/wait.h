@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- wait.h: bounded waits for a used buffer ------------------------------ */
 /* Every wait ends: by a used buffer, by a broken queue or device, or by the
    deadline.  The strategy is chosen per device at run time among those

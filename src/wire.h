@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ---- wire.h: the spec's shared-memory layout, bits and registers -------- */
 /* Names follow the VirtIO spec ("Split Virtqueues", "virtio-queue.h"), so   */
 /* virtq.h can stand in for the spec's header.  All fields are little-endian */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bootdisk.py — GPT disks for the bootloader (examples/bootloader).
 
   bootdisk.py build OUT --kernel IMAGE [--initrd CPIO] [--cmdline TEXT]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install the Debian packages named on the command line when they are missing.
 # As root: apt-get update (once) and apt-get install.  Otherwise: name what is
 # missing and the command that installs it, and fail.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fetch-kernel.sh OUTDIR [METAPACKAGE]
 #
 # Debian's current arm64 kernel as a raw Image, with a private apt

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make mutate: run the curated mutants of src/ against a fast test subset.
 
 Mutant files: tests/mutants/*.txt.  One mutant per block:

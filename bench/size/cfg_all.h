@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/size: every wait strategy built in (SPIN | WFI | OS); hooks are
    extern dummies (defined in stub.c, not counted). */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/size: VIRTQ_WAIT = SPIN | OS.  The clock and the OS wait/wake are
    extern dummies (defined in stub.c, not counted), as an RTOS port would
    supply them. */

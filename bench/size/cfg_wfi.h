@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/size: VIRTQ_WAIT = SPIN | WFI.  The clock and the alarm are extern
    dummies (defined in stub.c, not counted), as a board would supply them. */
 #include <stdint.h>

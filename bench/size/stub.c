@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/size: the rest of a program that links virtq, whose bytes are not
    counted: an entry point and the hooks the wait configurations call.
    size.py keeps the row's functions with -Wl,-u,<name>. */

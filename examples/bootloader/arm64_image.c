@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* arm64_image.c — see arm64_image.h. */
 #include "arm64_image.h"
 

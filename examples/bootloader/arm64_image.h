@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* arm64_image.h — checks the header of a Linux arm64 kernel Image.
  *
  * Documentation/arch/arm64/booting.rst, "Call the kernel image": a 64-byte

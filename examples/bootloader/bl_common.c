@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bl_common.c — error names and byte helpers for the bootloader. */
 #include "bl_common.h"
 

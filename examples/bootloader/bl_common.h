@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bl_common.h — shared pieces of the bootloader's portable parts.
  *
  * The GPT reader, the arm64 Image check, the placement rules, the FDT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* boot.c — see boot.h. */
 #include "boot.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* boot.h — the bootloader's portable sequence: from a virtio-blk disk to a
  * kernel, an initrd and an edited device tree in RAM, ready to enter.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* crc32.c — CRC-32 (reflected polynomial 0xEDB88320), a nibble at a time:
    a 64-byte table, fast enough for a 16 KiB GPT entry array. */
 #include "crc32.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* crc32.h — the CRC-32 GPT uses (ISO-HDLC: reflected 0x04C11DB7, init and
    final xor 0xFFFFFFFF; UEFI 2.10 5.3.2 "GPT Header" names it). */
 #ifndef BL_CRC32_H_INCLUDED

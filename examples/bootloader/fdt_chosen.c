@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdt_chosen.c — see fdt_chosen.h. */
 #include "fdt_chosen.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdt_chosen.h — copies a flattened device tree, setting /chosen's
  * bootargs, linux,initrd-start and linux,initrd-end on the way.
  *

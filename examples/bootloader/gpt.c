@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gpt.c — see gpt.h for the checks and their order. */
 #include "gpt.h"
 #include "crc32.h"

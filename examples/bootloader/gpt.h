@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gpt.h — a GPT reader that trusts nothing on the disk.
  *
  * UEFI 2.10 section 5.3 "GUID Partition Table (GPT) Disk Layout".  Reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handover.S — enter the Linux arm64 kernel.
  *
  * void bl_handover(uint64_t entry, uint64_t dtb, const struct bl_range *r,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* load.h — reads a run of blocks into memory with several requests in
  * flight through the portable virtio-blk driver's asynchronous calls.
  *

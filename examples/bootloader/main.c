@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c — the virtq bootloader on QEMU virt (AArch64).
  *
  * Started by QEMU as a bare ELF (-kernel), linked 1 MiB above RAM so QEMU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* place.c — see place.h.  Each rule is one numbered step. */
 #include "place.h"
 

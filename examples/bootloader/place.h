@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* place.h — where the kernel, the initrd and the DTB go, and the checks
  * that keep them apart (Documentation/arch/arm64/booting.rst).
  *

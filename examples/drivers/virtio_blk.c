@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk.c — portable virtio-blk driver on virtq.h (see virtio_blk.h).
  * Spec: VirtIO 1.2 "Block Device".  Freestanding C99: no libc calls. */
 #include "virtio_blk.h"
@@ -179,36 +180,65 @@ static int vblk__build(const struct vblk *b, struct vblk_req *r, const struct vi
 
 /* Queue one request (no kick).  The request comes from the pool; sync marks
    it as a blocking call's. */
+/* vblk__queue, step 1: is this request type valid here, with these
+   segments?  FLUSH's sector becomes 0 ("Device Operation": unused). */
+static int vblk__check_request(const struct vblk *b, uint32_t type, uint64_t *sector,
+                               const struct virtq_buf *segs, unsigned nseg)
+{
+    uint64_t bytes = 0;
+    switch (type) {
+    case VIRTIO_BLK_T_IN:
+    case VIRTIO_BLK_T_OUT:
+    case VIRTIO_BLK_T_GET_ID:
+        return vblk__check_io(b, type, *sector, segs, nseg, &bytes);
+    case VIRTIO_BLK_T_FLUSH:
+        if (nseg != 0u)
+            return VIRTQ_EINVAL;
+        if (!b->has_flush)
+            return VIRTQ_ENOTSUP;
+        *sector = 0;
+        return VIRTQ_OK;
+    default:
+        return VIRTQ_EINVAL;
+    }
+}
+
+/* vblk__queue, step 3: the chain (header, data, status) into the ring.
+   Readable: header (+ data for OUT); writable: data for IN/GET_ID, status.
+   Indirect when negotiated and the request has several data segments, or
+   when the ring has no room for a direct chain ("Indirect Descriptors":
+   one ring entry however long the request). */
+static int vblk__add(struct vblk *b, struct vblk_req *r, uint32_t type,
+                     const struct virtq_buf *bufs, unsigned nbuf)
+{
+    unsigned ndata = nbuf - 2u;
+    unsigned writable = (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID) ? ndata + 1u : 1u;
+    int rc;
+    if (b->indirect && (ndata > 1u || virtq_num_free(&b->vq) < nbuf)) {
+        rc = virtq_add_indirect(&b->vq, bufs, nbuf - writable, writable, r->table, r);
+        if (rc == VIRTQ_OK)
+            b->stats.indirect++;
+        return rc;
+    }
+    return virtq_add(&b->vq, bufs, nbuf - writable, writable, r);
+}
+
 static int vblk__queue(struct vblk *b, uint32_t type, uint64_t sector,
                        const struct virtq_buf *segs, unsigned nseg, void *tag, int sync,
                        struct vblk_req **out)
 {
     struct virtq_buf bufs[VBLK_MAX_SEGS + 2u], own;
     struct vblk_req *r;
-    uint64_t bytes = 0;
-    unsigned ndata = 0, nbuf, split = 0;
-    int rc, n, writable;
+    unsigned split = 0;
+    int rc, n;
 
+    /* 1. The request, checked. */
     if (b == NULL || !b->ready)
         return VIRTQ_EINVAL;
-    switch (type) {
-    case VIRTIO_BLK_T_IN:
-    case VIRTIO_BLK_T_OUT:
-    case VIRTIO_BLK_T_GET_ID:
-        rc = vblk__check_io(b, type, sector, segs, nseg, &bytes);
-        if (rc != VIRTQ_OK)
-            return rc;
-        break;
-    case VIRTIO_BLK_T_FLUSH:
-        if (nseg != 0u)
-            return VIRTQ_EINVAL;
-        if (!b->has_flush)
-            return VIRTQ_ENOTSUP;
-        sector = 0; /* "Device Operation": unused, set to 0 */
-        break;
-    default:
-        return VIRTQ_EINVAL;
-    }
+    rc = vblk__check_request(b, type, &sector, segs, nseg);
+    if (rc != VIRTQ_OK)
+        return rc;
+    /* 2. A request slot and its segments. */
     r = vblk__alloc(b);
     if (r == NULL)
         return VIRTQ_ENOSPC;
@@ -225,8 +255,6 @@ static int vblk__queue(struct vblk *b, uint32_t type, uint64_t sector,
         vblk__free(b, r);
         return n;
     }
-    nbuf = (unsigned)n;
-    ndata = nbuf - 2u;
     r->hdr.type = type; /* little-endian CPU: virtq.h refuses big-endian */
     r->hdr.reserved = 0;
     r->hdr.sector = sector;
@@ -234,24 +262,12 @@ static int vblk__queue(struct vblk *b, uint32_t type, uint64_t sector,
     r->result = VIRTQ_OK;
     r->tag = tag;
     r->sync = (uint8_t)(sync != 0);
-    /* Readable: header (+ data for OUT); writable: data for IN/GET_ID, status. */
-    writable = (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID) ? (int)ndata + 1 : 1;
-    /* Indirect when negotiated and the request has several data segments,
-       or when the ring has no room for a direct chain ("Indirect
-       Descriptors": one ring entry however long the request). */
-    if (b->indirect && (ndata > 1u || virtq_num_free(&b->vq) < nbuf)) {
-        rc = virtq_add_indirect(&b->vq, bufs, nbuf - (unsigned)writable, (unsigned)writable,
-                                r->table, r);
-        if (rc == VIRTQ_OK)
-            b->stats.indirect++;
-    } else {
-        rc = virtq_add(&b->vq, bufs, nbuf - (unsigned)writable, (unsigned)writable, r);
-    }
+    /* 3. Into the ring (not yet published). */
+    rc = vblk__add(b, r, type, bufs, (unsigned)n);
     if (rc != VIRTQ_OK) {
         vblk__free(b, r);
         return rc;
     }
-    (void)bytes;
     r->state = VBLK__R_INFLIGHT;
     b->inflight++;
     b->stats.submitted++;
@@ -264,26 +280,115 @@ static int vblk__queue(struct vblk *b, uint32_t type, uint64_t sector,
 
 static int vblk__pow2(uint32_t v) { return v != 0u && (v & (v - 1u)) == 0u; }
 
-int vblk_init(struct vblk *b, struct virtq_dev *dev, const struct vblk_params *p)
+/* vblk_init, step 0: the caller's parameters, and the Queue Size they
+   allow (a power of two, at most VIRTQ_MAX_SIZE); 0 when they are bad. */
+static uint32_t vblk__check_params(const struct vblk *b, const struct virtq_dev *dev,
+                                   const struct vblk_params *p)
 {
-    uint64_t wanted, cap = 0;
-    uint32_t qs, v, num;
-    unsigned i;
-    int rc;
-
+    uint32_t qs;
     if (b == NULL || dev == NULL || p == NULL || p->ring == NULL || p->slots == NULL ||
         p->reqs == NULL || p->nreqs == 0u || p->queue_size < 4u ||
         ((uintptr_t)p->reqs & 15u) != 0u || ((uintptr_t)p->ring & 4095u) != 0u)
-        return VIRTQ_EINVAL;
+        return 0;
     qs = p->queue_size > VIRTQ_MAX_SIZE ? VIRTQ_MAX_SIZE : p->queue_size;
     while (!vblk__pow2(qs))
         qs &= qs - 1u;
     /* Legacy needs the 4096 layout, which is also big enough for modern. */
     if (p->ring_bytes < VIRTQ_RING_BYTES(qs, VIRTQ_ALIGN_LEGACY))
+        return 0;
+    return qs;
+}
+
+/* vblk_init, step 2: config, validated before use ("Device configuration
+   layout"); the negotiated features say which fields exist. */
+static int vblk__read_config(struct vblk *b, struct virtq_dev *dev)
+{
+    uint64_t cap = 0;
+    uint32_t v;
+    int rc;
+    rc = virtq_dev_config_read64(dev, VBLK__CFG_CAPACITY, &cap);
+    if (rc != VIRTQ_OK)
+        return rc;
+    b->capacity = cap;
+    b->blk_size = VBLK_SECTOR;
+    if (dev->features & VBLK__F(VIRTIO_BLK_F_BLK_SIZE)) {
+        rc = virtq_dev_config_read32(dev, VBLK__CFG_BLK_SIZE, &v);
+        if (rc != VIRTQ_OK)
+            return rc;
+        /* Advisory ("does not affect the units used"): a nonsense value is
+           ignored rather than trusted. */
+        if (vblk__pow2(v) && v >= VBLK_SECTOR && v <= (2u << 20))
+            b->blk_size = v;
+    }
+    if (dev->features & VBLK__F(VIRTIO_BLK_F_SIZE_MAX)) {
+        rc = virtq_dev_config_read32(dev, VBLK__CFG_SIZE_MAX, &v);
+        if (rc != VIRTQ_OK)
+            return rc;
+        /* Advisory, and treated as Linux treats it: a limit below one
+           sector (0 included, as qemu-storage-daemon's vhost-user-blk
+           export offers) sizes nothing, so the block layer's floor of one
+           4 KiB page is used; from a sector up it is honoured, in whole
+           sectors. */
+        if (v < VBLK_SECTOR)
+            v = VBLK_MIN_SIZE_MAX;
+        b->size_max = v;
+    }
+    if (dev->features & VBLK__F(VIRTIO_BLK_F_SEG_MAX)) {
+        rc = virtq_dev_config_read32(dev, VBLK__CFG_SEG_MAX, &v);
+        if (rc != VIRTQ_OK)
+            return rc;
+        /* Advisory: Linux uses at least one segment "whatever they
+           say", and so does this driver (a request then carries one
+           data descriptor). */
+        if (v == 0u)
+            v = 1u;
+        b->seg_max = v;
+    }
+    b->read_only = (dev->features & VBLK__F(VIRTIO_BLK_F_RO)) != 0u;
+    b->has_flush = (dev->features & VBLK__F(VIRTIO_BLK_F_FLUSH)) != 0u;
+    b->indirect = (dev->features & VBLK__F(VIRTIO_F_INDIRECT_DESC)) != 0u;
+
+    return VIRTQ_OK;
+}
+
+/* vblk_init, step 3b: how big one request may be, from the queue size and
+   the device's advisory limits. */
+static int vblk__size_limits(struct vblk *b, uint32_t num)
+{
+    /* Descriptors per request: a chain (or an indirect table) may not be
+       longer than the Queue Size ("The Virtqueue Descriptor Table"). */
+    b->max_segs = VBLK_MAX_SEGS;
+    if (b->seg_max != 0u && b->seg_max < b->max_segs)
+        b->max_segs = b->seg_max;
+    if (num - 2u < b->max_segs)
+        b->max_segs = num - 2u;
+    b->seg_bytes = VBLK_DEFAULT_SEG_BYTES;
+    if (b->size_max != 0u && b->size_max < b->seg_bytes)
+        b->seg_bytes = b->size_max - b->size_max % VBLK_SECTOR; /* whole sectors */
+    {
+        uint64_t mt = (uint64_t)b->max_segs * b->seg_bytes;
+        if (mt > 0x40000000u)
+            mt = 0x40000000u;
+        b->max_transfer = (uint32_t)(mt - mt % b->blk_size);
+    }
+    if (b->max_transfer == 0u)
+        return VBLK_EPROTO; /* blk_size above what one request can carry */
+    return VIRTQ_OK;
+}
+
+int vblk_init(struct vblk *b, struct virtq_dev *dev, const struct vblk_params *p)
+{
+    uint64_t wanted;
+    uint32_t qs;
+    unsigned i;
+    int rc;
+
+    /* 0. Parameters and driver state. */
+    qs = vblk__check_params(b, dev, p);
+    if (qs == 0u)
         return VIRTQ_EINVAL;
     if (dev->device_id != VIRTIO_ID_BLOCK)
         return VIRTQ_ENODEV;
-
     for (i = 0; i < sizeof(*b); i++)
         ((uint8_t *)b)[i] = 0;
     b->dev = dev;
@@ -311,78 +416,22 @@ int vblk_init(struct vblk *b, struct virtq_dev *dev, const struct vblk_params *p
     if (rc != VIRTQ_OK)
         return rc;
 
-    /* 2. Config, validated before use ("Device configuration layout"). */
-    rc = virtq_dev_config_read64(dev, VBLK__CFG_CAPACITY, &cap);
+    /* 2. Config. */
+    rc = vblk__read_config(b, dev);
     if (rc != VIRTQ_OK)
         goto fail;
-    b->capacity = cap;
-    b->blk_size = VBLK_SECTOR;
-    if (dev->features & VBLK__F(VIRTIO_BLK_F_BLK_SIZE)) {
-        rc = virtq_dev_config_read32(dev, VBLK__CFG_BLK_SIZE, &v);
-        if (rc != VIRTQ_OK)
-            goto fail;
-        /* Advisory ("does not affect the units used"): a nonsense value is
-           ignored rather than trusted. */
-        if (vblk__pow2(v) && v >= VBLK_SECTOR && v <= (2u << 20))
-            b->blk_size = v;
-    }
-    if (dev->features & VBLK__F(VIRTIO_BLK_F_SIZE_MAX)) {
-        rc = virtq_dev_config_read32(dev, VBLK__CFG_SIZE_MAX, &v);
-        if (rc != VIRTQ_OK)
-            goto fail;
-        /* Advisory, and treated as Linux treats it: a limit below one
-           sector (0 included, as qemu-storage-daemon's vhost-user-blk
-           export offers) sizes nothing, so the block layer's floor of one
-           4 KiB page is used; from a sector up it is honoured, in whole
-           sectors. */
-        if (v < VBLK_SECTOR)
-            v = VBLK_MIN_SIZE_MAX;
-        b->size_max = v;
-    }
-    if (dev->features & VBLK__F(VIRTIO_BLK_F_SEG_MAX)) {
-        rc = virtq_dev_config_read32(dev, VBLK__CFG_SEG_MAX, &v);
-        if (rc != VIRTQ_OK)
-            goto fail;
-        /* Advisory: Linux uses at least one segment "whatever they
-           say", and so does this driver (a request then carries one
-           data descriptor). */
-        if (v == 0u)
-            v = 1u;
-        b->seg_max = v;
-    }
-    b->read_only = (dev->features & VBLK__F(VIRTIO_BLK_F_RO)) != 0u;
-    b->has_flush = (dev->features & VBLK__F(VIRTIO_BLK_F_FLUSH)) != 0u;
-    b->indirect = (dev->features & VBLK__F(VIRTIO_F_INDIRECT_DESC)) != 0u;
 
-    /* 3. The request queue. */
+    /* 3. The request queue, and the request size it allows. */
     rc = virtq_dev_queue_setup(dev, &b->vq, 0, qs, p->ring, p->slots);
     if (rc != VIRTQ_OK)
         goto fail;
-    num = b->vq.num;
-    if (num < 4u) {
+    if (b->vq.num < 4u) {
         rc = VIRTQ_ENOSPC; /* header + data + status need room */
         goto fail;
     }
-    /* Descriptors per request: a chain (or an indirect table) may not be
-       longer than the Queue Size ("The Virtqueue Descriptor Table"). */
-    b->max_segs = VBLK_MAX_SEGS;
-    if (b->seg_max != 0u && b->seg_max < b->max_segs)
-        b->max_segs = b->seg_max;
-    if (num - 2u < b->max_segs)
-        b->max_segs = num - 2u;
-    b->seg_bytes = VBLK_DEFAULT_SEG_BYTES;
-    if (b->size_max != 0u && b->size_max < b->seg_bytes)
-        b->seg_bytes = b->size_max - b->size_max % VBLK_SECTOR; /* whole sectors */
-    {
-        uint64_t mt = (uint64_t)b->max_segs * b->seg_bytes;
-        if (mt > 0x40000000u)
-            mt = 0x40000000u;
-        b->max_transfer = (uint32_t)(mt - mt % b->blk_size);
-    }
-    if (b->max_transfer == 0u) {
-        rc = VBLK_EPROTO; /* blk_size above what one request can carry */
+    rc = vblk__size_limits(b, b->vq.num);
+    if (rc != VIRTQ_OK)
         goto fail;
-    }
     /* Quiet until a wait asks for an interrupt (see vblk__wait_reap). */
     virtq_disable_intr(&b->vq);
 

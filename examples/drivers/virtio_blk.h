@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk.h — a portable virtio-blk driver on virtq.h.
  *
  * No board code, no allocation, no libc: the caller gives every byte of

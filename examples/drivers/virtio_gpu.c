@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_gpu.c — portable virtio-gpu 2D driver on virtq.h (see virtio_gpu.h).
  *
  * Every control command is one chain: the command (device-readable; for

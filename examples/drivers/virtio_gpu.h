@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_gpu.h — a portable virtio-gpu 2D driver on virtq.h.
  *
  * What it drives ("GPU Device" in the VirtIO spec): the control queue (2D

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_net.c — the portable virtio-net driver.  See virtio_net.h. */
 #include "virtio_net.h"
 
@@ -59,6 +60,77 @@ static int tx_reclaim(struct virtio_net *n)
     return rc == VIRTQ_EAGAIN ? VIRTQ_OK : rc;
 }
 
+/* virtio_net_init, step 2b: what the negotiated features mean for the
+   header and the receive buffers. */
+static void net__layout(struct virtio_net *n, const struct virtio_net_config *cfg)
+{
+    n->features = n->dev->features;
+    n->mergeable = (n->features & VIRTQ_FEATURE(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+    /* "Device Operation": num_buffers exists with VERSION_1 or MRG_RXBUF
+       ("Legacy Interface: Device Operation": 2 bytes shorter without). */
+    n->hdr_len = ((n->features & VIRTQ_FEATURE(VIRTIO_F_VERSION_1)) || n->mergeable)
+                     ? VIRTIO_NET_HDR_BYTES
+                     : VIRTIO_NET_HDR_LEGACY_BYTES;
+    n->split_hdr = !(n->features & VIRTQ_FEATURE(VIRTIO_F_VERSION_1)) &&
+                   !(n->features & VIRTQ_FEATURE(VIRTIO_F_ANY_LAYOUT));
+    /* "Setting Up Receive Buffers": without MRG_RXBUF a buffer holds the
+       header and a 1514-byte frame (1526 bytes); with it any size from the
+       header up, the packet then spans num_buffers of them. */
+    n->rx_buf_bytes = VIRTIO_NET_BUF_BYTES;
+    if (n->mergeable && cfg->rx_buf_bytes != 0u)
+        n->rx_buf_bytes = cfg->rx_buf_bytes;
+
+}
+
+/* virtio_net_init, step 3: the MAC, the device's with VIRTIO_NET_F_MAC,
+   else a locally administered one ("Device configuration layout"). */
+static int net__read_mac(struct virtio_net *n, struct virtq_dev *dev)
+{
+    int rc;
+    if (n->features & VIRTQ_FEATURE(VIRTIO_NET_F_MAC)) {
+        rc = virtq_dev_config_read_bytes(dev, VIRTIO_NET_CFG_MAC, n->mac, 6);
+        if (rc != VIRTQ_OK)
+            return rc;
+    } else {
+        uint32_t b = (uint32_t)dev->base;
+        n->mac[0] = 0x02; /* locally administered, unicast */
+        n->mac[1] = 0x76;
+        n->mac[2] = (uint8_t)(b >> 24);
+        n->mac[3] = (uint8_t)(b >> 16);
+        n->mac[4] = (uint8_t)(b >> 8);
+        n->mac[5] = (uint8_t)b;
+    }
+    return VIRTQ_OK;
+}
+
+/* virtio_net_init, step 4: receiveq1 and transmitq1 ("Virtqueues"). */
+static int net__setup_queues(struct virtio_net *n, struct virtq_dev *dev)
+{
+    unsigned i;
+    int rc;
+    rc = virtq_dev_queue_setup(dev, &n->rx, VIRTIO_NET_RX_ID, VIRTIO_NET_RX_NUM, n->rx_ring, n->rx_slot);
+    if (rc != VIRTQ_OK)
+        return rc;
+    rc = virtq_dev_queue_setup(dev, &n->tx, VIRTIO_NET_TX_ID, VIRTIO_NET_TX_NUM, n->tx_ring, n->tx_slot);
+    if (rc != VIRTQ_OK)
+        return rc;
+    /* Legacy devices may report the whole buffer as "used" on transmit;
+       the length is not read here, so don't let it break the queue. */
+    if (dev->version == 1u)
+        virtq_ignore_used_len(&n->tx, true);
+    n->rx_num = (uint16_t)(n->rx.num / descs_per_buf(n));
+    n->tx_num = (uint16_t)(n->tx.num / descs_per_buf(n));
+    if (n->rx_num == 0u || n->tx_num == 0u)
+        return VIRTQ_ENOTSUP; /* a one-entry ring cannot hold a split buffer */
+    for (i = 0; i < n->tx_num; i++)
+        n->tx_free[i] = (uint16_t)(n->tx_num - 1u - i);
+    n->tx_nfree = n->tx_num;
+    /* "Packet Transmission Interrupt": completions are reclaimed on the
+       next send or poll; virtio_net_wait_tx() re-arms while it waits. */
+    virtq_disable_intr(&n->tx);
+    return VIRTQ_OK;
+}
+
 int virtio_net_init(struct virtio_net *n, struct virtq_dev *dev, const struct virtio_net_config *cfg)
 {
     static const struct virtio_net_config defaults = {0, 0, 0};
@@ -95,61 +167,17 @@ int virtio_net_init(struct virtio_net *n, struct virtq_dev *dev, const struct vi
     rc = virtq_dev_negotiate(dev, wanted, 0);
     if (rc != VIRTQ_OK)
         return rc;
-    n->features = dev->features;
-    n->mergeable = (n->features & VIRTQ_FEATURE(VIRTIO_NET_F_MRG_RXBUF)) != 0;
-    /* "Device Operation": num_buffers exists with VERSION_1 or MRG_RXBUF
-       ("Legacy Interface: Device Operation": 2 bytes shorter without). */
-    n->hdr_len = ((n->features & VIRTQ_FEATURE(VIRTIO_F_VERSION_1)) || n->mergeable)
-                     ? VIRTIO_NET_HDR_BYTES
-                     : VIRTIO_NET_HDR_LEGACY_BYTES;
-    n->split_hdr = !(n->features & VIRTQ_FEATURE(VIRTIO_F_VERSION_1)) &&
-                   !(n->features & VIRTQ_FEATURE(VIRTIO_F_ANY_LAYOUT));
-    /* "Setting Up Receive Buffers": without MRG_RXBUF a buffer holds the
-       header and a 1514-byte frame (1526 bytes); with it any size from the
-       header up, the packet then spans num_buffers of them. */
-    n->rx_buf_bytes = VIRTIO_NET_BUF_BYTES;
-    if (n->mergeable && cfg->rx_buf_bytes != 0u)
-        n->rx_buf_bytes = cfg->rx_buf_bytes;
+    net__layout(n, cfg);
 
-    /* 3. The MAC: the device's with VIRTIO_NET_F_MAC, else a locally
-       administered one ("Device configuration layout"). */
-    if (n->features & VIRTQ_FEATURE(VIRTIO_NET_F_MAC)) {
-        rc = virtq_dev_config_read_bytes(dev, VIRTIO_NET_CFG_MAC, n->mac, 6);
-        if (rc != VIRTQ_OK)
-            goto fail;
-    } else {
-        uint32_t b = (uint32_t)dev->base;
-        n->mac[0] = 0x02; /* locally administered, unicast */
-        n->mac[1] = 0x76;
-        n->mac[2] = (uint8_t)(b >> 24);
-        n->mac[3] = (uint8_t)(b >> 16);
-        n->mac[4] = (uint8_t)(b >> 8);
-        n->mac[5] = (uint8_t)b;
-    }
+    /* 3. The MAC. */
+    rc = net__read_mac(n, dev);
+    if (rc != VIRTQ_OK)
+        goto fail;
 
     /* 4. receiveq1 and transmitq1 ("Virtqueues"). */
-    rc = virtq_dev_queue_setup(dev, &n->rx, VIRTIO_NET_RX_ID, VIRTIO_NET_RX_NUM, n->rx_ring, n->rx_slot);
+    rc = net__setup_queues(n, dev);
     if (rc != VIRTQ_OK)
         goto fail;
-    rc = virtq_dev_queue_setup(dev, &n->tx, VIRTIO_NET_TX_ID, VIRTIO_NET_TX_NUM, n->tx_ring, n->tx_slot);
-    if (rc != VIRTQ_OK)
-        goto fail;
-    /* Legacy devices may report the whole buffer as "used" on transmit;
-       the length is not read here, so don't let it break the queue. */
-    if (dev->version == 1u)
-        virtq_ignore_used_len(&n->tx, 1);
-    n->rx_num = (uint16_t)(n->rx.num / descs_per_buf(n));
-    n->tx_num = (uint16_t)(n->tx.num / descs_per_buf(n));
-    if (n->rx_num == 0u || n->tx_num == 0u) {
-        rc = VIRTQ_ENOTSUP; /* a one-entry ring cannot hold a split buffer */
-        goto fail;
-    }
-    for (i = 0; i < n->tx_num; i++)
-        n->tx_free[i] = (uint16_t)(n->tx_num - 1u - i);
-    n->tx_nfree = n->tx_num;
-    /* "Packet Transmission Interrupt": completions are reclaimed on the
-       next send or poll; virtio_net_wait_tx() re-arms while it waits. */
-    virtq_disable_intr(&n->tx);
 
     /* 5. DRIVER_OK, then fill the receive ring ("Device Initialization":
        notifications only go to a live device). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_net.h — a small portable virtio-net driver on virtq.h.
  *
  * One receive queue and one transmit queue ("Network Device"), on legacy

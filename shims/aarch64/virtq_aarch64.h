@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq platform shim: AArch64 at EL1 (bare metal or a small kernel).
  *
  * Use it as the configuration header:

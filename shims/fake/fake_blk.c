@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_blk.c — the virtio-blk model.  See fake_blk.h. */
 #define _GNU_SOURCE
 #include "fake_blk.h"

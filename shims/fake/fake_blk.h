@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_blk.h — a virtio-blk model for the fake device ("Block Device").
 
    An in-memory disk the test provides.  Offers VIRTIO_BLK_F_SIZE_MAX,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_complete.c — when requests complete: on notify, from the device thread. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_config.c — device configuration space ("Device Configuration Space"). */
 #define _GNU_SOURCE
 #include "fake_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_control.c — the test controls and accessors of virtq_fake.h. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_cpu.c — the host clock, the OS wait channel and one fake CPU for
    the WFI wait strategy.  See virtq_fake.h. */
 #define _GNU_SOURCE

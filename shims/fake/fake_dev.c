@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_dev.c — creating and destroying a fake device. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

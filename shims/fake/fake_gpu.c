@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_gpu.c — the virtio-gpu 2D model.  See fake_gpu.h.
 
    The wire format is read here byte by byte from the spec's layouts (not

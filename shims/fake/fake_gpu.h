@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_gpu.h — a virtio-gpu 2D model for the fake device ("GPU Device").
 
    A host-memory GPU: 2D resources are pixel arrays in host memory, each

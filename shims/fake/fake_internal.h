@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_internal.h — what the fake's own files share; not for users.  Cross-file
    helpers carry the fk_ prefix; the file that defines each is named above
    its prototype. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_irq.c — interrupts: InterruptStatus bits, NEEDS_RESET, broken queues. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

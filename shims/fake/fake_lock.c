@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_lock.c — the device lock; violations and the interrupt line are delivered
    after the outermost unlock. */
 #define _GNU_SOURCE

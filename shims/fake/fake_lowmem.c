@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_lowmem.c — low memory for legacy rings. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_mmio.c — the virtio-mmio front end ("MMIO Device Register Layout"). */
 #define _GNU_SOURCE
 #include "fake_internal.h"

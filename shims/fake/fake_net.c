@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_net.c — the virtio-net model.  See fake_net.h. */
 #define _GNU_SOURCE
 #include "fake_net.h"

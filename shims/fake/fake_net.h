@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_net.h — a virtio-net model for the fake device ("Network Device").
 
    Two queues: receiveq1 (0) and transmitq1 (1); a third, the control

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_pci.c — the virtio-pci front end ("Virtio Over PCI Bus"): a PCI
    function (configuration space behind a fake ECAM window, one 64-bit
    memory BAR) over the same device models, checking the driver against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_queue.c — queue memory: activation, teardown and reset. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

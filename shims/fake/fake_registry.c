@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_registry.c — the table of fake devices and address lookup. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_split.c — the device side of the split ring: available ring, used ring,
    serving requests and injected faults. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_status.c — the status machine ("Device Initialization", "Device Status Field"). */
 #define _GNU_SOURCE
 #include "fake_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_util.c — small helpers: random numbers, allocation, feature tests. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_vio.c — violations: counting, recording and handing them to the handler. */
 #define _GNU_SOURCE
 #include "fake_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_walk.c — chain walking ("The Virtqueue Descriptor Table"). */
 #define _GNU_SOURCE
 #include "fake_internal.h"

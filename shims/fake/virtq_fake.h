@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq_fake.h — a host-side fake virtio-mmio device that checks the driver.
 
    The fake plays the device side of virtio-mmio (legacy v1 and modern v2)

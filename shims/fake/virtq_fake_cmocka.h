@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq_fake_cmocka.h — small glue between the fake device and cmocka.
 
    Include after <cmocka.h> and virtq_fake.h.  A test that wants to look at

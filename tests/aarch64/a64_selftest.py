@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Boot the AArch64 board's selftest in each mode and judge how it ends.
 
     a64_selftest.py --qemu "qemu-system-aarch64 -M virt ..." --elf-dir build/aarch64

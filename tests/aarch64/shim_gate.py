@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Compile gate for the AArch64 platform shim (shims/aarch64/virtq_aarch64.h).
 
     shim_gate.py --build DIR

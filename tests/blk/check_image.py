@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Check that the patterns blk_demo says it wrote really are in the disk image.
 
     check_image.py --log build/blk/run.log --image build/blk/run.img

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Boot blk_demo under QEMU over a matrix of virtio-blk configurations.
 
     qemu_blk.py --elf build/riscv/blk_demo_quick.elf --qemu "qemu-system-riscv64 ..." \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_blk.c — the portable virtio-blk driver (examples/drivers/virtio_blk.c)
    against the fake device's blk model (shims/fake), cmocka, ASan+UBSan.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* disk_build.h — builds GPT disks, arm64 Image headers and DTBs in memory
    for the bootloader's host tests and fuzz seeds (a writer of our own, so
    a test can break any one field and recompute the CRCs around it). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_fdt.c — libFuzzer: the bootloader's /chosen editor on arbitrary
    device trees.  Oracle: whenever bl_fdt_set_chosen() accepts an input, the
    output passes libfdt's fdt_check_full() and /chosen carries exactly the

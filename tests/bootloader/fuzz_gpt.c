@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_gpt.c — libFuzzer: the bootloader's GPT reader on arbitrary disks.
 
    The input is the disk (padded with zeros to whole 512-byte blocks, at

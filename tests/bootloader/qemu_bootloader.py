@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """qemu_bootloader.py — boots the virtq bootloader (examples/bootloader) in QEMU.
 
   qemu_bootloader.py [--tee] [--log F] [--timeout S] -- QEMU ARGS...

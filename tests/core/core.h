@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core.h — end-to-end tests of virtq's transport, device status machine
    and waits against the fake virtio-mmio device (shims/fake).
 
@@ -177,6 +178,7 @@ int core_group_faults(void);
 int core_group_waits(void);
 int core_group_ooo(void);
 int core_group_spec(void);
+int core_group_scan(void);
 int core_group_pci(void);
 
 #endif

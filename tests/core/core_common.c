@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core_common.c — setup, violations, the cookie ledger, the blk rig. */
 #define _GNU_SOURCE
 #include "core.h"

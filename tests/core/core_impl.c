@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core_impl.c — the one translation unit with virtq's implementation.
 
    The fake's shims (virtq_fake.h) are used as they are, except that the

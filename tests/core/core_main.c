@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core_main.c — runs every group; argv[1] is an optional cmocka test-name
    filter (e.g. '*wfi*'). */
 #include "core.h"
@@ -14,6 +15,7 @@ int main(int argc, char **argv)
     failed += core_group_waits();
     failed += core_group_ooo();
     failed += core_group_spec();
+    failed += core_group_scan();
     failed += core_group_pci();
     return failed != 0;
 }

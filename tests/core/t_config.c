@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device configuration space ("Device Configuration Space", "MMIO Device
    Register Layout"): each field read with its own width, 64-bit fields as
    two 32-bit reads inside one ConfigGeneration, retries bounded. */
@@ -12,7 +13,10 @@
 #define CFG_SPEED 12u
 #define CFG_DUPLEX 16u
 #define CFG_RW 20u
-#define CFG_LEN 24u
+#define CFG_RW8 24u
+#define CFG_RW16 26u
+#define CFG_RW64 32u
+#define CFG_LEN 40u
 
 static const uint8_t cfg_init[CFG_LEN] = {
     0x52, 0x54, 0x00, 0x12, 0x34, 0x56, /* mac */
@@ -22,12 +26,15 @@ static const uint8_t cfg_init[CFG_LEN] = {
     0x78, 0x56, 0x34, 0x12,             /* speed 0x12345678 */
     0x01, 0, 0, 0,                      /* duplex, padding */
     0xef, 0xbe, 0xad, 0xde,             /* a writable le32, 0xdeadbeef */
+    0x11, 0, 0x22, 0x33, 0, 0, 0, 0,    /* writable u8, pad, le16, padding */
+    1, 2, 3, 4, 5, 6, 7, 8,             /* a writable le64 */
 };
 
 static const struct virtq_fake_cfg_field cfg_fields[] = {
     {CFG_MAC, 6, 1, 0, -1},    {CFG_STATUS, 2, 2, 0, -1}, {CFG_PAIRS, 2, 2, 0, -1},
     {CFG_MTU, 2, 2, 0, -1},    {CFG_SPEED, 4, 4, 0, -1},  {CFG_DUPLEX, 1, 1, 0, -1},
-    {CFG_RW, 4, 4, 1, -1},
+    {CFG_RW, 4, 4, 1, -1},     {CFG_RW8, 1, 1, 1, -1},    {CFG_RW16, 2, 2, 1, -1},
+    {CFG_RW64, 8, 8, 1, -1},
 };
 
 static struct virtq_fake_dev *cfg_dev(int version)
@@ -139,6 +146,25 @@ static void config_small_fields(void **state)
         assert_int_equal(virtq_dev_config_write32(&dev, CFG_RW + 2, 1), VIRTQ_EINVAL);
         assert_int_equal(virtq_dev_config_write32(&dev, 0xf00u, 1), VIRTQ_EINVAL);
         assert_int_equal(virtq_fake_config_bytes(fd)[CFG_RW], 0x0d);
+        /* Every write width, each with the field's own access width (the
+           fake flags a wrong one on a modern device): the bytes land
+           little-endian and the neighbours stay. */
+        assert_int_equal(virtq_dev_config_write8(&dev, CFG_RW8, 0xa5), VIRTQ_OK);
+        assert_int_equal(virtq_dev_config_write16(&dev, CFG_RW16, 0xbeefu), VIRTQ_OK);
+        assert_int_equal(virtq_dev_config_write64(&dev, CFG_RW64, 0x0123456789abcdefull), VIRTQ_OK);
+        {
+            static const uint8_t want[16] = {0xa5, 0, 0xef, 0xbe, 0, 0, 0, 0,
+                                             0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01};
+            uint64_t q = 0;
+            assert_memory_equal(virtq_fake_config_bytes(fd) + CFG_RW8, want, sizeof want);
+            assert_int_equal(virtq_dev_config_read64(&dev, CFG_RW64, &q), VIRTQ_OK);
+            assert_true(q == 0x0123456789abcdefull);
+        }
+        assert_int_equal(virtq_dev_config_write16(&dev, CFG_RW16 + 1, 1), VIRTQ_EINVAL);
+        assert_int_equal(virtq_dev_config_write64(&dev, CFG_RW64 + 2, 1), VIRTQ_EINVAL);
+        assert_int_equal(virtq_dev_config_write64(&dev, 0xefcu, 1), VIRTQ_EINVAL);
+        assert_int_equal(virtq_dev_config_write8(NULL, CFG_RW8, 1), VIRTQ_EINVAL);
+        assert_int_equal(virtq_fake_config_bytes(fd)[CFG_RW8], 0xa5);
         virtq_fake_destroy(fd);
     }
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every fault the fake can inject, each ending in its documented outcome,
    and a reset that never completes.  After every break: reset, detach,
    every cookie back exactly once, and the queue works again. */

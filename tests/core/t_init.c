@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Probe, the status machine and queue setup ("Device Initialization",
    "MMIO Device Register Layout", "Legacy interface"), legacy and modern. */
 #include "core.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real blk I/O end to end: virtq_add / virtq_dev_kick / virtq_wait /
    virtq_get against the fake blk model, legacy and modern, EVENT_IDX and
    INDIRECT_DESC on and off, every request shape, data verified. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Out-of-order completion: the fake's OUT_OF_ORDER (seeded random) and
    REVERSED modes with many requests in flight, mixed chain shapes, reads
    and writes, new requests added as old ones come back; every chain is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio-pci (issue 11): the same blk rig behind the fake's PCI front end.
    virtq's transport assigns the BAR, walks the capabilities, drives the
    common configuration at natural widths and notifies at the derived

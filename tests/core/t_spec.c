@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spec rules at the device level (issue 15): InterruptStatus bits the spec
    does not define are ignored, and a queue whose QueueReady does not stick
    is left unusable with the device FAILED, as src/api.h documents. */

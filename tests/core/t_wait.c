@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every wait strategy on the host: SPIN against a deferred and a threaded
    device, WFI on the fake CPU (routed and connected; never routed, the seed
    bug; routed but not connected, bounded by the alarm), OS blocking woken

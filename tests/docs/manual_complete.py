@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Fail when a public function or a configuration macro of virtq.h is not
 named in the manual (the comment at the top of virtq.h).
 
@@ -34,6 +35,7 @@ def public_names(text):
 
 
 def manual_text(text):
+    text = re.sub(r"\A/\* SPDX-License-Identifier: [^*]+ \*/\n", "", text)
     m = re.match(r"\s*/\*(.*?)\*/", text, re.S)
     if not m:
         sys.exit("manual_complete: virtq.h does not open with the manual comment")

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Compile (and where possible run) the C examples in README.md and the
 quickstart in virtq.h's manual, so the documentation cannot drift from the
 API.  Usage: readme_code.py BUILD_DIR FAKE_LIB"""

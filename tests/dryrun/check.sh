@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A dry run changes nothing: `make -n TARGET` for each target given (default:
 # the aggregate targets and every entry of BENCH_TARGETS) must leave every
 # file of the tree outside build/ exactly as it was (names, sizes,

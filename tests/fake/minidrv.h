@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* minidrv.h — a hand-rolled, minimal virtio-mmio driver for the fake's own
    tests.  It writes registers, descriptors and the available ring by hand
    (only virtq.h's wire structs, not its ring code), so a test can do the

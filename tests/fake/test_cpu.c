@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fake CPU (IRQ save/restore, wfi, alarm), the OS wait channel and
    the shim macros virtq.h uses. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Completion modes (sync, deferred, out of order, reversed, device thread),
    a model that holds requests, and every fault the fake can inject. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fake's register file, status machine, feature negotiation, queue
    setup rules and config space, for legacy and modern devices. */
 #include "minidrv.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The device side of the split ring, driven by hand: blk requests through
    the blk model, every chain and ring rule, interrupt and notification
    suppression. */

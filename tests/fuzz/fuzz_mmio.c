@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_mmio.c - libFuzzer target: the virtio-mmio transport and device
  * status machine against a register file that answers with fuzzer bytes.
  *
@@ -65,22 +66,12 @@ static uint64_t fz_dma(const void *p);
 #define VIRTQ_RESET_POLLS 200u
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
+#define VQ_TEST_NAME "fuzz_mmio"
+#include "../common/vq_test.h"
 
 /* InterruptStatus bits the spec defines ("MMIO Device Register Layout"). */
 #define INT_DEFINED (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)
 
-#define FAIL(...)                                                                \
-    do {                                                                         \
-        fprintf(stderr, "fuzz_mmio: oracle failed at %s:%d: ", __FILE__, __LINE__); \
-        fprintf(stderr, __VA_ARGS__);                                            \
-        fputc('\n', stderr);                                                     \
-        abort();                                                                 \
-    } while (0)
-#define CHECK(cond, ...)       \
-    do {                       \
-        if (!(cond))           \
-            FAIL(__VA_ARGS__); \
-    } while (0)
 
 #define BASE ((uintptr_t)0x0a000000u)
 #define DMA_BASE 0x10000000u

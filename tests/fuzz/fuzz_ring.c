@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_ring.c - libFuzzer target: the split ring between a fuzzed driver
  * and a fuzzed (honest or hostile) device.
  *
@@ -50,21 +51,10 @@
 
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
+#define VQ_TEST_NAME "fuzz_ring"
+#define VQ_TEST_STEP (m.steps)
 #include "../common/vq_test.h"
 
-#define FAIL(...)                                                                  \
-    do {                                                                           \
-        fprintf(stderr, "fuzz_ring: oracle failed at %s:%d (step %u): ", __FILE__, \
-                __LINE__, m.steps);                                                \
-        fprintf(stderr, __VA_ARGS__);                                              \
-        fputc('\n', stderr);                                                       \
-        abort();                                                                   \
-    } while (0)
-#define CHECK(cond, ...)          \
-    do {                          \
-        if (!(cond))              \
-            FAIL(__VA_ARGS__);    \
-    } while (0)
 
 enum {
     OP_ADD,          /* b: nseg-1 (bits 0-1), out (bits 2-4 % (nseg+1)), bad (5-7); v; lens */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_ring_packed.c - libFuzzer target: the packed ring ("Packed
  * Virtqueues") between a fuzzed driver and a fuzzed (honest or hostile)
  * device.
@@ -44,23 +45,13 @@
 #define VIRTQ_RINGS (VIRTQ_RING_SPLIT | VIRTQ_RING_PACKED)
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
+#define VQ_TEST_NAME "fuzz_ring_packed"
+#define VQ_TEST_STEP (steps)
+#include "../common/vq_test.h"
 
 #define MAXN 300u
 #define MAXC 1024u /* cookies per run (reused after they come back) */
 
-#define FAIL(...)                                                                     \
-    do {                                                                              \
-        fprintf(stderr, "fuzz_ring_packed: oracle failed at %s:%d (step %u): ",     \
-                __FILE__, __LINE__, steps);                                           \
-        fprintf(stderr, __VA_ARGS__);                                                 \
-        fputc('\n', stderr);                                                          \
-        abort();                                                                      \
-    } while (0)
-#define CHECK(c, ...)           \
-    do {                        \
-        if (!(c))               \
-            FAIL(__VA_ARGS__);  \
-    } while (0)
 
 enum {
     OP_ADD, OP_ADD_INDIRECT, OP_PUBLISH, OP_GET, OP_HAS_USED, OP_DISABLE, OP_ENABLE,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Write the hand-made seed inputs of the virtq fuzz targets.
 
   python3 tests/fuzz/gen_corpus.py            (re)write tests/fuzz/corpus/*/seed-*

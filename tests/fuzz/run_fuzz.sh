@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Run one libFuzzer target for a bounded time: tests/fuzz/run_fuzz.sh BIN NAME SECONDS OUTDIR
 #
 #   OUTDIR/corpus/NAME/     the working corpus (grows across runs; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq.h without VIRTQ_IMPLEMENTATION: what every user file but one sees.
  * Uses the compile-time parts of the public API (the ring-size macro in a
  * static array size, the wire structs, virtq_need_event) so that a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Compile gates and static analysis for virtq.h.
 
   gates.py compile     the compiler matrix (make test-compile)

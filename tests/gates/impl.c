@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The virtq implementation translation unit the gates compile.
  *
  * Each GATE_* macro on the command line supplies one platform hook, as a

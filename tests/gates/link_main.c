@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The second translation unit of the two-TU link gate: includes virtq.h
  * for declarations only and calls into the implementation compiled from
  * impl.c (another object, maybe another language: the gate links a C++

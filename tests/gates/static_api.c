@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VIRTQ_STATIC: the whole implementation as static functions, a private
  * copy inside one translation unit.  The gate compiles this file twice,
  * with GATE_STATIC_ENTRY naming a different exported function each time,

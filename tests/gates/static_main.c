@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Links two VIRTQ_STATIC copies of virtq (static_api.c built twice) into
  * one program and runs both. */
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Boot gpu_demo under QEMU, look at what it drew, and run the starvation matrix.
 
     gpu_qemu.py --qemu "QEMU CMD" --elf gpu_demo.elf --out DIR test

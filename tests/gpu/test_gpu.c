@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_gpu.c — the portable virtio-gpu driver (examples/drivers/virtio_gpu.c)
    against the fake device's gpu model (shims/fake/fake_gpu.c), cmocka,
    ASan+UBSan.

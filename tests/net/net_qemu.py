@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Boot net_demo / net_peer under QEMU with a host-side partner, and judge.
 
     net_qemu.py user --elf build/riscv/net_demo.elf [options]

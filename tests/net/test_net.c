@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_net.c — the portable virtio-net driver (examples/drivers/virtio_net.c)
    against the fake device's net model (shims/fake/fake_net.c), cmocka,
    ASan+UBSan.

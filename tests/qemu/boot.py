@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Boot a QEMU guest, capture its serial output, and judge the run.
 
     boot.py [options] -- qemu-system-riscv64 -machine virt ... -kernel prog.elf

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared by the QEMU test scripts (tests/*/*qemu*.py): the transport and
 ring a run asks QEMU for, and the RESULT tags it then requires.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/ring_test.h — shared pieces of the split-ring unit tests.
  *
  * The tests drive virtq's ring directly: the test plays the device by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/rt_common.c — ring memory, the test's device, invariants. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/sim.c — a randomised driver/device run over one ring, checked
    step by step against a model kept in unwrapped 64-bit counters:
 

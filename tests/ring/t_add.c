@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_add.c — virtq_add / virtq_add_indirect: bad input gets its
    documented code and changes nothing; good input builds the chains the
    spec asks for; a broken queue refuses everything. */

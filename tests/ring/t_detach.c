@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_detach.c — virtq_detach after a device reset: every
    outstanding cookie (published, unpublished, used-but-not-taken, on a
    broken queue or not) comes back exactly once, then VIRTQ_EAGAIN, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_get.c — virtq_get: returns cookie and len; every device-side
    protocol violation ("Errors and bad input": used.idx jump, id out of
    range in all 32 bits, non-head or double completion, len beyond the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_intr.c — used-buffer notification suppression ("Used Buffer
    Notification Suppression"): avail.flags without EVENT_IDX, used_event
    with it; enable re-checks and reports buffers used while off; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_layout.c — ring sizes and layout (virtq_ring_bytes,
    VIRTQ_RING_BYTES, virtq_init) and virtq_strerror. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_main.c — runs every split-ring test group.  This is the one
    translation unit that compiles virtq's implementation. */
 #include "ring_test.h"

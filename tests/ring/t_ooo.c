@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_ooo.c — out-of-order completion ("The Virtqueue Used Ring":
    buffers may be used in any order): chains of 1..4 descriptors, direct
    and indirect, completed in reverse and shuffled order.  After every get

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_order.c — what virtq has stored (and not yet loaded) at each
    barrier, per DESIGN.md "Ordering" and the spec sections it cites:
      publish (2.7.13): descriptors + avail entry, write barrier, avail.idx,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_publish.c — virtq_publish: avail.idx written only here, and
    the notification decision ("Available Buffer Notification
    Suppression"): used.flags NO_NOTIFY without EVENT_IDX, avail_event with

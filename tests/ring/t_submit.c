@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_submit.c — virtq_submit (virtq_add + virtq_publish in one
    call) and the add paths by chain length: the one-segment straight path,
    the unrolled two- and three-segment paths and the loop for longer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/t_wrap.c — the 16-bit index wrap: far more than 65,536
    requests through small rings with a device that lags behind in batches,
    every cookie back exactly once, every kick and interrupt decision

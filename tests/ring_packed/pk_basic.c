@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring_packed/pk_basic.c — layout, add/publish/get, chains, indirect,
    event suppression both ways, ordering at the barriers, detach. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring_packed/pk_dev.c — ring memory and the device played by the
    test, checking the driver against "Packed Virtqueues". */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring_packed/pk_hostile.c — a device that breaks the packed rules:
    the queue latches broken, every later call says so, and detach still
    hands back every cookie exactly once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring_packed/pk_main.c — runs every packed-ring test group; the one
    translation unit with virtq's implementation (both rings built in). */
 #include "pk_test.h"

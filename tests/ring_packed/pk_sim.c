@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring_packed/pk_sim.c — randomised driver and device: chains of
    random length, direct and indirect, completed out of order, batches of
    random size, across many laps of rings of many sizes.  Every cookie

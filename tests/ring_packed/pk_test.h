@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring_packed/pk_test.h — shared pieces of the packed-ring unit tests.
  *
  * The test plays the device straight on the ring memory (no MMIO): it

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Gate: the I/O ordering and the wfi survive in every barrier flavour.
 
 The host build never executes the RISC-V `fence w,o` / `fence i,r`, the Arm

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress.c - the driver on one thread, an honest device on another.
  *
  * The device thread is written here from the spec, independently of
@@ -58,19 +59,9 @@ static void st_mmio_write(uintptr_t a, uint32_t v);
 #define VIRTQ_MMIO_WRITE32(a, v) st_mmio_write((a), (v))
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
+#define VQ_TEST_NAME "stress"
+#include "../common/vq_test.h"
 
-#define FAIL(...)                                                   \
-    do {                                                            \
-        fprintf(stderr, "stress: FAIL (%s:%d): ", __FILE__, __LINE__); \
-        fprintf(stderr, __VA_ARGS__);                               \
-        fputc('\n', stderr);                                        \
-        abort();                                                    \
-    } while (0)
-#define CHECK(c, ...)          \
-    do {                       \
-        if (!(c))              \
-            FAIL(__VA_ARGS__); \
-    } while (0)
 
 #define MAXN 256u
 #define MAXSEG 4u

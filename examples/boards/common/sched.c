@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq board layer: preemptive round-robin scheduler (see sched.h). */
 #include "sched.h"
 

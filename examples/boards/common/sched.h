@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq board layer: a tiny preemptive round-robin scheduler.
  *
  * Static task table, caller-provided stacks, no malloc.  A CLINT timer tick

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtq board layer for QEMU `virt` (AArch64, EL1, one core, -cpu cortex-a72).
  *
  * The board.h half of the board API (../board_api.h); board.c implements

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* init.c — the initramfs's only program: print a marker line and the
  * kernel command line, then power the machine off.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/trace/tr.h — the access-tracing harness (issue 15: breaks no
  * other test notices).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/trace/tr_impl.c — virtq's implementation, built with access
    instrumentation (see tr.h).  TR_CONFIG selects the build. */
 #include "tr.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/trace/tr_rt.c — the runtime of the tracing harness: the
    __tsan_* entry points the instrumented implementation calls (logging,
    then doing the access), the register-level device, the clock, the OS

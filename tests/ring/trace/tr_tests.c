@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/ring/trace/tr_tests.c — tests that read virtq's own access trace
    (tr.h): what is volatile, where each barrier sits relative to the index
    access it orders, and what happens when the device acts at an exact
