@@ -6,6 +6,9 @@
 #   make test-ring                 build both binaries and run them
 #   RING_FILTER='*wrap*' make test-ring   run only matching cmocka tests
 
+ifndef RING_MK_INCLUDED
+RING_MK_INCLUDED := 1
+
 DEPS_PKGS += libcmocka-dev gcc clang
 
 RING_DIR := tests/ring
@@ -75,3 +78,5 @@ test-ring-trace: $(TRACE_BINS)
 	@set -e; for b in $^; do echo "--- $$b"; $(RING_ENV) ./$$b $(TRACE_FILTER); done
 
 TEST_TARGETS += test-ring-trace
+
+endif

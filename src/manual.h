@@ -300,6 +300,13 @@
                           cache maintenance for non-coherent DMA (default
                           none); after virtq_get() sync your writable
                           buffers with VIRTQ_DMA_SYNC_FOR_CPU   (impl only)
+                          Data buffers only: ring memory must itself be
+                          coherent (uncached or cache-coherent), as in
+                          Linux; the split ring's used ring shares a cache
+                          line with the avail ring's end, and a packed
+                          ring is written in place by both sides, so no
+                          cache operation can keep a ring right
+                          (shims/PORTING.md "Ring memory must be coherent")
    VIRTQ_ASSERT(x)        checks of virtq's own invariants (never of
                           caller arguments or device data, which return
                           errors); off by default              (impl only)

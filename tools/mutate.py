@@ -35,6 +35,13 @@ MUTANT_GLOB = os.path.join(ROOT, "tests", "mutants", "*.txt")
 MAX_EQUIVALENT = 0.05
 
 
+def declaration_parts():
+    """Parts of virtq.h outside VIRTQ_IMPLEMENTATION, from amalgamate.py's manifest."""
+    sys.path.insert(0, ROOT)
+    import amalgamate  # pylint: disable=import-outside-toplevel
+    return {part for part, where in amalgamate.MANIFEST if where != "impl"}
+
+
 class Mutant:
     def __init__(self, mid, path, occurrence, where):
         self.id = mid
@@ -126,10 +133,16 @@ def locate(m, text):
 def check(mutants, root):
     errors = []
     cache = {}
+    decl = declaration_parts()
     for m in mutants:
         p = os.path.join(root, m.path)
         if not m.path.startswith("src/") or not os.path.isfile(p):
             errors.append("%s %s: %s is not a file under src/" % (m.where, m.id, m.path))
+            continue
+        if os.path.basename(m.path) in decl:
+            # mk/mutate.mk rebuilds only the implementation translation units.
+            errors.append("%s %s: %s holds declarations; mutate implementation parts only"
+                          % (m.where, m.id, m.path))
             continue
         if p not in cache:
             with open(p, encoding="utf-8") as f:

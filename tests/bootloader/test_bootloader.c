@@ -412,6 +412,21 @@ static void check_chosen(const void *f, const char *args, uint64_t s, uint64_t e
     assert_int_equal(fdt_check_full(f, fdt_totalsize(f)), 0);
     off = fdt_path_offset(f, "/chosen");
     assert_true(off >= 0);
+    {
+        /* Each of ours exactly once (libfdt's check allows duplicates and
+           reads the first, so count them). */
+        int p, n_args = 0, n_start = 0, n_end = 0;
+        fdt_for_each_property_offset(p, f, off) {
+            const char *name;
+            assert_non_null(fdt_getprop_by_offset(f, p, &name, &len));
+            n_args += strcmp(name, "bootargs") == 0;
+            n_start += strcmp(name, "linux,initrd-start") == 0;
+            n_end += strcmp(name, "linux,initrd-end") == 0;
+        }
+        assert_int_equal(n_args, 1);
+        assert_int_equal(n_start, 1);
+        assert_int_equal(n_end, 1);
+    }
     v = fdt_getprop(f, off, "bootargs", &len);
     assert_non_null(v);
     assert_int_equal(len, (int)strlen(args) + 1);
@@ -800,6 +815,31 @@ static void boot_hostile(void **state)
     expect_refused(BL_STAGE_CMDLINE, BL_EFDT_CMDLINE);
 }
 
+/* The firmware's DTB where a load would land: refused before any load. */
+static void boot_dtb_in_the_way(void **state)
+{
+    struct bl_config c = cfg_std();
+    (void)state;
+    disk_std(K_SECS, I_SECS, NULL);
+    memset(ram, 0xa5, 16u * MIB);
+    make_dtb(1, 1);
+    dev_up(0);
+    memcpy(ram + 8u * MIB + 4096u, dtb_in, fdt_totalsize(dtb_in)); /* in the initrd's range */
+    c.dtb_in = ram + 8u * MIB + 4096u;
+    c.dtb_in_max = fdt_totalsize(dtb_in);
+    assert_int_equal(bl_prepare(&blk, &c, &res), BL_EPL_INITRD_DTB);
+    assert_int_equal(res.stage, BL_STAGE_PLACE);
+    memcpy(ram + 2u * MIB + 8192u, dtb_in, fdt_totalsize(dtb_in)); /* in the kernel's image_size */
+    c.dtb_in = ram + 2u * MIB + 8192u;
+    assert_int_equal(bl_prepare(&blk, &c, &res), BL_EPL_KERNEL_SELF);
+    assert_int_equal(res.stage, BL_STAGE_PLACE);
+    dev_down(0);
+    /* Nothing loaded: the first bytes of kernel and initrd areas as they were. */
+    assert_int_equal(ram[2u * MIB], 0xa5);
+    assert_int_equal(ram[8u * MIB], 0xa5);
+    assert_int_equal(ram[14u * MIB], 0xa5);
+}
+
 static void boot_bad_firmware_dtb(void **state)
 {
     struct bl_config c = cfg_std();
@@ -875,6 +915,7 @@ int main(void)
         cmocka_unit_test(boot_default_cmdline_no_initrd),
         cmocka_unit_test(boot_hostile),
         cmocka_unit_test(boot_bad_firmware_dtb),
+        cmocka_unit_test(boot_dtb_in_the_way),
         cmocka_unit_test(load_errors),
     };
     return cmocka_run_group_tests_name("bootloader", tests, group_setup, group_teardown);

@@ -40,6 +40,9 @@ int core_teardown(void **state);
 void core_expect_violations(int on);
 void core_expect_violation(const char *frag);
 void core_assert_clean(void);
+/* A per-test time limit (core_watchdog.c), armed by core_setup. */
+void core_watchdog_arm(void);
+void core_watchdog_disarm(void);
 
 /* ---- the MMIO interposer (core_impl.c) --------------------------------------
    virtq's VIRTQ_MMIO_READ32/WRITE32 go through here to the fake.  Tests

@@ -32,6 +32,7 @@ int core_setup(void **state)
     virtq_fake_clear_violations();
     virtq_fake_cpu_reset();
     core_mmio_reset();
+    core_watchdog_arm();
     return 0;
 }
 
@@ -39,6 +40,7 @@ int core_teardown(void **state)
 {
     int bad = !__atomic_load_n(&expecting, __ATOMIC_RELAXED) && virtq_fake_violation_count() != 0;
     (void)state;
+    core_watchdog_disarm();
     if (bad)
         print_error("unexpected fake violation(s) (%u), last: %s\n", virtq_fake_violation_count(),
                     virtq_fake_last_violation());

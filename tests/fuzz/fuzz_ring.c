@@ -177,6 +177,8 @@ static void check_unchanged(const char *what, uint16_t allowed_flags)
     memcpy(&now, &m.vq, sizeof(now));
     now.flags = (uint16_t)(now.flags & ~allowed_flags);
     snap_vq.flags = (uint16_t)(snap_vq.flags & ~allowed_flags);
+    if (allowed_flags & VIRTQ__Q_BROKEN)
+        snap_vq.broken_reason = now.broken_reason; /* latching broken records why */
     CHECK(memcmp(&now, &snap_vq, sizeof(now)) == 0, "%s failed but changed struct virtq", what);
     CHECK(m.num > 256u || memcmp(snap_slots, m.slots, sizeof(*m.slots) * m.num) == 0,
           "%s failed but changed the private slots", what);

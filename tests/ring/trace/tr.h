@@ -106,6 +106,8 @@ struct tr_regs {
     uint32_t desc[2], driver[2], device[2];
     uint64_t offered, accepted;
     uint32_t notifies, acks, isr_reads;
+    int needs_reset_on_driver_ok; /* DRIVER_OK written: status gets NEEDS_RESET */
+    int early_irqs;               /* every status write before DRIVER_OK raises */
 };
 extern struct tr_regs tr_dev_regs;
 void tr_regs_reset(uint64_t offered);
@@ -120,6 +122,7 @@ extern void (*tr_deadline_fn)(void *ctx);
 extern void *tr_deadline_ctx;
 extern unsigned tr_os_blocked;       /* OS waits entered with *seq == seen */
 extern unsigned tr_os_waits;
+extern uint64_t tr_os_until_max;     /* latest tr_clock + timeout an OS wait asked for */
 extern int tr_irq_masked;            /* fake CPU: interrupts masked */
 extern int tr_irq_pending;           /* fake CPU: the device line is up */
 extern void (*tr_cpu_isr)(void *ctx);/* runs when pending and unmasked */

@@ -266,6 +266,14 @@ void tr_mmio_write(uintptr_t addr, uint32_t val, int width)
             r->isr = 0;
         } else {
             r->status = val;
+            if ((val & VIRTIO_STATUS_DRIVER_OK) && r->needs_reset_on_driver_ok)
+                r->status |= VIRTIO_STATUS_NEEDS_RESET;
+            if (!(val & VIRTIO_STATUS_DRIVER_OK) && r->early_irqs) {
+                /* A device raising its line during initialisation, on a
+                   board that wired the interrupt before DRIVER_OK. */
+                r->isr |= VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
+                tr_cpu_raise();
+            }
         }
         break;
     default: break;
@@ -294,6 +302,7 @@ uint64_t tr_now_us(void)
 }
 
 unsigned tr_os_blocked, tr_os_waits;
+uint64_t tr_os_until_max;
 
 /* Futex semantics with nobody else to wake it: if *seq still equals seen,
    the caller sleeps its whole timeout (the clock jumps) and times out. */
@@ -302,6 +311,8 @@ int tr_os_wait(void *ctx, const volatile uint32_t *seq, uint32_t seen, uint64_t 
     (void)ctx;
     record(EV_OS_WAIT, FL_PLAIN, 0, 0, 0, 0);
     tr_os_waits++;
+    if (tr_clock + timeout_us > tr_os_until_max)
+        tr_os_until_max = tr_clock + timeout_us;
     if (*seq != seen)
         return 0;
     tr_os_blocked++;
@@ -383,6 +394,7 @@ void tr_reset_all(void)
     tr_deadline_at = 0;
     tr_deadline_fn = NULL;
     tr_os_blocked = tr_os_waits = 0;
+    tr_os_until_max = 0;
     tr_irq_masked = tr_irq_pending = 0;
     tr_cpu_isr = NULL;
     tr_wfi_slept = tr_wfi_woken = 0;

@@ -199,6 +199,9 @@ static void run_workload(struct tq *t)
     assert_int_equal(virtq_add(&t->vq, b, 1, 0, &t->ck[5]), VIRTQ_OK);
     assert_int_equal(virtq_dev_kick(&t->dev, &t->vq), VIRTQ_OK);
     assert_int_equal(virtq_wait(&t->dev, &t->vq, 20), VIRTQ_ETIMEDOUT);
+    /* The OS strategy's accesses too (the wake sequence read). */
+    if (virtq_dev_set_wait(&t->dev, VIRTQ_WAIT_OS, NULL) == VIRTQ_OK)
+        assert_int_equal(virtq_wait(&t->dev, &t->vq, 20), VIRTQ_ETIMEDOUT);
     assert_int_equal(virtq_dev_reset(&t->dev), VIRTQ_OK);
     while (virtq_detach(&t->vq, &ck) == VIRTQ_OK)
         ;
@@ -237,9 +240,19 @@ static void shared_accesses_are_volatile(void **state)
     unsigned k;
     (void)state;
     for (k = 0; k < sizeof feats / sizeof feats[0]; k++) {
+        unsigned i, words = 0;
         tq_up(t, feats[k]);
         run_workload(t);
         check_no_plain();
+        /* The detach that emptied the queue zeroed the whole ring memory
+           word by word through volatile stores (not a memset the compiler
+           may drop or the device may see torn). */
+        for (i = 0; i < tr_nlog; i++)
+            if (tr_log[i].ev == EV_STORE && tr_log[i].fl == FL_VOLATILE && tr_log[i].size == 4u &&
+                tr_log[i].region == TR_REGION_RING)
+                words++;
+        if (words < t->bytes / 4u)
+            fail_msg("ring reset: %u volatile word stores for %zu bytes", words, t->bytes);
         tq_down(t);
     }
 }
@@ -569,6 +582,90 @@ static void wait_uses_its_whole_budget(void **state)
     tq_down(t);
 }
 
+/* Break: DRIVER_OK not followed by a status check.  A device that answers
+   DRIVER_OK with NEEDS_RESET (no interrupt) is broken from the start. */
+static void driver_ok_checks_the_status(void **state)
+{
+    struct tq *t = &the_tq;
+    (void)state;
+    tr_reset_all();
+    tr_regs_reset(F_V1);
+    tr_dev_regs.needs_reset_on_driver_ok = 1;
+    t->mem = rt_aligned_alloc(16, virtq_ring_bytes(NUM, VIRTQ_ALIGN_MODERN));
+    assert_int_equal(virtq_mmio_probe(&t->dev, TR_BASE), VIRTQ_OK);
+    assert_int_equal(virtq_dev_begin(&t->dev), VIRTQ_OK);
+    assert_int_equal(virtq_dev_negotiate(&t->dev, 0, 0), VIRTQ_OK);
+    assert_int_equal(virtq_dev_queue_setup(&t->dev, &t->vq, 0, NUM, t->mem, t->slots), VIRTQ_OK);
+    assert_int_equal(virtq_dev_driver_ok(&t->dev), VIRTQ_EBROKEN);
+    assert_int_equal(virtq_wait(&t->dev, &t->vq, 10), VIRTQ_EBROKEN);
+    tq_down(t);
+}
+
+/* Break: the interrupt wired before DRIVER_OK and its early interrupts
+   trusted.  The handler runs from the first status write on (a board that
+   routed the line too early), the device raising "used buffer" and
+   "configuration change" at every step; none of it may count as an
+   interrupt, wake a waiter or look like a completion, and the queue then
+   works normally. */
+static void early_interrupts_ignored(void **state)
+{
+    struct tq *t = &the_tq;
+    void *ck;
+    (void)state;
+    tr_reset_all();
+    tr_regs_reset(F_V1 | F_EVENT);
+    tr_dev_regs.early_irqs = 1;
+    memset(&t->dev, 0, sizeof t->dev);
+    tr_cpu_isr = cpu_handler;
+    tr_cpu_isr_ctx = t;
+    t->features = F_EVENT;
+    t->mem = rt_aligned_alloc(16, virtq_ring_bytes(NUM, VIRTQ_ALIGN_MODERN));
+    assert_int_equal(virtq_mmio_probe(&t->dev, TR_BASE), VIRTQ_OK);
+    assert_int_equal(virtq_dev_begin(&t->dev), VIRTQ_OK);
+    assert_int_equal(virtq_dev_negotiate(&t->dev, F_EVENT, 0), VIRTQ_OK);
+    assert_int_equal(virtq_dev_queue_setup(&t->dev, &t->vq, 0, NUM, t->mem, t->slots), VIRTQ_OK);
+    assert_int_equal(virtq_dev_driver_ok(&t->dev), VIRTQ_OK);
+    /* reset, ACKNOWLEDGE, DRIVER, FEATURES_OK: four raises before DRIVER_OK */
+    assert_true(t->dev.early >= 3u);
+    assert_int_equal(t->dev.spurious, t->dev.early);
+    assert_int_equal(t->dev.irqs, 0);
+    assert_int_equal(t->dev.wake_seq, 0);
+    assert_int_equal(virtq_dev_check(&t->dev), VIRTQ_OK);
+    assert_false(virtq_has_used(&t->vq));
+    assert_int_equal(virtq_get(&t->vq, &ck, NULL), VIRTQ_EAGAIN);
+    /* Now a real request and its interrupt. */
+    rt_dev_attach(&t->d, &t->vq, F_EVENT);
+    tq_submit(t, 0);
+    tq_complete(t);
+    tr_cpu_raise();
+    assert_int_equal(t->dev.irqs, 1);
+    assert_int_equal(virtq_wait(&t->dev, &t->vq, 100), VIRTQ_OK);
+    assert_int_equal(virtq_get(&t->vq, &ck, NULL), VIRTQ_OK);
+    assert_ptr_equal(ck, &t->ck[0]);
+    tq_down(t);
+}
+
+/* Break: an OS wait that blocks for the whole timeout instead of what is
+   left of it (a wait past its bound).  The clock moves 10 us per reading;
+   no block may reach beyond the wait's deadline. */
+static void os_wait_never_past_the_deadline(void **state)
+{
+    struct tq *t = &the_tq;
+    uint64_t deadline;
+    (void)state;
+    tq_up(t, 0);
+    assert_int_equal(virtq_dev_set_wait(&t->dev, VIRTQ_WAIT_OS, NULL), VIRTQ_OK);
+    tq_submit(t, 0);
+    tr_clock_step = 10;
+    deadline = tr_clock + 10u + 1000u; /* the wait's first reading + timeout */
+    assert_int_equal(virtq_wait(&t->dev, &t->vq, 1000u), VIRTQ_ETIMEDOUT);
+    assert_true(tr_os_waits >= 1u);
+    if (tr_os_until_max > deadline)
+        fail_msg("an OS wait asked to block until %llu, past the deadline %llu",
+                 (unsigned long long)tr_os_until_max, (unsigned long long)deadline);
+    tq_down(t);
+}
+
 int main(int argc, char **argv)
 {
     static const char *const names[] = {"", "vol", "atomics", "noclock"};
@@ -581,11 +678,14 @@ int main(int argc, char **argv)
         cmocka_unit_test(arm_barrier),
         cmocka_unit_test(needs_reset_at_the_deadline),
         cmocka_unit_test(wait_uses_its_whole_budget),
+        cmocka_unit_test(driver_ok_checks_the_status),
+        cmocka_unit_test(early_interrupts_ignored),
         cmocka_unit_test(os_wait_samples_sequence_before_arming),
         cmocka_unit_test(wfi_masks_before_arming),
         cmocka_unit_test(completion_at_the_deadline),
+        cmocka_unit_test(os_wait_never_past_the_deadline),
     };
-    const size_t clockless = 6, n = tr_config == TR_CFG_NOCLOCK ? clockless : sizeof all / sizeof all[0];
+    const size_t clockless = 8, n = tr_config == TR_CFG_NOCLOCK ? clockless : sizeof all / sizeof all[0];
     char group[64];
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
