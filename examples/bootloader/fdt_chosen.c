@@ -192,7 +192,11 @@ static int copy_struct(const struct fdt_in *f, struct fdt_out *o, struct strtab 
             if (depth == 0u && n != 0u)
                 return BL_EFDT_STRUCT; /* the root's name is empty */
             depth++;
-            if (depth == 2u && n == 6u && bl_memcmp(p + pos, "chosen", 6) == 0) {
+            /* The node libfdt's fdt_path_offset("/chosen") finds, which is
+               what Linux's early boot reads: the first child of the root
+               named "chosen" or "chosen@<unit>". */
+            if (depth == 2u && !seen_chosen && n >= 6u && bl_memcmp(p + pos, "chosen", 6) == 0 &&
+                (n == 6u || p[pos + 6u] == '@')) {
                 in_chosen = true;
                 seen_chosen = true;
             }
