@@ -427,79 +427,67 @@ static int fault_take(struct gpu *g, enum virtq_fake_gpu_fault f)
     return 1;
 }
 
-static uint32_t ctrl_request(struct gpu *g, struct virtq_fake_req *req)
-{
-    uint8_t c[SZ_TRANSFER], resp[SZ_DISPLAY_INFO];
-    uint32_t type, flags, want, rlen, rtype;
+/* One controlq command's header, as the device read it. */
+struct ctrl_cmd {
+    uint8_t c[SZ_TRANSFER]; /* the readable bytes (as many as fit) */
+    uint32_t type, flags;
     uint64_t fence;
-    int fenced, bad = 0;
+    int fenced, bad;
+};
 
-    g->st.cmds++;
-    memset(resp, 0, sizeof resp);
-    memset(c, 0, sizeof c);
+/* Read the header and check it ("Device Operation: Request header"):
+   short requests and INFO_RING_IDX without CONTEXT_INIT are violations. */
+static void ctrl_header(struct gpu *g, struct virtq_fake_req *req, struct ctrl_cmd *k)
+{
+    memset(k, 0, sizeof *k);
     if (req->readable < HDR) {
         virtq_fake_violation(g->dev, "%s: controlq request of %u readable bytes, shorter than the 24-byte header",
                              S_GPU_HDR, req->readable);
         g->st.bad++;
-        type = 0;
-        flags = 0;
-        fence = 0;
-        bad = 1;
+        k->bad = 1;
     } else {
-        virtq_fake_req_read(req, 0, c, req->readable < sizeof c ? req->readable : (uint32_t)sizeof c);
-        type = le32(c);
-        flags = le32(c + 4);
-        fence = le64(c + 8);
+        virtq_fake_req_read(req, 0, k->c, req->readable < sizeof k->c ? req->readable
+                                                                     : (uint32_t)sizeof k->c);
+        k->type = le32(k->c);
+        k->flags = le32(k->c + 4);
+        k->fence = le64(k->c + 8);
     }
-    fenced = (flags & FLAG_FENCE) != 0;
-    if (fenced) {
+    k->fenced = (k->flags & FLAG_FENCE) != 0;
+    if (k->fenced) {
         g->st.fenced++;
-        g->st.last_fence = fence;
+        g->st.last_fence = k->fence;
     }
-    if ((flags & FLAG_INFO_RING_IDX) &&
+    if ((k->flags & FLAG_INFO_RING_IDX) &&
         !(virtq_fake_driver_features(g->dev) & VIRTQ_FEATURE(F_CONTEXT_INIT))) {
         virtq_fake_violation(g->dev, "%s: VIRTIO_GPU_FLAG_INFO_RING_IDX without VIRTIO_GPU_F_CONTEXT_INIT",
                              S_GPU_HDR);
         g->st.bad++;
     }
-    rlen = type == CMD_GET_DISPLAY_INFO ? SZ_DISPLAY_INFO : HDR;
-    if (req->writable < rlen) {
-        virtq_fake_violation(g->dev, "%s: %s with a %u-byte response buffer; its response takes %u", S_GPU_CTRL,
-                             cmd_name(type), req->writable, rlen);
-        g->st.bad++;
-        return 0; /* no room for any answer the driver could read */
-    }
-    want = bad ? 0 : cmd_size(type, req);
-    if (!bad && want != 0 && req->readable != want) {
-        virtq_fake_violation(g->dev, "%s: %s of %u readable bytes; the command is %u bytes", S_GPU_CTRL,
-                             cmd_name(type), req->readable, want);
-        g->st.bad++;
-        bad = 1;
-    }
-    if (type >= 0x100u && type <= 0x10fu)
-        g->st.by_type[type - 0x100u]++;
-    if (bad) {
-        rtype = RESP_ERR_INVALID_PARAMETER;
-    } else {
-        switch (type) {
-        case CMD_GET_DISPLAY_INFO:
-            rtype = RESP_OK_DISPLAY_INFO;
-            display_info(g, resp);
-            break;
-        case CMD_RESOURCE_CREATE_2D: rtype = do_create(g, c, fenced); break;
-        case CMD_RESOURCE_UNREF: rtype = do_unref(g, c); break;
-        case CMD_RESOURCE_ATTACH_BACKING: rtype = do_attach(g, req, c, fenced); break;
-        case CMD_RESOURCE_DETACH_BACKING: rtype = do_detach(g, c); break;
-        case CMD_SET_SCANOUT: rtype = do_set_scanout(g, c); break;
-        case CMD_TRANSFER_TO_HOST_2D: rtype = do_transfer(g, c, fenced); break;
-        case CMD_RESOURCE_FLUSH: rtype = do_flush(g, c); break;
-        default: rtype = RESP_ERR_UNSPEC; break; /* 3D, blob, EDID...: not offered */
-        }
-    }
-    if (rtype != RESP_OK_DISPLAY_INFO)
-        rlen = HDR;
+}
 
-    /* Test faults: answers a broken device would give. */
+/* Run a well-formed command; the response type. */
+static uint32_t ctrl_execute(struct gpu *g, struct virtq_fake_req *req, const struct ctrl_cmd *k,
+                             uint8_t *resp)
+{
+    switch (k->type) {
+    case CMD_GET_DISPLAY_INFO:
+        display_info(g, resp);
+        return RESP_OK_DISPLAY_INFO;
+    case CMD_RESOURCE_CREATE_2D: return do_create(g, k->c, k->fenced);
+    case CMD_RESOURCE_UNREF: return do_unref(g, k->c);
+    case CMD_RESOURCE_ATTACH_BACKING: return do_attach(g, req, k->c, k->fenced);
+    case CMD_RESOURCE_DETACH_BACKING: return do_detach(g, k->c);
+    case CMD_SET_SCANOUT: return do_set_scanout(g, k->c);
+    case CMD_TRANSFER_TO_HOST_2D: return do_transfer(g, k->c, k->fenced);
+    case CMD_RESOURCE_FLUSH: return do_flush(g, k->c);
+    default: return RESP_ERR_UNSPEC; /* 3D, blob, EDID...: not offered */
+    }
+}
+
+/* Fill the response header, with the test faults a broken device would
+   answer with. */
+static void ctrl_answer(struct gpu *g, const struct ctrl_cmd *k, uint32_t rtype, uint8_t *resp)
+{
     if (rtype == RESP_OK_DISPLAY_INFO && fault_take(g, VIRTQ_FAKE_GPU_FAULT_BAD_MODE)) {
         put32(resp + HDR + 8, 0);
         put32(resp + HDR + 12, 0);
@@ -515,15 +503,49 @@ static uint32_t ctrl_request(struct gpu *g, struct virtq_fake_req *req)
     /* "If the driver sets VIRTIO_GPU_FLAG_FENCE ... the device MUST set
        VIRTIO_GPU_FLAG_FENCE in the response, copy fence_id" (2D commands
        finish before they are answered, so every fence is already done). */
-    if (fenced && !fault_take(g, VIRTQ_FAKE_GPU_FAULT_NO_FENCE)) {
+    if (k->fenced && !fault_take(g, VIRTQ_FAKE_GPU_FAULT_NO_FENCE)) {
         put32(resp + 4, FLAG_FENCE);
-        put64(resp + 8, fault_take(g, VIRTQ_FAKE_GPU_FAULT_FENCE_ID) ? fence + 1u : fence);
-        memcpy(resp + 16, c + 16, 4); /* ctx_id */
+        put64(resp + 8, fault_take(g, VIRTQ_FAKE_GPU_FAULT_FENCE_ID) ? k->fence + 1u : k->fence);
+        memcpy(resp + 16, k->c + 16, 4); /* ctx_id */
     }
     if (rtype >= RESP_ERR_UNSPEC) {
         g->st.errors++;
         g->st.last_error = rtype;
     }
+}
+
+static uint32_t ctrl_request(struct gpu *g, struct virtq_fake_req *req)
+{
+    struct ctrl_cmd k;
+    uint8_t resp[SZ_DISPLAY_INFO];
+    uint32_t want, rlen, rtype;
+
+    /* 1. The header. */
+    g->st.cmds++;
+    memset(resp, 0, sizeof resp);
+    ctrl_header(g, req, &k);
+    /* 2. Room for the answer, and the command's exact size. */
+    rlen = k.type == CMD_GET_DISPLAY_INFO ? SZ_DISPLAY_INFO : HDR;
+    if (req->writable < rlen) {
+        virtq_fake_violation(g->dev, "%s: %s with a %u-byte response buffer; its response takes %u", S_GPU_CTRL,
+                             cmd_name(k.type), req->writable, rlen);
+        g->st.bad++;
+        return 0; /* no room for any answer the driver could read */
+    }
+    want = k.bad ? 0 : cmd_size(k.type, req);
+    if (!k.bad && want != 0 && req->readable != want) {
+        virtq_fake_violation(g->dev, "%s: %s of %u readable bytes; the command is %u bytes", S_GPU_CTRL,
+                             cmd_name(k.type), req->readable, want);
+        g->st.bad++;
+        k.bad = 1;
+    }
+    if (k.type >= 0x100u && k.type <= 0x10fu)
+        g->st.by_type[k.type - 0x100u]++;
+    /* 3. Run it, then answer. */
+    rtype = k.bad ? RESP_ERR_INVALID_PARAMETER : ctrl_execute(g, req, &k, resp);
+    if (rtype != RESP_OK_DISPLAY_INFO)
+        rlen = HDR;
+    ctrl_answer(g, &k, rtype, resp);
     if (fault_take(g, VIRTQ_FAKE_GPU_FAULT_SHORT))
         rlen = 8;
     return virtq_fake_req_write(req, 0, resp, rlen);
