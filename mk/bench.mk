@@ -190,11 +190,18 @@ BENCH_QEMU_PY = $(PYTHON) bench/qemu_figures.py --results $(BENCH_RESULTS)
 # emptied the committed qemu_runs_*.csv that way).
 BENCH_SUBMAKE := make --no-print-directory
 
-.PHONY: bench-qemu-blk bench-qemu-gpu bench-qemu-net bench-uboot
+.PHONY: bench-qemu-blk bench-qemu-blk-smode bench-qemu-gpu bench-qemu-net bench-uboot
 bench-qemu-blk: | $(BENCH_RESULTS)
 	$(BENCH_QEMU_PY) run --part blk --runs $(BENCH_QEMU_RUNS) \
 	  --show seq_read,qd1,qd32,qd32_kicks_per_req --cmd '$(BENCH_SUBMAKE) demo-blk'
 	@$(BENCH_STAMP) qemu_runs_blk.csv
+
+# riscv64 S-mode under OpenSBI (the same demo, -DBOARD_SMODE), for the
+# side-by-side platform table.
+bench-qemu-blk-smode: | $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part blk-smode --runs $(BENCH_QEMU_RUNS) \
+	  --show seq_read,qd1,qd32,qd32_kicks_per_req --cmd '$(BENCH_SUBMAKE) demo-blk-smode'
+	@$(BENCH_STAMP) qemu_runs_blk-smode.csv
 
 bench-qemu-gpu: | $(BENCH_RESULTS)
 	$(BENCH_QEMU_PY) run --part gpu --runs $(BENCH_QEMU_RUNS) \
@@ -217,7 +224,8 @@ bench-uboot: $(RV_BUILD)/blk_demo.elf | $(BENCH_RESULTS)
 
 # The order `make bench` runs them in; the report comes last.
 BENCH_TARGETS += bench-machine bench-icount bench-size bench-ring bench-chart \
-                 bench-qemu-blk bench-qemu-gpu bench-qemu-net bench-uboot bench-report
+                 bench-qemu-blk bench-qemu-blk-smode bench-qemu-gpu bench-qemu-net \
+                 bench-uboot bench-report
 
 # ---- A dry run changes nothing (issue 16) ----------------------------------
 # `make -n` of the aggregate targets and of every bench step must leave the
