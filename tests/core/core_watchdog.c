@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core_watchdog.c — every core test ends within CORE_TEST_SECONDS (default
    20; environment variable of that name).  A hang in virtq (a wait or loop
    that never ends, e.g. a completion lost for good) then fails in seconds,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_pci.c - libFuzzer target: the virtio-pci transport's probe and
  * queue setup against a configuration space and a BAR the input writes.
  *
