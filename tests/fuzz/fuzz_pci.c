@@ -40,18 +40,8 @@ static void fz_write(uintptr_t a, uint32_t v, unsigned width);
 #define VIRTQ_IMPLEMENTATION
 #include "virtq.h"
 
-#define FAIL(...)                                                                    \
-    do {                                                                             \
-        fprintf(stderr, "fuzz_pci: oracle failed at %s:%d: ", __FILE__, __LINE__); \
-        fprintf(stderr, __VA_ARGS__);                                                \
-        fputc('\n', stderr);                                                         \
-        abort();                                                                     \
-    } while (0)
-#define CHECK(cond, ...)       \
-    do {                       \
-        if (!(cond))           \
-            FAIL(__VA_ARGS__); \
-    } while (0)
+#define VQ_TEST_NAME "fuzz_pci"
+#include "../common/vq_test.h"
 
 #define ECAM ((uintptr_t)0x30000000u)
 #define BAR_BASE 0x40000000u
