@@ -3622,7 +3622,7 @@ static uint32_t virtq__pci_cfg_len(const struct virtq_dev *dev)
 static uint64_t virtq__pci_bar_size(uintptr_t cfg, unsigned i, int *is64)
 {
     uint32_t off = VIRTQ__PCI_BAR0 + 4u * i, orig = VIRTQ_PCI_CFG_READ32(cfg, off), lo,
-             hi = 0xffffffffu, orig_hi = 0;
+             hi = 0xffffffffu;
     uint64_t mask;
     *is64 = ((orig >> 1) & 3u) == 2u && !(orig & 1u) && i < 5u;
     if (orig & 1u)
@@ -3633,7 +3633,7 @@ static uint64_t virtq__pci_bar_size(uintptr_t cfg, unsigned i, int *is64)
     lo = VIRTQ_PCI_CFG_READ32(cfg, off) & ~0xfu;
     VIRTQ_PCI_CFG_WRITE32(cfg, off, orig);
     if (*is64) {
-        orig_hi = VIRTQ_PCI_CFG_READ32(cfg, off + 4u);
+        uint32_t orig_hi = VIRTQ_PCI_CFG_READ32(cfg, off + 4u);
         VIRTQ_PCI_CFG_WRITE32(cfg, off + 4u, 0xffffffffu);
         hi = VIRTQ_PCI_CFG_READ32(cfg, off + 4u);
         VIRTQ_PCI_CFG_WRITE32(cfg, off + 4u, orig_hi);
@@ -3691,6 +3691,7 @@ VIRTQ_API int virtq_pci_probe(struct virtq_dev *dev, uintptr_t cfg)
     return VIRTQ_ENOTSUP;
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): the built-in form advances *next */
 VIRTQ_API int virtq_pci_assign_bars(uintptr_t cfg, uint64_t *next, uint64_t end)
 {
     (void)cfg;

@@ -187,7 +187,7 @@ static uint32_t common_read(struct virtq_fake_pci *fp, uint32_t off)
             return 0xffffu;
         return q ? d->queue_sel : 0;
     case VIRTIO_PCI_COMMON_Q_NDATA: return d->queue_sel;
-    case VIRTIO_PCI_COMMON_Q_RESET: return 0; /* a queue reset completes at once */
+    case VIRTIO_PCI_COMMON_Q_RESET: /* 0: a queue reset completes at once */
     default: return 0; /* ring addresses read back as 0: virtq never reads them */
     }
 }

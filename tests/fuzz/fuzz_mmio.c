@@ -554,6 +554,7 @@ static void op_add_kick(int queue_live)
     struct virtq_buf b[2];
     uint8_t s = u8();
     unsigned n = 1u + (s & 1u), out = (s >> 1) & 1u, notifies = R.notifies;
+    uint32_t want_notify;
     int rc;
     if (!queue_live || nreq >= MAXREQ)
         return;
@@ -574,8 +575,14 @@ static void op_add_kick(int queue_live)
     if (s & 4u) {
         rc = virtq_dev_kick(&dev, &vq);
         CHECK(rc == VIRTQ_OK || (rc == VIRTQ_EBROKEN && virtq_is_broken(&vq)), "kick = %d", rc);
-        CHECK(R.notifies == notifies || (R.notifies == notifies + 1u && R.last_notify == vq.index),
-              "kick notified %u times, queue %u", R.notifies - notifies, R.last_notify);
+        /* With VIRTIO_F_NOTIFICATION_DATA the write carries the next avail
+           index above the queue number ("Available Buffer Notifications"). */
+        want_notify = (R.drv_features & VIRTQ_FEATURE(VIRTIO_F_NOTIFICATION_DATA))
+                          ? ((uint32_t)vq.index | ((uint32_t)vq.avail_idx << 16))
+                          : (uint32_t)vq.index;
+        CHECK(R.notifies == notifies || (R.notifies == notifies + 1u && R.last_notify == want_notify),
+              "kick notified %u times, value %#x, want %#x", R.notifies - notifies, R.last_notify,
+              want_notify);
     }
 }
 
