@@ -93,8 +93,9 @@ static int vblk__reap(struct vblk *b)
         b->inflight--;
         b->stats.completed++;
         /* Non-coherent DMA: drop the CPU's stale copy of what the device
-           wrote before reading it (a no-op on coherent platforms). */
-        virtq_dma_sync_for_cpu(&r->status, 1);
+           wrote into the request (status, and GET_ID's id, which follows
+           it) before reading it (a no-op on coherent platforms). */
+        virtq_dma_sync_for_cpu(&r->status, (size_t)(r->id + VBLK_ID_BYTES - &r->status));
         r->result = vblk__status_result(*(volatile uint8_t *)&r->status);
         if (r->result != VIRTQ_OK)
             b->stats.errors++;
@@ -507,11 +508,9 @@ static int vblk__sync(struct vblk *b, uint32_t type, uint64_t sector,
         rc = r->result;
         if (rc == VIRTQ_OK)
             vblk__sync_in(type, segs, nseg);
-        if (id_out != NULL && rc == VIRTQ_OK) {
-            virtq_dma_sync_for_cpu(r->id, VBLK_ID_BYTES);
+        if (id_out != NULL && rc == VIRTQ_OK) /* r->id: synced by vblk__reap */
             for (i = 0; i < VBLK_ID_BYTES; i++)
                 id_out[i] = r->id[i];
-        }
         vblk__free(b, r);
         return rc;
     }

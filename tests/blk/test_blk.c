@@ -961,7 +961,7 @@ static int group_teardown(void **state)
     return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rw_matrix),
@@ -992,5 +992,7 @@ int main(void)
         cmocka_unit_test(cache_in_flight),
         cmocka_unit_test(cache_reports_stale_reads),
     };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]); /* e.g. 'cache_*' */
     return cmocka_run_group_tests_name("blk", tests, group_setup, group_teardown);
 }
