@@ -301,7 +301,7 @@ int virtq_fake_queue_view(struct virtq_fake_dev *dev, int q, struct virtq_fake_q
         return -1;
     fk_dev_lock(dev);
     fq = &dev->q[q];
-    if (fq->ready) {
+    if (fq->ready && !fq->packed) {
         out->desc = fq->desc;
         out->avail = fq->avail;
         out->used = fq->used;
@@ -326,7 +326,10 @@ int virtq_fake_push_used_raw(struct virtq_fake_dev *dev, int q, uint32_t id, uin
     fq = &dev->q[q];
     if (fq->ready) {
         fk_batch_begin(fq);
-        fk_put_used(fq, id, len);
+        if (fq->packed)
+            fk_packed_put_used(dev, fq, id, len, 1);
+        else
+            fk_put_used(fq, id, len);
         fk_batch_end(dev, q, fq);
         rc = 0;
     }

@@ -31,6 +31,8 @@ int fk_pop_avail(struct virtq_fake_dev *d, int qi)
     int n = 0;
     if (!fk_can_serve(d, q))
         return 0;
+    if (q->packed)
+        return fk_packed_pop(d, qi);
     for (;;) {
         /* 2.7.13: the driver's barrier before its idx store pairs with
            this acquire; ring entries and descriptors are read after it. */
@@ -135,6 +137,10 @@ void fk_finish_req(struct virtq_fake_dev *d, struct fake_queue *q, struct fake_r
     uint32_t id = r->pub.head;
     int twice = 0;
     uint16_t extra = 0;
+    if (q->packed) {
+        fk_packed_finish_req(d, q, r, len);
+        return;
+    }
     switch (q->fault_count > 0 ? q->fault : VIRTQ_FAKE_FAULT_NONE) {
     case VIRTQ_FAKE_FAULT_COMPLETE_TWICE:
         twice = take_fault(q, q->fault);
@@ -184,6 +190,7 @@ void fk_finish_req(struct virtq_fake_dev *d, struct fake_queue *q, struct fake_r
 void fk_batch_begin(struct fake_queue *q)
 {
     q->batch_old = q->used_idx;
+    q->batch_pw = q->used_pw;
 }
 
 /* After a batch of used elements: interrupt unless the driver asked not
@@ -191,6 +198,10 @@ void fk_batch_begin(struct fake_queue *q)
 void fk_batch_end(struct virtq_fake_dev *d, int qi, struct fake_queue *q)
 {
     int want;
+    if (q->packed) {
+        fk_packed_batch_end(d, qi, q);
+        return;
+    }
     if (q->used_idx == q->batch_old && !q->force_irq)
         return;
     /* Our used.idx store (seq_cst, put_used) before these seq_cst loads

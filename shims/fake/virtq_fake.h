@@ -2,7 +2,7 @@
 /* virtq_fake.h — a host-side fake virtio-mmio device that checks the driver.
 
    The fake plays the device side of virtio-mmio (legacy v1 and modern v2)
-   and of the split virtqueue, on a Linux host, for tests.  Every register
+   and of the split and packed virtqueues, on a Linux host, for tests.  Every register
    access, status transition, descriptor chain, index and flag the driver
    produces is checked against the VirtIO 1.2 spec; a broken rule is reported
    as a violation that names the spec section, e.g.
@@ -87,7 +87,37 @@
    chain latches that queue broken (no more processing) and, like QEMU's
    virtio_error(), sets DEVICE_NEEDS_RESET and raises a configuration change
    interrupt once DRIVER_OK is set; a reset clears it.  Device models report
-   request-level violations and then complete the request with an error. */
+   request-level violations and then complete the request with an error.
+
+   The packed ring ("Packed Virtqueues").  A modern device whose features
+   include VIRTIO_F_RING_PACKED (set it in params.features, or run the test
+   with VIRTQ_FAKE_RING=packed in the environment: then every modern device
+   created offers it and refuses FEATURES_OK without it, so a whole binary
+   runs packed or fails) plays the packed device side once the driver
+   accepts it, on MMIO and PCI alike: queue addresses are the descriptor
+   ring and the driver and device event suppression structures; Queue Size
+   need not be a power of 2.  The device reads descriptors in ring order
+   with its wrap counter, follows NEXT lists and packed indirect tables,
+   writes one used descriptor per buffer (Buffer ID, len, AVAIL = USED =
+   its wrap counter, WRITE when len > 0) in completion order and skips the
+   list's other descriptors; it interrupts as the Driver Event Suppression
+   structure says (ENABLE, DISABLE, or DESC with EVENT_IDX: when a used
+   descriptor covers that position) and writes its own structure for the
+   driver's kick decision (DISABLE while virtq_fake_suppress_notify is on;
+   DESC at the next descriptor it reads with EVENT_IDX; else ENABLE).
+   Checked on the driver: zeroed descriptor ring and alignment at enable;
+   a list whose first descriptor is available before the rest; AVAIL/USED
+   saying "used in this lap" where the device used nothing (a wrong wrap
+   counter); lists longer than Queue Size or than the free ring space;
+   elements of address 0 or length 0; readable after writable; INDIRECT
+   without the feature, with NEXT or inside a NEXT list; flags other than
+   WRITE in an indirect table; a Buffer ID made available while in flight;
+   a descriptor changed after it was made available and before it was
+   used; reserved or invalid driver event flags; NOTIFICATION_DATA not
+   naming the next descriptor not yet made available.
+   virtq_fake_queue_view() fails on a packed queue (its pointers are split
+   ones); virtq_fake_push_used_raw() writes one used descriptor at the
+   device's used position and moves it on by one. */
 #ifndef VIRTQ_FAKE_H_INCLUDED
 #define VIRTQ_FAKE_H_INCLUDED
 
@@ -205,7 +235,7 @@ struct virtq_fake_seg {
 
 struct virtq_fake_req {
     int queue;
-    uint16_t head;       /* the chain's head descriptor (the used id) */
+    uint16_t head;       /* the chain's head descriptor (the used id); packed: the Buffer ID */
     uint16_t nseg;
     const struct virtq_fake_seg *seg;
     uint32_t readable;   /* total device-readable bytes */
@@ -377,6 +407,14 @@ void virtq_fake_suppress_notify(struct virtq_fake_dev *dev, int q, int on);
 
 /* ---- fault injection --------------------------------------------------------------- */
 
+/* On a packed queue each fault has its packed form: ID_RANGE Queue Size +
+   id; ID_HIGH id | 0x8000; ID_NOT_HEAD a Buffer ID the device does not
+   hold; COMPLETE_TWICE the same used descriptor again at the next
+   position (a repeat); USED_IDX_JUMP the used descriptor one position past
+   where it belongs (a skip: the driver sees nothing, a stall it must bound);
+   USED_IDX_AHEAD the next position also marked used in this lap, its id and
+   len left as found (a flag pair contradicting the ring).  After one of the
+   last three the fake stops checking the driver against its own ring state. */
 enum virtq_fake_fault {
     VIRTQ_FAKE_FAULT_NONE = 0,
     /* Per completion on queue q, for the next count requests: */
