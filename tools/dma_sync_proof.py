@@ -4,7 +4,8 @@
 VIRTQ_DMA_SYNC_FOR_DEVICE / VIRTQ_DMA_SYNC_FOR_CPU / virtq_dma_sync_for_device
 / virtq_dma_sync_for_cpu in src/*.h and examples/drivers/*.c (found by a
 scan, so a new call site is covered without editing this file), build the
-driver host tests with that one call disabled and require their
+driver host tests with that one call disabled (split, then with the
+packed ring: VIRTQ_FAKE_RING=packed) and require their
 non-coherent-cache tests (cmocka filter 'cache_*', the fake's modelled
 write-back cache, shims/fake/virtq_fake.h "Non-coherent DMA") to fail.
 The unmodified tree must pass them first, or nothing is proven.
@@ -36,6 +37,7 @@ TESTS = {
     "gpu": ("tests/gpu/test_gpu.c", "examples/drivers/virtio_gpu.c"),
     "net": ("tests/net/test_net.c", "examples/drivers/virtio_net.c"),
 }
+RINGS = (False, True)  # split first; the packed pass only if split did not kill it
 CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O0", "-fsanitize=address,undefined",
           "-fno-sanitize-recover=all", "-pthread"]
 
@@ -113,17 +115,24 @@ def prepare(tree, site):
                    stdout=subprocess.DEVNULL)
 
 
-def build_and_run(tree, key, lib):
-    """'pass', 'fail' (a cache test failed) or 'error: ...' (did not build or crashed oddly)."""
+def build_and_run(tree, key, lib, packed):
+    """'pass', 'fail' (a cache test failed) or 'error: ...' (did not build or
+    crashed oddly).  packed: built with both rings and run with
+    VIRTQ_FAKE_RING=packed (every modern fake device then plays the packed
+    ring, mk/fake.mk's packed pass)."""
     test, drv = TESTS[key]
-    exe = os.path.join(tree, "test_" + key)
-    cmd = ["gcc"] + CFLAGS + ["-I" + tree, "-I" + os.path.join(tree, "examples/drivers"), "-I" + ROOT, "-I" + os.path.join(ROOT, "shims/fake"),
+    exe = os.path.join(tree, "test_" + key + ("_packed" if packed else ""))
+    env = dict(os.environ)
+    env.pop("VIRTQ_FAKE_RING", None)
+    if packed:
+        env["VIRTQ_FAKE_RING"] = "packed"
+    cmd = ["gcc"] + CFLAGS + (["-DVIRTQ_RINGS=(VIRTQ_RING_SPLIT|VIRTQ_RING_PACKED)"] if packed else []) + ["-I" + tree, "-I" + os.path.join(tree, "examples/drivers"), "-I" + ROOT, "-I" + os.path.join(ROOT, "shims/fake"),
                               os.path.join(ROOT, test), os.path.join(tree, drv), lib, "-lcmocka", "-o", exe]
     b = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if b.returncode != 0:
         return "error: build failed:\n" + b.stdout[-2000:]
     r = subprocess.run([exe, "cache_*"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=300)
+                       timeout=300, env=env)
     if r.returncode == 0:
         if "cache_" not in r.stdout:
             return "error: no cache_* test ran"
@@ -152,10 +161,12 @@ def main():
     base = os.path.join(args.build, "base")
     prepare(base, None)
     for key in TESTS:
-        res = build_and_run(base, key, lib)
-        if res != "pass":
-            print("dma_sync_proof: the unmodified %s cache tests do not pass: %s" % (key, res))
-            return 1
+        for packed in RINGS:
+            res = build_and_run(base, key, lib, packed)
+            if res != "pass":
+                print("dma_sync_proof: the unmodified %s cache tests (%s) do not pass: %s"
+                      % (key, "packed" if packed else "split", res))
+                return 1
     bad = 0
     for i, site in enumerate(found):
         if args.only and i not in args.only:
@@ -164,16 +175,19 @@ def main():
         tree = os.path.join(args.build, "site%d" % i)
         prepare(tree, site)
         verdict, by = "SURVIVED", []
-        for key in tests_for(rel):
-            res = build_and_run(tree, key, lib)
-            if res.startswith("error"):
-                verdict = "ERROR"
-                by.append("%s %s" % (key, res))
+        for packed in RINGS:
+            for key in tests_for(rel):
+                res = build_and_run(tree, key, lib, packed)
+                if res.startswith("error"):
+                    verdict = "ERROR"
+                    by.append("%s %s" % (key, res))
+                    break
+                if res == "fail":
+                    verdict = "killed"
+                    by.append(key + (" (packed)" if packed else ""))
+                    break  # one failing test proves the call matters
+            if verdict != "SURVIVED":
                 break
-            if res == "fail":
-                verdict = "killed"
-                by.append(key)
-                break  # one failing test proves the call matters
         print("%-8s %s:%d %s%s" % (verdict, rel, no, name, (" by test_" + by[0]) if by else ""))
         if verdict != "killed":
             bad += 1
