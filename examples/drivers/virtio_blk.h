@@ -152,7 +152,7 @@ struct vblk_hdr {
    that nothing else shares, so on a non-coherent platform the CPU's
    writes to the other fields while the request is in flight (state) can
    never be written back over it. */
-struct vblk_req {
+struct vblk_req { /* NOLINT(clang-analyzer-optin.performance.Padding): status, id own a cache line */
     struct virtq_desc table[VBLK_MAX_SEGS + 2u]; /* indirect table (first: aligned) */
     struct vblk_hdr hdr;                         /* device-readable */
     uint8_t state;                               /* VBLK__R_* */

@@ -257,7 +257,7 @@ struct virtio_gpu_update_cursor {
    response starts a cache line (VIRTQ_DMA_ALIGN) and ends the struct, so
    on a non-coherent platform the CPU's writes to the other fields while
    the request is in flight (in_flight) are never written back over it. */
-struct virtio_gpu_req {
+struct virtio_gpu_req { /* NOLINT(clang-analyzer-optin.performance.Padding): resp owns its cache lines */
     union {
         struct virtio_gpu_ctrl_hdr hdr;
         struct virtio_gpu_resource_create_2d create_2d;
