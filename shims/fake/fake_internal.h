@@ -207,6 +207,7 @@ void fk_finish_req(struct virtq_fake_dev *d, struct fake_queue *q, struct fake_r
 void fk_batch_begin(struct fake_queue *q);
 void fk_batch_end(struct virtq_fake_dev *d, int qi, struct fake_queue *q);
 int fk_complete_some(struct virtq_fake_dev *d, int qi, int n, int random);
+int fk_take_fault(struct fake_queue *q, int fault);
 
 /* fake_complete.c */
 int fk_serve_queue(struct virtq_fake_dev *d, int qi);

@@ -58,15 +58,6 @@ void fk_packed_put_used(struct virtq_fake_dev *d, struct fake_queue *q, uint32_t
     q->used_pw = fk_pw_add(q, q->used_pw, ndesc);
 }
 
-static int take_fault(struct fake_queue *q, int fault)
-{
-    if (q->fault != fault || q->fault_count <= 0)
-        return 0;
-    if (--q->fault_count == 0)
-        q->fault = VIRTQ_FAKE_FAULT_NONE;
-    return 1;
-}
-
 /* A Buffer ID the device does not hold (VIRTQ_FAKE_FAULT_ID_NOT_HEAD in
    packed form): the first free one below Queue Size, else Queue Size. */
 static uint32_t free_id(const struct fake_queue *q, uint32_t self)
@@ -85,7 +76,7 @@ enum lie { LIE_NONE, LIE_REPEAT, LIE_SKIP, LIE_PHANTOM };
 static enum lie pick_fault(struct fake_queue *q, const struct fake_req *r, uint32_t *id, uint32_t *len)
 {
     int f = q->fault_count > 0 ? q->fault : VIRTQ_FAKE_FAULT_NONE;
-    if (f == VIRTQ_FAKE_FAULT_NONE || f == VIRTQ_FAKE_FAULT_NEVER_COMPLETE || !take_fault(q, f))
+    if (f == VIRTQ_FAKE_FAULT_NONE || f == VIRTQ_FAKE_FAULT_NEVER_COMPLETE || !fk_take_fault(q, f))
         return LIE_NONE;
     switch (f) {
     case VIRTQ_FAKE_FAULT_COMPLETE_TWICE: return LIE_REPEAT;

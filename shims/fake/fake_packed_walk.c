@@ -16,7 +16,7 @@ struct pwalk {
     struct fake_queue *q;
     int qi;
     uint16_t nseg;
-    int seen_write;
+    int seen_write, indirect;
     uint64_t readable, writable;
 };
 
@@ -106,15 +106,16 @@ static int walk_table(struct pwalk *w, const struct pvirtq_desc *ind, unsigned a
         if (add_seg(w, &x, (x.flags & VIRTQ_DESC_F_WRITE) != 0, "indirect descriptor", i) < 0)
             return -1;
     }
-    w->q->st.indirect++;
+    w->indirect = 1;
     return 0;
 }
 
 /* The list whose first descriptor is at q->avail_pw (seen available):
-   walk it, check it, and queue it as a request.  -1 after a violation. */
+   walk it, check it, and queue it as a request.  -1 after a violation, 1
+   when it is left for later (no room: only once the checks are off). */
 static int take_list(struct virtq_fake_dev *d, int qi, struct fake_queue *q)
 {
-    struct pwalk w = {d, q, qi, 0, 0, 0, 0};
+    struct pwalk w = {d, q, qi, 0, 0, 0, 0, 0};
     struct fake_req *r;
     uint16_t pw = q->avail_pw, id = 0;
     uint32_t k;
@@ -161,6 +162,8 @@ static int take_list(struct virtq_fake_dev *d, int qi, struct fake_queue *q)
             q->avail_pw & PW_POS);
         return -1;
     }
+    if (q->npending >= q->num)
+        return 1; /* checked, more than a ring in flight: a fault lied */
     r = fk_xcalloc(1, sizeof *r + sizeof(struct virtq_fake_seg) * w.nseg + sizeof(uint16_t));
     memcpy(r + 1, q->scratch_seg, sizeof(struct virtq_fake_seg) * w.nseg);
     r->pub.seg = (const struct virtq_fake_seg *)(r + 1);
@@ -179,6 +182,7 @@ static int take_list(struct virtq_fake_dev *d, int qi, struct fake_queue *q)
     q->avail_pw = pw;
     q->pending[q->npending++] = r;
     q->st.popped++;
+    q->st.indirect += (uint32_t)w.indirect;
     if (w.nseg > q->st.max_chain)
         q->st.max_chain = w.nseg;
     return 0;
@@ -207,11 +211,14 @@ int fk_packed_pop(struct virtq_fake_dev *d, int qi)
     struct fake_queue *q = &d->q[qi];
     int n = 0, st;
     for (;;) {
-        while ((st = next_state(d, qi, q)) == 1 && q->npending < q->num) {
-            if (take_list(d, qi, q) < 0) {
+        while ((st = next_state(d, qi, q)) == 1) {
+            int rc = take_list(d, qi, q);
+            if (rc < 0) {
                 fk_break_queue(d, q);
                 return n;
             }
+            if (rc > 0)
+                return n;
             n++;
         }
         if (st < 0) {
