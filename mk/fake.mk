@@ -7,6 +7,12 @@
 #   FAKE_INC      include flags for virtq.h and shims/fake/*.h
 #   FAKE_LIB      $(BUILD)/fake/libvirtq_fake.a (the device, fake CPU, blk model)
 #   FAKE_LDLIBS   what a test binary links after its objects
+#   FAKE_PACKED_CFLAGS, FAKE_PACKED_RUN  a host test's packed pass: build
+#                 the same sources with the packed ring too and run the
+#                 binary under $(FAKE_PACKED_RUN) (VIRTQ_FAKE_RING=packed:
+#                 every modern fake device offers VIRTIO_F_RING_PACKED and
+#                 refuses FEATURES_OK without it, so the pass cannot
+#                 silently run split)
 #
 # Example fragment:
 #   $(BUILD)/blk/test_blk: tests/blk/test_blk.c $(FAKE_LIB)
@@ -28,6 +34,8 @@ FAKE_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 FAKE_INC := -I. -I$(FAKE_DIR)
 FAKE_LIB := $(FAKE_BUILD)/libvirtq_fake.a
 FAKE_LDLIBS := $(FAKE_LIB) -lcmocka
+FAKE_PACKED_CFLAGS := '-DVIRTQ_RINGS=(VIRTQ_RING_SPLIT|VIRTQ_RING_PACKED)'
+FAKE_PACKED_RUN := VIRTQ_FAKE_RING=packed
 
 FAKE_SRCS := $(wildcard $(FAKE_DIR)/*.c)
 FAKE_HDRS := $(wildcard $(FAKE_DIR)/*.h) virtq.h

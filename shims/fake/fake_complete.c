@@ -48,12 +48,16 @@ void fk_notify(struct virtq_fake_dev *d, uint32_t val)
     q->st.notifies++;
     if (q->suppress)
         q->st.notifies_suppressed++;
+    if (fk_has_feat(d, VIRTIO_F_NOTIFICATION_DATA) && q->packed && d->thread_running)
+        fk_packed_notify_data(d, (int)qi, val >> 16, 0);
     if (d->thread_running) {
         kick_thread(d);
         return;
     }
     if (fk_serve_queue(d, (int)qi) == 0)
         q->st.notifies_empty++;
+    if (fk_has_feat(d, VIRTIO_F_NOTIFICATION_DATA) && q->packed)
+        fk_packed_notify_data(d, (int)qi, val >> 16, 1); /* every available one taken */
 }
 
 /* ---- the device thread ------------------------------------------------------------------------------------------- */

@@ -212,7 +212,9 @@ uint32_t virtq_fake_req_read(const struct virtq_fake_req *req, uint32_t off, voi
             continue;
         }
         n = s->len - off < len - done ? s->len - off : len - done;
-        memcpy((char *)dst + done, (const char *)s->addr + off, n);
+        if (!fk_cache_dev_read("segment", s->addr, req->queue, req->head, (const char *)s->addr + off,
+                               (char *)dst + done, n))
+            memcpy((char *)dst + done, (const char *)s->addr + off, n);
         done += n;
         off = 0;
     }
@@ -233,7 +235,9 @@ uint32_t virtq_fake_req_write(const struct virtq_fake_req *req, uint32_t off, co
             continue;
         }
         n = s->len - off < len - done ? s->len - off : len - done;
-        memcpy((char *)s->addr + off, (const char *)src + done, n);
+        if (!fk_cache_dev_write("segment", s->addr, req->queue, req->head, (char *)s->addr + off,
+                                (const char *)src + done, n))
+            memcpy((char *)s->addr + off, (const char *)src + done, n);
         done += n;
         off = 0;
     }
@@ -297,7 +301,7 @@ int virtq_fake_queue_view(struct virtq_fake_dev *dev, int q, struct virtq_fake_q
         return -1;
     fk_dev_lock(dev);
     fq = &dev->q[q];
-    if (fq->ready) {
+    if (fq->ready && !fq->packed) {
         out->desc = fq->desc;
         out->avail = fq->avail;
         out->used = fq->used;
@@ -322,7 +326,10 @@ int virtq_fake_push_used_raw(struct virtq_fake_dev *dev, int q, uint32_t id, uin
     fq = &dev->q[q];
     if (fq->ready) {
         fk_batch_begin(fq);
-        fk_put_used(fq, id, len);
+        if (fq->packed)
+            fk_packed_put_used(dev, fq, id, len, 1);
+        else
+            fk_put_used(fq, id, len);
         fk_batch_end(dev, q, fq);
         rc = 0;
     }

@@ -70,6 +70,7 @@ static void init_from_params(struct virtq_fake_dev *d, const struct virtq_fake_p
     d->mode = VIRTQ_FAKE_SYNC;
     d->rng = 0x9e3779b97f4a7c15ull;
     d->max_delay_us = 200;
+    fk_packed_default(d); /* the VIRTQ_FAKE_RING=packed knob */
 }
 
 static void free_dev(struct virtq_fake_dev *d)

@@ -28,6 +28,20 @@
 #define S_NOTIFY "4.2.3.3 \"Available Buffer Notifications\""
 #define S_LEGACY "4.2.4 \"Legacy interface\""
 #define S_RESERVED "6 \"Reserved Feature Bits\""
+/* The packed ring ("Packed Virtqueues", VirtIO 1.2 section 2.8). */
+#define S_PACKED "2.8 \"Packed Virtqueues\""
+#define S_P_WRAP "2.8.1 \"Driver and Device Ring Wrap Counters\""
+#define S_P_ELEM "2.8.4 \"Element Address and Length\""
+#define S_P_NEXT "2.8.6 \"Next Flag: Descriptor Chaining\""
+#define S_P_EVENT "2.8.10 \"Driver and Device Event Suppression\""
+#define S_P_VQ "2.8.11 \"Driver Requirements: Virtqueues\""
+#define S_P_FORMAT "2.8.13 \"The Virtqueue Descriptor Format\""
+#define S_P_EVFMT "2.8.14 \"Event Suppression Structure Format\""
+#define S_P_TABLE "2.8.16 \"Driver Requirements: The Virtqueue Descriptor Table\""
+#define S_P_SG "2.8.17 \"Driver Requirements: Scatter-Gather Support\""
+#define S_P_IND_FLAG "2.8.7 \"Indirect Flag: Scatter-Gather Support\""
+#define S_P_PLACE "2.8.21.1 \"Placing Available Buffers Into The Descriptor Ring\""
+#define S_P_INDIRECT "2.8.19 \"Driver Requirements: Indirect Descriptors\""
 
 #define ST_ACK VIRTIO_STATUS_ACKNOWLEDGE
 #define ST_DRIVER VIRTIO_STATUS_DRIVER
@@ -50,6 +64,7 @@ struct fake_req {
     struct fake_req *next; /* on the queue's parked list */
     uint32_t epoch;        /* the queue setup it belongs to */
     uint16_t nring;
+    uint16_t ndesc; /* packed: ring descriptors the buffer took */
     uint8_t state;
     uint16_t *ring;
 };
@@ -79,6 +94,18 @@ struct fake_queue {
     struct fake_req *parked; /* held by the model or swallowed */
     int fault, fault_count;
     struct virtq_fake_queue_stats st;
+    /* The packed ring (fake_packed_*.c), when VIRTIO_F_RING_PACKED is
+       negotiated.  A position is pos | wrap << 15, as in the event
+       suppression "desc" field.  owned[] is then indexed by Buffer ID. */
+    uint8_t packed;
+    uint8_t nocheck;     /* a fault (or a reported driver error) spoilt the
+                            ring state: stop checking the driver against it */
+    struct pvirtq_desc *pdesc;
+    struct pvirtq_event_suppress *pdrv, *pdev; /* Driver / Device Area */
+    uint16_t avail_pw;   /* next descriptor the device reads */
+    uint16_t used_pw;    /* where the next used descriptor goes */
+    uint16_t batch_pw;   /* used_pw when the current batch began */
+    uint32_t bad_drv;    /* last invalid driver event flags reported (+1) */
 };
 
 struct virtq_fake_dev {
@@ -104,6 +131,7 @@ struct virtq_fake_dev {
     uint8_t fo_unchecked; /* FEATURES_OK written, status not read back yet */
     uint8_t refuse_fo;
     uint8_t reset_stuck; /* test switch: a Status write of 0 does nothing */
+    uint8_t want_packed; /* test switch: FEATURES_OK needs RING_PACKED if offered */
     uint64_t drv_features, negotiated;
     uint32_t flap;
     /* completion */
@@ -179,10 +207,29 @@ void fk_finish_req(struct virtq_fake_dev *d, struct fake_queue *q, struct fake_r
 void fk_batch_begin(struct fake_queue *q);
 void fk_batch_end(struct virtq_fake_dev *d, int qi, struct fake_queue *q);
 int fk_complete_some(struct virtq_fake_dev *d, int qi, int n, int random);
+int fk_take_fault(struct fake_queue *q, int fault);
 
 /* fake_complete.c */
 int fk_serve_queue(struct virtq_fake_dev *d, int qi);
 void fk_notify(struct virtq_fake_dev *d, uint32_t val);
+
+/* fake_packed_queue.c: the packed ring's memory, positions, notifications */
+uint16_t fk_pw_add(const struct fake_queue *q, uint16_t pw, uint32_t n);
+uint32_t fk_pw_dist(const struct fake_queue *q, uint16_t a, uint16_t b);
+int fk_packed_activate(struct virtq_fake_dev *d, int qi, uint64_t desc, uint64_t drv, uint64_t dev);
+void fk_packed_notify_wish(struct virtq_fake_dev *d, struct fake_queue *q);
+void fk_packed_notify_data(struct virtq_fake_dev *d, int qi, uint32_t data, int exact);
+void fk_packed_default(struct virtq_fake_dev *d);
+
+/* fake_packed_walk.c: taking available descriptors */
+int fk_packed_pop(struct virtq_fake_dev *d, int qi);
+
+/* fake_packed_used.c: used descriptors, faults, used buffer notifications */
+void fk_packed_put_used(struct virtq_fake_dev *d, struct fake_queue *q, uint32_t id, uint32_t len,
+                        uint16_t ndesc);
+void fk_packed_finish_req(struct virtq_fake_dev *d, struct fake_queue *q, struct fake_req *r,
+                          uint32_t len);
+void fk_packed_batch_end(struct virtq_fake_dev *d, int qi, struct fake_queue *q);
 
 /* fake_status.c */
 void fk_status_write(struct virtq_fake_dev *d, uint32_t val);
@@ -192,6 +239,16 @@ void fk_driver_features_write(struct virtq_fake_dev *d, uint32_t val);
    windows (configuration space or BAR), the access then done. */
 int fk_pci_read(uintptr_t addr, int width, uint32_t *val);
 int fk_pci_write(uintptr_t addr, uint32_t val, int width);
+
+/* fake_cache.c: the device's accesses to buffer memory when the
+   non-coherent cache is modelled (1: done through the model; 0: the mode
+   is off, access the memory directly).  kind/buf/qi/head name the buffer
+   in reports (head -1: none). */
+int fk_cache_dev_read(const char *kind, const void *buf, int qi, int head, const void *src,
+                      void *dst, size_t n);
+int fk_cache_dev_write(const char *kind, const void *buf, int qi, int head, void *dst,
+                       const void *src, size_t n);
+void fk_cache_flush(void);
 
 /* fake_config.c */
 uint32_t fk_cfg_read(struct virtq_fake_dev *d, uint32_t off, int width);

@@ -167,7 +167,7 @@ static void queue_num_write(struct virtq_fake_dev *d, uint32_t off, uint32_t val
         fk_vio(d, qi, d->version == 1 ? S_LEGACY : S_REGS, "QueueNum written while the queue is enabled");
     else if (val > q->num_max)
         fk_vio(d, qi, S_REGS, "QueueNum %u exceeds QueueNumMax %u", val, q->num_max);
-    else if (!fk_is_pow2(val))
+    else if (!fk_is_pow2(val) && !fk_has_feat(d, VIRTIO_F_RING_PACKED))
         fk_vio(d, qi, S_SPLIT, "QueueNum %u: a split queue's size is a power of 2", val);
     else
         q->num = (uint16_t)val;

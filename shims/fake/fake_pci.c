@@ -196,7 +196,8 @@ static void queue_size_write(struct virtq_fake_dev *d, struct fake_queue *q, uin
 {
     if (q->ready)
         fk_vio(d, (int)d->queue_sel, S_PCI_VQ, "queue_size written while the queue is enabled");
-    else if (val == 0 || val > q->num_max || (val & (val - 1u)))
+    else if (val == 0 || val > q->num_max ||
+             ((val & (val - 1u)) && !fk_has_feat(d, VIRTIO_F_RING_PACKED)))
         fk_vio(d, (int)d->queue_sel, S_PCI_VQ, "queue_size %u: a power of 2 up to the %u offered", val,
             q->num_max);
     else

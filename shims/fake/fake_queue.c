@@ -50,6 +50,8 @@ void fk_queue_teardown(struct fake_queue *q, int drop_held)
     q->ready = 0;
     q->broken = 0;
     q->force_irq = 0;
+    q->packed = 0;
+    q->nocheck = 0;
     q->epoch++;
 }
 
@@ -72,6 +74,10 @@ void fk_publish_notify_wish(struct virtq_fake_dev *d, struct fake_queue *q)
        release/acquire pair does not order). */
     if (!q->ready)
         return;
+    if (q->packed) {
+        fk_packed_notify_wish(d, q);
+        return;
+    }
     if (fk_has_feat(d, VIRTIO_F_EVENT_IDX)) {
         uint16_t ev = (uint16_t)(q->suppress ? q->last_avail - 1u : q->last_avail);
         __atomic_store_n(fk_avail_event_ptr(q), ev, __ATOMIC_SEQ_CST);
@@ -88,6 +94,8 @@ int fk_queue_activate(struct virtq_fake_dev *d, int qi, uint64_t desc, uint64_t 
 {
     struct fake_queue *q = &d->q[qi];
     const char *sec = d->version == 1 ? S_LEGACY : S_VQCFG;
+    if (fk_has_feat(d, VIRTIO_F_RING_PACKED))
+        return fk_packed_activate(d, qi, desc, avail, used);
     if (!fk_is_pow2(q->num) || q->num > q->num_max) {
         fk_vio(d, qi, S_SPLIT, "queue enabled with Queue Size %u (QueueNumMax %u, must be a power of 2)",
             q->num, q->num_max);

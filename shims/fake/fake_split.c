@@ -31,6 +31,8 @@ int fk_pop_avail(struct virtq_fake_dev *d, int qi)
     int n = 0;
     if (!fk_can_serve(d, q))
         return 0;
+    if (q->packed)
+        return fk_packed_pop(d, qi);
     for (;;) {
         /* 2.7.13: the driver's barrier before its idx store pairs with
            this acquire; ring entries and descriptors are read after it. */
@@ -120,7 +122,8 @@ static uint32_t pick_non_head(struct fake_queue *q, const struct fake_req *self)
     return q->num;
 }
 
-static int take_fault(struct fake_queue *q, int fault)
+/* Use up one of the armed fault's count: 1 when it fires now. */
+int fk_take_fault(struct fake_queue *q, int fault)
 {
     if (q->fault != fault || q->fault_count <= 0)
         return 0;
@@ -135,36 +138,40 @@ void fk_finish_req(struct virtq_fake_dev *d, struct fake_queue *q, struct fake_r
     uint32_t id = r->pub.head;
     int twice = 0;
     uint16_t extra = 0;
+    if (q->packed) {
+        fk_packed_finish_req(d, q, r, len);
+        return;
+    }
     switch (q->fault_count > 0 ? q->fault : VIRTQ_FAKE_FAULT_NONE) {
     case VIRTQ_FAKE_FAULT_COMPLETE_TWICE:
-        twice = take_fault(q, q->fault);
+        twice = fk_take_fault(q, q->fault);
         break;
     case VIRTQ_FAKE_FAULT_ID_RANGE:
-        if (take_fault(q, q->fault))
+        if (fk_take_fault(q, q->fault))
             id = (uint32_t)q->num + r->pub.head;
         break;
     case VIRTQ_FAKE_FAULT_ID_HIGH:
-        if (take_fault(q, q->fault))
+        if (fk_take_fault(q, q->fault))
             id = r->pub.head | 0x10000u;
         break;
     case VIRTQ_FAKE_FAULT_ID_NOT_HEAD:
-        if (take_fault(q, q->fault))
+        if (fk_take_fault(q, q->fault))
             id = pick_non_head(q, r);
         break;
     case VIRTQ_FAKE_FAULT_LEN_OVER:
-        if (take_fault(q, q->fault) && r->pub.writable < 0xffffffffu)
+        if (fk_take_fault(q, q->fault) && r->pub.writable < 0xffffffffu)
             len = r->pub.writable + 1u;
         break;
     case VIRTQ_FAKE_FAULT_USED_IDX_JUMP:
-        if (take_fault(q, q->fault))
+        if (fk_take_fault(q, q->fault))
             extra = q->num;
         break;
     case VIRTQ_FAKE_FAULT_USED_IDX_AHEAD:
-        if (take_fault(q, q->fault))
+        if (fk_take_fault(q, q->fault))
             extra = 1;
         break;
     case VIRTQ_FAKE_FAULT_IGNORE_NO_INTERRUPT:
-        if (take_fault(q, q->fault))
+        if (fk_take_fault(q, q->fault))
             q->force_irq = 1;
         break;
     default:
@@ -184,6 +191,7 @@ void fk_finish_req(struct virtq_fake_dev *d, struct fake_queue *q, struct fake_r
 void fk_batch_begin(struct fake_queue *q)
 {
     q->batch_old = q->used_idx;
+    q->batch_pw = q->used_pw;
 }
 
 /* After a batch of used elements: interrupt unless the driver asked not
@@ -191,6 +199,10 @@ void fk_batch_begin(struct fake_queue *q)
 void fk_batch_end(struct virtq_fake_dev *d, int qi, struct fake_queue *q)
 {
     int want;
+    if (q->packed) {
+        fk_packed_batch_end(d, qi, q);
+        return;
+    }
     if (q->used_idx == q->batch_old && !q->force_irq)
         return;
     /* Our used.idx store (seq_cst, put_used) before these seq_cst loads
@@ -227,7 +239,7 @@ static void serve_req(struct virtq_fake_dev *d, int qi, struct fake_req *r)
 {
     struct fake_queue *q = &d->q[qi];
     uint32_t w = 0;
-    if (take_fault(q, VIRTQ_FAKE_FAULT_NEVER_COMPLETE)) {
+    if (fk_take_fault(q, VIRTQ_FAKE_FAULT_NEVER_COMPLETE)) {
         park(q, r, REQ_LOST);
         return;
     }

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "fake_internal.h"
 
+#include <stdio.h>
+
 /* ---- the status machine ("Device Initialization", "Device Status Field") ------------------------------------------ */
 
 static int accept_features(struct virtq_fake_dev *d, uint64_t acc)
@@ -17,6 +19,12 @@ static int accept_features(struct virtq_fake_dev *d, uint64_t acc)
     if (d->version == 2 && (d->offered & VIRTQ_FEATURE(VIRTIO_F_VERSION_1)) &&
         !(acc & VIRTQ_FEATURE(VIRTIO_F_VERSION_1))) {
         fk_vio(d, -1, S_RESERVED, "the driver did not accept VIRTIO_F_VERSION_1, which the device offers");
+        ok = 0;
+    }
+    if (ok && d->want_packed && (d->offered & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)) &&
+        !(acc & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED))) {
+        fprintf(stderr, "fake: VIRTQ_FAKE_RING=packed: the driver did not accept VIRTIO_F_RING_PACKED; "
+                        "FEATURES_OK refused\n");
         ok = 0;
     }
     if (ok && d->model && d->model->features_ok && !d->model->features_ok(d, d->model_ctx, acc))

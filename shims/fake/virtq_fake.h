@@ -2,7 +2,7 @@
 /* virtq_fake.h — a host-side fake virtio-mmio device that checks the driver.
 
    The fake plays the device side of virtio-mmio (legacy v1 and modern v2)
-   and of the split virtqueue, on a Linux host, for tests.  Every register
+   and of the split and packed virtqueues, on a Linux host, for tests.  Every register
    access, status transition, descriptor chain, index and flag the driver
    produces is checked against the VirtIO 1.2 spec; a broken rule is reported
    as a violation that names the spec section, e.g.
@@ -65,6 +65,10 @@
             until the CPU thread next passes an "instruction boundary": SAVE,
             RESTORE, WFI or any fake MMIO access.
      VIRTQ_WAIT              SPIN | WFI | OS, so every strategy is built in.
+     VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes), VIRTQ_DMA_SYNC_FOR_CPU(p, len)
+         -> virtq_fake_dma_sync_for_device/_cpu(): nothing unless the
+            non-coherent cache is modelled (virtq_fake_cache_enable, below);
+            then clean (and invalidate) / invalidate the lines of [p, p+len).
 
    Threads and callbacks: each device has one lock.  Interrupt callbacks,
    the fake CPU's handler and the violation handler are called with no fake
@@ -83,7 +87,37 @@
    chain latches that queue broken (no more processing) and, like QEMU's
    virtio_error(), sets DEVICE_NEEDS_RESET and raises a configuration change
    interrupt once DRIVER_OK is set; a reset clears it.  Device models report
-   request-level violations and then complete the request with an error. */
+   request-level violations and then complete the request with an error.
+
+   The packed ring ("Packed Virtqueues").  A modern device whose features
+   include VIRTIO_F_RING_PACKED (set it in params.features, or run the test
+   with VIRTQ_FAKE_RING=packed in the environment: then every modern device
+   created offers it and refuses FEATURES_OK without it, so a whole binary
+   runs packed or fails) plays the packed device side once the driver
+   accepts it, on MMIO and PCI alike: queue addresses are the descriptor
+   ring and the driver and device event suppression structures; Queue Size
+   need not be a power of 2.  The device reads descriptors in ring order
+   with its wrap counter, follows NEXT lists and packed indirect tables,
+   writes one used descriptor per buffer (Buffer ID, len, AVAIL = USED =
+   its wrap counter, WRITE when len > 0) in completion order and skips the
+   list's other descriptors; it interrupts as the Driver Event Suppression
+   structure says (ENABLE, DISABLE, or DESC with EVENT_IDX: when a used
+   descriptor covers that position) and writes its own structure for the
+   driver's kick decision (DISABLE while virtq_fake_suppress_notify is on;
+   DESC at the next descriptor it reads with EVENT_IDX; else ENABLE).
+   Checked on the driver: zeroed descriptor ring and alignment at enable;
+   a list whose first descriptor is available before the rest; AVAIL/USED
+   saying "used in this lap" where the device used nothing (a wrong wrap
+   counter); lists longer than Queue Size or than the free ring space;
+   elements of address 0 or length 0; readable after writable; INDIRECT
+   without the feature, with NEXT or inside a NEXT list; flags other than
+   WRITE in an indirect table; a Buffer ID made available while in flight;
+   a descriptor changed after it was made available and before it was
+   used; reserved or invalid driver event flags; NOTIFICATION_DATA not
+   naming the next descriptor not yet made available.
+   virtq_fake_queue_view() fails on a packed queue (its pointers are split
+   ones); virtq_fake_push_used_raw() writes one used descriptor at the
+   device's used position and moves it on by one. */
 #ifndef VIRTQ_FAKE_H_INCLUDED
 #define VIRTQ_FAKE_H_INCLUDED
 
@@ -105,6 +139,8 @@ unsigned long virtq_fake_cpu_irq_save(void);
 void virtq_fake_cpu_irq_restore(unsigned long flags);
 void virtq_fake_cpu_wfi(void);
 void virtq_fake_cpu_alarm_us(uint64_t deadline_us);
+void virtq_fake_dma_sync_for_device(const void *p, size_t len, int device_writes);
+void virtq_fake_dma_sync_for_cpu(const void *p, size_t len);
 
 #ifdef __cplusplus
 } /* extern "C" */
@@ -158,6 +194,13 @@ void virtq_fake_cpu_alarm_us(uint64_t deadline_us);
 #ifndef VIRTQ_WAIT
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_WFI | VIRTQ_WAIT_OS)
 #endif
+#ifndef VIRTQ_DMA_SYNC_FOR_DEVICE
+#define VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes) \
+    virtq_fake_dma_sync_for_device((const void *)(p), (size_t)(len), (device_writes) ? 1 : 0)
+#endif
+#ifndef VIRTQ_DMA_SYNC_FOR_CPU
+#define VIRTQ_DMA_SYNC_FOR_CPU(p, len) virtq_fake_dma_sync_for_cpu((const void *)(p), (size_t)(len))
+#endif
 
 /* The wire structs (struct virtq_desc ...), feature and status bits. */
 #include "virtq.h"
@@ -192,7 +235,7 @@ struct virtq_fake_seg {
 
 struct virtq_fake_req {
     int queue;
-    uint16_t head;       /* the chain's head descriptor (the used id) */
+    uint16_t head;       /* the chain's head descriptor (the used id); packed: the Buffer ID */
     uint16_t nseg;
     const struct virtq_fake_seg *seg;
     uint32_t readable;   /* total device-readable bytes */
@@ -364,6 +407,14 @@ void virtq_fake_suppress_notify(struct virtq_fake_dev *dev, int q, int on);
 
 /* ---- fault injection --------------------------------------------------------------- */
 
+/* On a packed queue each fault has its packed form: ID_RANGE Queue Size +
+   id; ID_HIGH id | 0x8000; ID_NOT_HEAD a Buffer ID the device does not
+   hold; COMPLETE_TWICE the same used descriptor again at the next
+   position (a repeat); USED_IDX_JUMP the used descriptor one position past
+   where it belongs (a skip: the driver sees nothing, a stall it must bound);
+   USED_IDX_AHEAD the next position also marked used in this lap, its id and
+   len left as found (a flag pair contradicting the ring).  After one of the
+   last three the fake stops checking the driver against its own ring state. */
 enum virtq_fake_fault {
     VIRTQ_FAKE_FAULT_NONE = 0,
     /* Per completion on queue q, for the next count requests: */
@@ -449,6 +500,90 @@ void virtq_fake_get_stats(struct virtq_fake_dev *dev, struct virtq_fake_stats *o
    This returns zeroed, 4096-aligned memory below 4 GiB (NULL if none). */
 void *virtq_fake_lowmem_alloc(size_t bytes);
 void virtq_fake_lowmem_free(void *p);
+
+/* ---- non-coherent DMA: a write-back data cache over buffer memory ---------------------------
+
+   Off by default (the fake is then a cache-coherent platform).  When on,
+   the fake models one CPU data cache, write-back and not coherent with the
+   device, over *buffer* memory: the bytes the device reads and writes
+   through a descriptor (virtq_fake_req_read/_write), indirect tables and
+   gpu backing pages.  Ring memory (descriptor table, available and used
+   rings) stays coherent, as the driver must map it: with the split ring's
+   16/2/4 alignment ("Split Virtqueues") the used ring shares a cache line
+   with the end of the available ring, each written by a different side,
+   and a packed ring's descriptors ("Packed Virtqueues") are rewritten in
+   place by both, so no clean/invalidate sequence can keep a ring right.
+
+   The model, per VIRTQ_FAKE_CACHE_LINE-byte line:
+     - the CPU's copy is the host memory the driver reads and writes
+       directly; the device's view ("memory") is a shadow copy inside the
+       fake.  A line enters the model the first time a sync hook or the
+       device touches it, with memory = the CPU's copy (clean);
+     - driver writes stay in the CPU copy (the line is dirty) until
+       VIRTQ_DMA_SYNC_FOR_DEVICE cleans the line (the whole line is
+       written to memory); device_writes != 0 also invalidates it;
+     - device writes go to memory only and reach the CPU's copy when
+       VIRTQ_DMA_SYNC_FOR_CPU invalidates the line (memory is then read
+       back into the whole line);
+     - at arbitrary moments (each time the device or a sync hook touches a
+       line; a seeded PRNG decides, so a run reproduces from its seed) a
+       dirty line may be evicted (written back whole, over anything the
+       device wrote in it) and a clean line dropped and refilled from
+       memory (device writes then show early; a driver must not count on
+       either).
+   Reported as violations ("fake: cache: ..."), each naming the buffer
+   (its address, the offset in it, and the queue and head of the request)
+   or the byte:
+     - the device reads a byte the driver wrote and never cleaned (a stale
+       read by the device: SYNC_FOR_DEVICE missing);
+     - the device touches a line no sync hook ever covered;
+     - the device writes into a line the CPU holds dirty (written since it
+       was handed over: its write-back would destroy the device's data; a
+       buffer that shares a cache line with data the CPU writes while the
+       request is in flight);
+     - the CPU wrote a line it had handed over for the device to write,
+       found when it invalidates it;
+     - the device wrote bytes the driver never invalidated before it
+       handed the line to the device again or before
+       virtq_fake_cache_check(): whatever the driver read there was stale
+       (SYNC_FOR_CPU missing after virtq_get).
+   The host cannot see a CPU load, so a stale read by the driver is found
+   by that last rule, not at the load; in the model the load returns the
+   old bytes, so the driver's result is wrong as well.  Limits: a CPU
+   write of the value a byte already held is invisible (harmless: the
+   write-back writes the same bytes); use it with synchronous or stepped
+   completion, not the device thread (a refill rewrites host bytes the
+   test thread may be writing); ASan red zones inside a line are skipped.
+   Reports found while the device runs are delivered when the fake's
+   lock is released or at the next sync hook. */
+#define VIRTQ_FAKE_CACHE_LINE 64
+/* Start modelling (forgetting every line and counter); seed 0 picks a fixed one. */
+void virtq_fake_cache_enable(uint64_t seed);
+/* Chance in percent, at each arbitrary moment, that a dirty line is
+   evicted / a clean line refilled (default 25 and 25). */
+void virtq_fake_cache_set_rates(unsigned evict_pct, unsigned refill_pct);
+/* Report every line whose device-written bytes the driver never
+   invalidated; returns the number of reports. */
+unsigned virtq_fake_cache_check(void);
+/* virtq_fake_cache_check(), then stop modelling and forget every line. */
+unsigned virtq_fake_cache_disable(void);
+int virtq_fake_cache_enabled(void);
+struct virtq_fake_cache_stats {
+    uint32_t lines;       /* lines in the model */
+    uint32_t cleans;      /* lines cleaned by SYNC_FOR_DEVICE */
+    uint32_t invalidates; /* lines invalidated (SYNC_FOR_DEVICE with device_writes, SYNC_FOR_CPU) */
+    uint32_t evictions;   /* dirty lines written back at an arbitrary moment */
+    uint32_t refills;     /* clean lines refilled at an arbitrary moment */
+    uint32_t dev_reads;   /* device reads through the model (per line touched) */
+    uint32_t dev_writes;  /* device writes through the model (per line touched) */
+    uint32_t stale;       /* stale reads found (device or driver) */
+    uint32_t reports;     /* every report */
+};
+void virtq_fake_cache_get_stats(struct virtq_fake_cache_stats *out);
+/* For models that read driver memory outside a request's chain (gpu
+   backing pages): copy n bytes at src as the device sees them (through
+   the modelled cache when it is on); buf names the buffer in reports. */
+void virtq_fake_dma_read(const void *src, void *dst, size_t n, const void *buf);
 
 /* ---- the fake CPU (WFI strategy) --------------------------------------------------------- */
 
