@@ -102,6 +102,12 @@
    virtq_detach           after a reset: hand back every cookie, once each
    virtq_ignore_used_len  legacy queues whose used.len is junk
    virtq_need_event       the spec's event-index test (used by publish)
+   virtq_dma_sync_for_device(p, len, device_writes), virtq_dma_sync_for_cpu(p, len)
+                          the implementation's DMA sync hooks, from any
+                          file: sync a request's writable bytes for the CPU
+                          after virtq_get, memory the device reads outside
+                          a descriptor for the device (non-coherent DMA;
+                          no-ops by default)
    A request is a chain of segments, device-readable first, then
    device-writable.  The cookie (any non-NULL pointer, usually the caller's
    request struct) comes back exactly once.  Private bookkeeping (struct
@@ -307,6 +313,10 @@
                           ring is written in place by both sides, so no
                           cache operation can keep a ring right
                           (shims/PORTING.md "Ring memory must be coherent")
+   VIRTQ_DMA_ALIGN        the largest data cache line (default 64): a
+                          buffer the device writes must own its lines, or a
+                          write-back of data the CPU wrote next to it
+                          destroys what the device wrote    (all files)
    VIRTQ_ASSERT(x)        checks of virtq's own invariants (never of
                           caller arguments or device data, which return
                           errors); off by default              (impl only)
@@ -420,6 +430,13 @@
 #else
 #define VIRTQ_API extern
 #endif
+#endif
+
+/* The largest data cache line of a non-coherent platform: buffers the
+   device writes (VIRTQ_DMA_SYNC_*) must not share a line with memory the
+   CPU writes meanwhile; the example drivers align them to this. */
+#ifndef VIRTQ_DMA_ALIGN
+#define VIRTQ_DMA_ALIGN 64
 #endif
 
 #if defined(__cplusplus)
@@ -846,6 +863,19 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
    the len it reports means nothing.  Every other check stays.  Call after
    setup (virtq_init clears it). */
 VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore);
+
+/* --- data buffers on a non-coherent platform -------------------------------- */
+
+/* The implementation file's VIRTQ_DMA_SYNC_FOR_DEVICE / _FOR_CPU, callable
+   from any file (drivers are often built apart from the implementation).
+   virtq_add() already syncs every segment for the device; call
+   virtq_dma_sync_for_cpu() on the writable bytes of a request after
+   virtq_get() returned it and before reading them, and
+   virtq_dma_sync_for_device() on memory the device reads outside a
+   descriptor (a gpu resource's backing pages) before it does.  Data
+   buffers only: ring memory must be coherent. */
+VIRTQ_API void virtq_dma_sync_for_device(const void *p, size_t len, bool device_writes);
+VIRTQ_API void virtq_dma_sync_for_cpu(const void *p, size_t len);
 
 /* After the device was reset (it no longer touches the ring): hand back one
    in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
@@ -1433,9 +1463,15 @@ static inline void virtq__mmio_write8(uintptr_t a, uint8_t v)
 
 /* DMA.  Default: the device sees CPU addresses 1:1 and caches are coherent
    (QEMU virt, most SoCs with an IOMMU off).  On a non-coherent system,
-   place the rings in uncached memory and define the sync hooks; virtq
-   calls SYNC_FOR_DEVICE on each buffer in virtq_add().  After virtq_get()
-   the caller syncs its writable buffers with VIRTQ_DMA_SYNC_FOR_CPU. */
+   place the rings in uncached (or cache-coherent) memory and define the
+   sync hooks, which cover data buffers only: virtq calls SYNC_FOR_DEVICE
+   on each buffer (and indirect table) in virtq_add().  After virtq_get()
+   the caller syncs its writable buffers with VIRTQ_DMA_SYNC_FOR_CPU, from
+   another file through virtq_dma_sync_for_cpu().  A ring cannot be kept
+   right by cache operations: with the split ring's 16/2/4 alignment
+   ("Split Virtqueues") the used ring shares a cache line with the end
+   of the available ring, each written by a different side, and a packed
+   ring's descriptors ("Packed Virtqueues") are rewritten in place by both. */
 #ifndef VIRTQ_VIRT_TO_DMA
 #define VIRTQ_VIRT_TO_DMA(p) ((uint64_t)(uintptr_t)(p))
 #endif
@@ -1445,6 +1481,21 @@ static inline void virtq__mmio_write8(uintptr_t a, uint8_t v)
 #ifndef VIRTQ_DMA_SYNC_FOR_CPU
 #define VIRTQ_DMA_SYNC_FOR_CPU(p, len) ((void)0)
 #endif
+
+VIRTQ_API void virtq_dma_sync_for_device(const void *p, size_t len, bool device_writes)
+{
+    (void)p; /* each is unused by the default (coherent) hook */
+    (void)len;
+    (void)device_writes;
+    VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes);
+}
+
+VIRTQ_API void virtq_dma_sync_for_cpu(const void *p, size_t len)
+{
+    (void)p;
+    (void)len;
+    VIRTQ_DMA_SYNC_FOR_CPU(p, len);
+}
 /* ==== end shim_dma.h ==== */
 
 /* ==== begin shim_log.h ==== */

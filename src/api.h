@@ -223,6 +223,19 @@ VIRTQ_API unsigned virtq_num_free(const struct virtq *vq);
    setup (virtq_init clears it). */
 VIRTQ_API void virtq_ignore_used_len(struct virtq *vq, bool ignore);
 
+/* --- data buffers on a non-coherent platform -------------------------------- */
+
+/* The implementation file's VIRTQ_DMA_SYNC_FOR_DEVICE / _FOR_CPU, callable
+   from any file (drivers are often built apart from the implementation).
+   virtq_add() already syncs every segment for the device; call
+   virtq_dma_sync_for_cpu() on the writable bytes of a request after
+   virtq_get() returned it and before reading them, and
+   virtq_dma_sync_for_device() on memory the device reads outside a
+   descriptor (a gpu resource's backing pages) before it does.  Data
+   buffers only: ring memory must be coherent. */
+VIRTQ_API void virtq_dma_sync_for_device(const void *p, size_t len, bool device_writes);
+VIRTQ_API void virtq_dma_sync_for_cpu(const void *p, size_t len);
+
 /* After the device was reset (it no longer touches the ring): hand back one
    in-flight or unpublished cookie per call; VIRTQ_EAGAIN when none is left,
    at which point the ring is empty, un-broken and ready for reuse. */

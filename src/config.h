@@ -33,6 +33,13 @@
 #endif
 #endif
 
+/* The largest data cache line of a non-coherent platform: buffers the
+   device writes (VIRTQ_DMA_SYNC_*) must not share a line with memory the
+   CPU writes meanwhile; the example drivers align them to this. */
+#ifndef VIRTQ_DMA_ALIGN
+#define VIRTQ_DMA_ALIGN 64
+#endif
+
 #if defined(__cplusplus)
 extern "C" {
 #endif

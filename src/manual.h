@@ -102,6 +102,12 @@
    virtq_detach           after a reset: hand back every cookie, once each
    virtq_ignore_used_len  legacy queues whose used.len is junk
    virtq_need_event       the spec's event-index test (used by publish)
+   virtq_dma_sync_for_device(p, len, device_writes), virtq_dma_sync_for_cpu(p, len)
+                          the implementation's DMA sync hooks, from any
+                          file: sync a request's writable bytes for the CPU
+                          after virtq_get, memory the device reads outside
+                          a descriptor for the device (non-coherent DMA;
+                          no-ops by default)
    A request is a chain of segments, device-readable first, then
    device-writable.  The cookie (any non-NULL pointer, usually the caller's
    request struct) comes back exactly once.  Private bookkeeping (struct
@@ -307,6 +313,10 @@
                           ring is written in place by both sides, so no
                           cache operation can keep a ring right
                           (shims/PORTING.md "Ring memory must be coherent")
+   VIRTQ_DMA_ALIGN        the largest data cache line (default 64): a
+                          buffer the device writes must own its lines, or a
+                          write-back of data the CPU wrote next to it
+                          destroys what the device wrote    (all files)
    VIRTQ_ASSERT(x)        checks of virtq's own invariants (never of
                           caller arguments or device data, which return
                           errors); off by default              (impl only)

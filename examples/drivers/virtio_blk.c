@@ -92,6 +92,10 @@ static int vblk__reap(struct vblk *b)
         }
         b->inflight--;
         b->stats.completed++;
+        /* Non-coherent DMA: drop the CPU's stale copy of what the device
+           wrote into the request (status, and GET_ID's id, which follows
+           it) before reading it (a no-op on coherent platforms). */
+        virtq_dma_sync_for_cpu(&r->status, (size_t)(r->id + VBLK_ID_BYTES - &r->status));
         r->result = vblk__status_result(*(volatile uint8_t *)&r->status);
         if (r->result != VIRTQ_OK)
             b->stats.errors++;
@@ -288,7 +292,7 @@ static uint32_t vblk__check_params(const struct vblk *b, const struct virtq_dev 
     uint32_t qs;
     if (b == NULL || dev == NULL || p == NULL || p->ring == NULL || p->slots == NULL ||
         p->reqs == NULL || p->nreqs == 0u || p->queue_size < 4u ||
-        ((uintptr_t)p->reqs & 15u) != 0u || ((uintptr_t)p->ring & 4095u) != 0u)
+        ((uintptr_t)p->reqs & (VIRTQ_DMA_ALIGN - 1u)) != 0u || ((uintptr_t)p->ring & 4095u) != 0u)
         return 0;
     qs = p->queue_size > VIRTQ_MAX_SIZE ? VIRTQ_MAX_SIZE : p->queue_size;
     while (!vblk__pow2(qs))
@@ -448,6 +452,18 @@ fail:
 
 /* ---- blocking calls ---------------------------------------------------------------- */
 
+/* After a blocking IN or GET_ID request: the data the device wrote into
+   the caller's segments, for the CPU (non-coherent DMA; the async calls
+   leave this to their caller, see vblk_submit). */
+static void vblk__sync_in(uint32_t type, const struct virtq_buf *segs, unsigned nseg)
+{
+    unsigned i;
+    if (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_GET_ID)
+        return;
+    for (i = 0; i < nseg; i++)
+        virtq_dma_sync_for_cpu(segs[i].addr, segs[i].len);
+}
+
 /* Submit one request as a blocking call and wait for it.  ENOSPC (async
    requests hold the pool or the ring) waits for a completion and retries. */
 static int vblk__sync(struct vblk *b, uint32_t type, uint64_t sector,
@@ -490,7 +506,9 @@ static int vblk__sync(struct vblk *b, uint32_t type, uint64_t sector,
     if (r->state == VBLK__R_DONE) {
         unsigned i;
         rc = r->result;
-        if (id_out != NULL && rc == VIRTQ_OK)
+        if (rc == VIRTQ_OK)
+            vblk__sync_in(type, segs, nseg);
+        if (id_out != NULL && rc == VIRTQ_OK) /* r->id: synced by vblk__reap */
             for (i = 0; i < VBLK_ID_BYTES; i++)
                 id_out[i] = r->id[i];
         vblk__free(b, r);

@@ -43,7 +43,10 @@
  * Requests: each one owns a struct vblk_req from the caller's pool: its
  * 16-byte header, its status byte and its indirect table, so no DMA buffer
  * is shared between requests and any number (up to the pool and the ring)
- * can be in flight.  Multi-segment requests use one indirect descriptor
+ * can be in flight.  Non-coherent DMA: virtq_add() cleans every segment
+ * for the device; the driver invalidates the status byte, the ID and a
+ * blocking read's data for the CPU before reading them; the status and
+ * ID own their cache lines.  Multi-segment requests use one indirect descriptor
  * when VIRTIO_F_INDIRECT_DESC was negotiated, a direct chain otherwise (or
  * when the ring has room and the request has a single data segment).
  * The header sits alone in the first descriptor and the status byte alone
@@ -138,25 +141,30 @@ struct vblk_hdr {
 };
 
 #if defined(__GNUC__) || defined(__clang__)
-#define VBLK__ALIGN16 __attribute__((aligned(16)))
+#define VBLK__ALIGN_DMA __attribute__((aligned(VIRTQ_DMA_ALIGN)))
 #else
-#define VBLK__ALIGN16 /* place the pool on a 16-byte boundary yourself */
+#define VBLK__ALIGN_DMA /* place the pool on a VIRTQ_DMA_ALIGN boundary yourself */
 #endif
 
 /* One request's memory.  Give vblk_init() an array of them; one is in use
-   from submit until its completion is taken.  Fields are private. */
-struct vblk_req {
+   from submit until its completion is taken.  Fields are private.  What
+   the device writes (status, id) starts a cache line (VIRTQ_DMA_ALIGN)
+   that nothing else shares, so on a non-coherent platform the CPU's
+   writes to the other fields while the request is in flight (state) can
+   never be written back over it. */
+struct vblk_req { /* NOLINT(clang-analyzer-optin.performance.Padding): status, id own a cache line */
     struct virtq_desc table[VBLK_MAX_SEGS + 2u]; /* indirect table (first: aligned) */
     struct vblk_hdr hdr;                         /* device-readable */
-    uint8_t status;                              /* device-writable, 1 byte */
     uint8_t state;                               /* VBLK__R_* */
     uint8_t sync;                                /* owned by a blocking call */
-    uint8_t pad_;
-    uint8_t id[VBLK_ID_BYTES]; /* vblk_get_id()'s buffer: the request owns it */
+    uint8_t pad_[2];
     int result;
     void *tag;
     struct vblk_req *next; /* free list or done list */
-} VBLK__ALIGN16;
+    /* device-writable, in lines of their own (the struct ends with them) */
+    uint8_t status VBLK__ALIGN_DMA; /* 1 byte */
+    uint8_t id[VBLK_ID_BYTES];      /* vblk_get_id()'s buffer: the request owns it */
+} VBLK__ALIGN_DMA;
 
 /* Memory and knobs for vblk_init(). */
 struct vblk_params {
@@ -164,7 +172,7 @@ struct vblk_params {
     size_t ring_bytes;        /* >= VIRTQ_RING_BYTES(queue_size, VIRTQ_ALIGN_LEGACY) */
     struct virtq_slot *slots; /* queue_size entries */
     uint32_t queue_size;      /* entries wished; the device may give fewer */
-    struct vblk_req *reqs;    /* request pool, 16-byte aligned */
+    struct vblk_req *reqs;    /* request pool, VIRTQ_DMA_ALIGN-aligned (an array is) */
     unsigned nreqs;           /* requests that can be in flight at once */
     uint64_t refuse;          /* feature bits not to accept (tests, A/B) */
     uint32_t timeout_us;      /* bound per blocking wait; 0: the default */
@@ -240,7 +248,11 @@ int vblk_get_id(struct vblk *b, char id[VBLK_ID_BYTES + 1u]);
    also after vblk_reset() (result VBLK_ECANCELED).  Kicks the device unless
    flags has VBLK_NOKICK.  VIRTQ_ENOSPC: no free request or descriptors now
    (take a completion and retry); VBLK_EROFS, VBLK_ERANGE, VBLK_E2BIG,
-   VIRTQ_EINVAL: refused, nothing queued. */
+   VIRTQ_EINVAL: refused, nothing queued.  The segments' memory belongs to
+   the device until the tag comes back; on a non-coherent platform call
+   virtq_dma_sync_for_cpu() on an IN or GET_ID request's segments then,
+   before reading them (the blocking calls do it themselves), and keep
+   each segment in cache lines of its own (VIRTQ_DMA_ALIGN). */
 int vblk_submit(struct vblk *b, uint32_t type, uint64_t sector, const struct virtq_buf *segs,
                 unsigned nseg, void *tag, unsigned flags);
 /* Publish queued requests and notify the device if it wants it. */

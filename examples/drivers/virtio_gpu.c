@@ -56,6 +56,9 @@ static int gpu__reap(struct virtio_gpu *g)
         struct virtio_gpu_req *r = (struct virtio_gpu_req *)cookie;
         if (r < &g->req[0] || r >= &g->req[VIRTIO_GPU_NREQ] || !r->in_flight)
             return VIRTQ_EBROKEN;
+        /* Non-coherent DMA: drop the CPU's stale copy of the response
+           (virtq_get bounds len by resp_len; a no-op when coherent). */
+        virtq_dma_sync_for_cpu(&r->resp, r->resp_len);
         r->used_len = len;
         r->in_flight = 0;
         r->done = 1;

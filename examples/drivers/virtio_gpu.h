@@ -246,9 +246,18 @@ struct virtio_gpu_update_cursor {
 #define VIRTIO_GPU_VIRT_TO_DMA(p) ((uint64_t)(uintptr_t)(p))
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTIO_GPU__ALIGN_DMA __attribute__((aligned(VIRTQ_DMA_ALIGN)))
+#else
+#define VIRTIO_GPU__ALIGN_DMA /* place struct virtio_gpu on a VIRTQ_DMA_ALIGN boundary yourself */
+#endif
+
 /* One control-queue request: the command and the response the device
-   writes.  Device-visible; lives inside struct virtio_gpu.  Private. */
-struct virtio_gpu_req {
+   writes.  Device-visible; lives inside struct virtio_gpu.  Private.  The
+   response starts a cache line (VIRTQ_DMA_ALIGN) and ends the struct, so
+   on a non-coherent platform the CPU's writes to the other fields while
+   the request is in flight (in_flight) are never written back over it. */
+struct virtio_gpu_req { /* NOLINT(clang-analyzer-optin.performance.Padding): resp owns its cache lines */
     union {
         struct virtio_gpu_ctrl_hdr hdr;
         struct virtio_gpu_resource_create_2d create_2d;
@@ -262,10 +271,6 @@ struct virtio_gpu_req {
             struct virtio_gpu_mem_entry entry; /* the one-entry case */
         } attach;
     } cmd;
-    union {
-        struct virtio_gpu_ctrl_hdr hdr;
-        struct virtio_gpu_resp_display_info display_info;
-    } resp;
     uint32_t cmd_len;   /* bytes of cmd sent */
     uint32_t resp_len;  /* bytes of resp posted */
     uint32_t used_len;  /* bytes the device wrote */
@@ -274,7 +279,11 @@ struct virtio_gpu_req {
     uint8_t done;       /* completed since submitted */
     uint8_t abandoned;  /* its wait timed out; reaped as "late" */
     uint8_t pad_;
-};
+    union {
+        struct virtio_gpu_ctrl_hdr hdr;
+        struct virtio_gpu_resp_display_info display_info;
+    } resp VIRTIO_GPU__ALIGN_DMA; /* device-writable */
+} VIRTIO_GPU__ALIGN_DMA;
 
 /* Counters (read freely). */
 struct virtio_gpu_stats {
@@ -354,7 +363,11 @@ int virtio_gpu_transfer_to_host_2d(struct virtio_gpu *g, uint32_t resource_id,
 int virtio_gpu_resource_flush(struct virtio_gpu *g, uint32_t resource_id,
                               const struct virtio_gpu_rect *r);
 /* Both of the above for rectangle r of a linear backing with stride bytes
-   per line and 4 bytes per pixel, behind one notification. */
+   per line and 4 bytes per pixel, behind one notification.
+   Non-coherent DMA: the device reads the backing outside any descriptor,
+   so before a transfer clean the pixels you drew with
+   virtq_dma_sync_for_device(p, len, false) (the driver syncs its own
+   commands, mem entries and responses). */
 int virtio_gpu_flush_rect(struct virtio_gpu *g, uint32_t resource_id,
                           const struct virtio_gpu_rect *r, uint32_t stride);
 

@@ -354,6 +354,9 @@ int virtio_net_poll(struct virtio_net *n, virtio_net_rx_fn fn, void *ctx, unsign
             if (rc != VIRTQ_OK)
                 goto out;
             i = rx_index(n, cookie);
+            /* Non-coherent DMA: drop the CPU's stale copy of what the
+               device wrote (len is bounded by what was posted). */
+            virtq_dma_sync_for_cpu(n->rx_buf[i], len);
             delivered += rx_one(n, i, len, fn, ctx);
             /* Refill at once: the frame was consumed or copied. */
             rc = rx_post(n, i);

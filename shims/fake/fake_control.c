@@ -212,7 +212,9 @@ uint32_t virtq_fake_req_read(const struct virtq_fake_req *req, uint32_t off, voi
             continue;
         }
         n = s->len - off < len - done ? s->len - off : len - done;
-        memcpy((char *)dst + done, (const char *)s->addr + off, n);
+        if (!fk_cache_dev_read("segment", s->addr, req->queue, req->head, (const char *)s->addr + off,
+                               (char *)dst + done, n))
+            memcpy((char *)dst + done, (const char *)s->addr + off, n);
         done += n;
         off = 0;
     }
@@ -233,7 +235,9 @@ uint32_t virtq_fake_req_write(const struct virtq_fake_req *req, uint32_t off, co
             continue;
         }
         n = s->len - off < len - done ? s->len - off : len - done;
-        memcpy((char *)s->addr + off, (const char *)src + done, n);
+        if (!fk_cache_dev_write("segment", s->addr, req->queue, req->head, (char *)s->addr + off,
+                                (const char *)src + done, n))
+            memcpy((char *)s->addr + off, (const char *)src + done, n);
         done += n;
         off = 0;
     }

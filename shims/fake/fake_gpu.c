@@ -196,7 +196,7 @@ static int backing_read(const struct res *r, uint64_t off, void *dst, uint32_t l
             continue;
         }
         uint32_t n = e->len - (uint32_t)off < len ? e->len - (uint32_t)off : len;
-        memcpy(d, e->addr + off, n);
+        virtq_fake_dma_read(e->addr + off, d, n, e->addr); /* memory, as the device sees it */
         d += n;
         len -= n;
         off = 0;

@@ -240,6 +240,16 @@ void fk_driver_features_write(struct virtq_fake_dev *d, uint32_t val);
 int fk_pci_read(uintptr_t addr, int width, uint32_t *val);
 int fk_pci_write(uintptr_t addr, uint32_t val, int width);
 
+/* fake_cache.c: the device's accesses to buffer memory when the
+   non-coherent cache is modelled (1: done through the model; 0: the mode
+   is off, access the memory directly).  kind/buf/qi/head name the buffer
+   in reports (head -1: none). */
+int fk_cache_dev_read(const char *kind, const void *buf, int qi, int head, const void *src,
+                      void *dst, size_t n);
+int fk_cache_dev_write(const char *kind, const void *buf, int qi, int head, void *dst,
+                       const void *src, size_t n);
+void fk_cache_flush(void);
+
 /* fake_config.c */
 uint32_t fk_cfg_read(struct virtq_fake_dev *d, uint32_t off, int width);
 void fk_cfg_write(struct virtq_fake_dev *d, uint32_t off, uint32_t val, int width);

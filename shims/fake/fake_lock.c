@@ -19,14 +19,15 @@ void fk_dev_lock(struct virtq_fake_dev *d)
 void fk_dev_unlock(struct virtq_fake_dev *d)
 {
     char msgs[MAX_UNDELIVERED][VIRTQ_FAKE_MSG_MAX];
-    int nmsg = 0, raise, connected, i;
+    int nmsg = 0, raise, connected, i, dev_thread;
     virtq_fake_irq_fn fn;
     void *ctx;
     if (--d->depth > 0) {
         pthread_mutex_unlock(&d->lock);
         return;
     }
-    if (!(d->thread_running && pthread_equal(pthread_self(), d->thread))) {
+    dev_thread = d->thread_running && pthread_equal(pthread_self(), d->thread);
+    if (!dev_thread) {
         nmsg = d->nundelivered;
         memcpy(msgs, d->undelivered, sizeof msgs[0] * (size_t)nmsg);
         d->nundelivered = 0;
@@ -39,6 +40,8 @@ void fk_dev_unlock(struct virtq_fake_dev *d)
     pthread_mutex_unlock(&d->lock);
     for (i = 0; i < nmsg; i++)
         fk_vio_deliver(msgs[i]);
+    if (!dev_thread)
+        fk_cache_flush(); /* what the modelled data cache found meanwhile */
     if (raise) {
         if (fn != NULL)
             fn(d, ctx);

@@ -94,7 +94,10 @@ static int walk_table(struct pwalk *w, const struct pvirtq_desc *ind, unsigned a
     n = ind->len / 16u;
     for (i = 0; i < n; i++) {
         struct pvirtq_desc x;
-        memcpy(&x, &t[i], sizeof x); /* one copy: never re-read */
+        /* One copy, never re-read; as the device sees it when the
+           non-coherent cache is modelled (fake_cache.c). */
+        if (!fk_cache_dev_read("indirect table", t, w->qi, -1, &t[i], &x, sizeof x))
+            memcpy(&x, &t[i], sizeof x);
         if (x.flags & (uint16_t)~ALLOWED_IN_TABLE) {
             fk_vio(w->d, w->qi, S_P_INDIRECT, "indirect descriptor %u (table of descriptor %u) has flags %#x: "
                 "only VIRTQ_DESC_F_WRITE is allowed", i, at, x.flags);

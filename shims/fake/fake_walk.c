@@ -91,7 +91,10 @@ static int walk_indirect(struct walk *w, const struct virtq_desc *ind, unsigned 
             fk_vio(w->d, w->qi, S_DESC, "indirect descriptor chain loops (table of descriptor %u)", at);
             return -1;
         }
-        load_desc(table + (size_t)16u * i, &t);
+        /* The table is buffer memory the driver wrote: read it as the
+           device sees it when the non-coherent cache is modelled. */
+        if (!fk_cache_dev_read("indirect table", table, w->qi, -1, table + (size_t)16u * i, &t, sizeof t))
+            load_desc(table + (size_t)16u * i, &t);
         if (t.flags & VIRTQ_DESC_F_INDIRECT) {
             fk_vio(w->d, w->qi, S_INDIRECT, "indirect descriptor %u sets VIRTQ_DESC_F_INDIRECT (nested table)", i);
             return -1;

@@ -65,6 +65,10 @@
             until the CPU thread next passes an "instruction boundary": SAVE,
             RESTORE, WFI or any fake MMIO access.
      VIRTQ_WAIT              SPIN | WFI | OS, so every strategy is built in.
+     VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes), VIRTQ_DMA_SYNC_FOR_CPU(p, len)
+         -> virtq_fake_dma_sync_for_device/_cpu(): nothing unless the
+            non-coherent cache is modelled (virtq_fake_cache_enable, below);
+            then clean (and invalidate) / invalidate the lines of [p, p+len).
 
    Threads and callbacks: each device has one lock.  Interrupt callbacks,
    the fake CPU's handler and the violation handler are called with no fake
@@ -135,6 +139,8 @@ unsigned long virtq_fake_cpu_irq_save(void);
 void virtq_fake_cpu_irq_restore(unsigned long flags);
 void virtq_fake_cpu_wfi(void);
 void virtq_fake_cpu_alarm_us(uint64_t deadline_us);
+void virtq_fake_dma_sync_for_device(const void *p, size_t len, int device_writes);
+void virtq_fake_dma_sync_for_cpu(const void *p, size_t len);
 
 #ifdef __cplusplus
 } /* extern "C" */
@@ -187,6 +193,13 @@ void virtq_fake_cpu_alarm_us(uint64_t deadline_us);
 #endif
 #ifndef VIRTQ_WAIT
 #define VIRTQ_WAIT (VIRTQ_WAIT_SPIN | VIRTQ_WAIT_WFI | VIRTQ_WAIT_OS)
+#endif
+#ifndef VIRTQ_DMA_SYNC_FOR_DEVICE
+#define VIRTQ_DMA_SYNC_FOR_DEVICE(p, len, device_writes) \
+    virtq_fake_dma_sync_for_device((const void *)(p), (size_t)(len), (device_writes) ? 1 : 0)
+#endif
+#ifndef VIRTQ_DMA_SYNC_FOR_CPU
+#define VIRTQ_DMA_SYNC_FOR_CPU(p, len) virtq_fake_dma_sync_for_cpu((const void *)(p), (size_t)(len))
 #endif
 
 /* The wire structs (struct virtq_desc ...), feature and status bits. */
@@ -499,6 +512,90 @@ void virtq_fake_get_stats(struct virtq_fake_dev *dev, struct virtq_fake_stats *o
    This returns zeroed, 4096-aligned memory below 4 GiB (NULL if none). */
 void *virtq_fake_lowmem_alloc(size_t bytes);
 void virtq_fake_lowmem_free(void *p);
+
+/* ---- non-coherent DMA: a write-back data cache over buffer memory ---------------------------
+
+   Off by default (the fake is then a cache-coherent platform).  When on,
+   the fake models one CPU data cache, write-back and not coherent with the
+   device, over *buffer* memory: the bytes the device reads and writes
+   through a descriptor (virtq_fake_req_read/_write), indirect tables and
+   gpu backing pages.  Ring memory (descriptor table, available and used
+   rings) stays coherent, as the driver must map it: with the split ring's
+   16/2/4 alignment ("Split Virtqueues") the used ring shares a cache line
+   with the end of the available ring, each written by a different side,
+   and a packed ring's descriptors ("Packed Virtqueues") are rewritten in
+   place by both, so no clean/invalidate sequence can keep a ring right.
+
+   The model, per VIRTQ_FAKE_CACHE_LINE-byte line:
+     - the CPU's copy is the host memory the driver reads and writes
+       directly; the device's view ("memory") is a shadow copy inside the
+       fake.  A line enters the model the first time a sync hook or the
+       device touches it, with memory = the CPU's copy (clean);
+     - driver writes stay in the CPU copy (the line is dirty) until
+       VIRTQ_DMA_SYNC_FOR_DEVICE cleans the line (the whole line is
+       written to memory); device_writes != 0 also invalidates it;
+     - device writes go to memory only and reach the CPU's copy when
+       VIRTQ_DMA_SYNC_FOR_CPU invalidates the line (memory is then read
+       back into the whole line);
+     - at arbitrary moments (each time the device or a sync hook touches a
+       line; a seeded PRNG decides, so a run reproduces from its seed) a
+       dirty line may be evicted (written back whole, over anything the
+       device wrote in it) and a clean line dropped and refilled from
+       memory (device writes then show early; a driver must not count on
+       either).
+   Reported as violations ("fake: cache: ..."), each naming the buffer
+   (its address, the offset in it, and the queue and head of the request)
+   or the byte:
+     - the device reads a byte the driver wrote and never cleaned (a stale
+       read by the device: SYNC_FOR_DEVICE missing);
+     - the device touches a line no sync hook ever covered;
+     - the device writes into a line the CPU holds dirty (written since it
+       was handed over: its write-back would destroy the device's data; a
+       buffer that shares a cache line with data the CPU writes while the
+       request is in flight);
+     - the CPU wrote a line it had handed over for the device to write,
+       found when it invalidates it;
+     - the device wrote bytes the driver never invalidated before it
+       handed the line to the device again or before
+       virtq_fake_cache_check(): whatever the driver read there was stale
+       (SYNC_FOR_CPU missing after virtq_get).
+   The host cannot see a CPU load, so a stale read by the driver is found
+   by that last rule, not at the load; in the model the load returns the
+   old bytes, so the driver's result is wrong as well.  Limits: a CPU
+   write of the value a byte already held is invisible (harmless: the
+   write-back writes the same bytes); use it with synchronous or stepped
+   completion, not the device thread (a refill rewrites host bytes the
+   test thread may be writing); ASan red zones inside a line are skipped.
+   Reports found while the device runs are delivered when the fake's
+   lock is released or at the next sync hook. */
+#define VIRTQ_FAKE_CACHE_LINE 64
+/* Start modelling (forgetting every line and counter); seed 0 picks a fixed one. */
+void virtq_fake_cache_enable(uint64_t seed);
+/* Chance in percent, at each arbitrary moment, that a dirty line is
+   evicted / a clean line refilled (default 25 and 25). */
+void virtq_fake_cache_set_rates(unsigned evict_pct, unsigned refill_pct);
+/* Report every line whose device-written bytes the driver never
+   invalidated; returns the number of reports. */
+unsigned virtq_fake_cache_check(void);
+/* virtq_fake_cache_check(), then stop modelling and forget every line. */
+unsigned virtq_fake_cache_disable(void);
+int virtq_fake_cache_enabled(void);
+struct virtq_fake_cache_stats {
+    uint32_t lines;       /* lines in the model */
+    uint32_t cleans;      /* lines cleaned by SYNC_FOR_DEVICE */
+    uint32_t invalidates; /* lines invalidated (SYNC_FOR_DEVICE with device_writes, SYNC_FOR_CPU) */
+    uint32_t evictions;   /* dirty lines written back at an arbitrary moment */
+    uint32_t refills;     /* clean lines refilled at an arbitrary moment */
+    uint32_t dev_reads;   /* device reads through the model (per line touched) */
+    uint32_t dev_writes;  /* device writes through the model (per line touched) */
+    uint32_t stale;       /* stale reads found (device or driver) */
+    uint32_t reports;     /* every report */
+};
+void virtq_fake_cache_get_stats(struct virtq_fake_cache_stats *out);
+/* For models that read driver memory outside a request's chain (gpu
+   backing pages): copy n bytes at src as the device sees them (through
+   the modelled cache when it is on); buf names the buffer in reports. */
+void virtq_fake_dma_read(const void *src, void *dst, size_t n, const void *buf);
 
 /* ---- the fake CPU (WFI strategy) --------------------------------------------------------- */
 

@@ -43,9 +43,10 @@
 
 /* Below 4 GiB: a legacy QueuePFN is a 32-bit page number. */
 static uint8_t *ctrl_ring, *cursor_ring;
-static uint32_t fb[FB_W * FB_H];
+/* Backing memory the device reads owns its cache lines (VIRTQ_DMA_ALIGN). */
+static uint32_t fb[FB_W * FB_H] __attribute__((aligned(VIRTQ_DMA_ALIGN)));
 static uint32_t screen[FB_W * FB_H];
-static uint32_t cursor_img[64 * 64];
+static uint32_t cursor_img[64 * 64] __attribute__((aligned(VIRTQ_DMA_ALIGN)));
 
 static struct virtq_fake_dev *fd;
 static struct virtq_dev vdev;
@@ -99,6 +100,9 @@ static void draw(uint32_t seed)
     for (uint32_t y = 0; y < FB_H; y++)
         for (uint32_t x = 0; x < FB_W; x++)
             fb[y * FB_W + x] = pattern(x, y, seed);
+    /* The device reads the backing outside any descriptor: the caller
+       cleans what it drew (non-coherent DMA; a no-op when coherent). */
+    virtq_dma_sync_for_device(fb, sizeof fb, false);
 }
 
 /* Framebuffer resource, backed by fb, on scanout 0. */
@@ -108,6 +112,7 @@ static void fb_up(void)
     assert_int_equal(virtio_gpu_resource_create_2d(&gpu, FB_RES, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
                                                    FB_W, FB_H), VIRTQ_OK);
     assert_int_equal(virtio_gpu_attach_backing_buf(&gpu, FB_RES, fb, sizeof fb), VIRTQ_OK);
+    virtq_dma_sync_for_device(fb, sizeof fb, false); /* its pixels, as they are now */
     assert_int_equal(virtio_gpu_set_scanout(&gpu, 0, FB_RES, &full), VIRTQ_OK);
 }
 
@@ -241,6 +246,7 @@ static void damage_rect_updates_only_the_rect(void **state)
     r.width = 1;
     r.height = 1;
     fb[FB_W * FB_H - 1] = 0xdeadbeefu;
+    virtq_dma_sync_for_device(&fb[FB_W * FB_H - 1], 4, false);
     assert_int_equal(virtio_gpu_flush_rect(&gpu, FB_RES, &r, FB_W * 4u), VIRTQ_OK);
     grab_screen();
     assert_int_equal(screen[FB_W * FB_H - 1], 0xdeadbeefu);
@@ -306,6 +312,7 @@ static void error_responses_are_named(void **state)
     assert_string_equal(virtio_gpu_strerror(-VIRTIO_GPU_RESP_ERR_UNSPEC), "VIRTIO_GPU_RESP_ERR_UNSPEC");
     assert_int_equal(virtio_gpu_detach_backing(&gpu, FB_RES), -VIRTIO_GPU_RESP_ERR_UNSPEC);
     assert_int_equal(virtio_gpu_attach_backing_buf(&gpu, FB_RES, fb, sizeof fb), VIRTQ_OK);
+    virtq_dma_sync_for_device(fb, sizeof fb, false); /* what the transfers below read */
     assert_int_equal(virtio_gpu_attach_backing_buf(&gpu, FB_RES, fb, sizeof fb),
                      -VIRTIO_GPU_RESP_ERR_UNSPEC); /* already backed */
     /* Scanout 3 of 1, and a rectangle the resource does not cover. */
@@ -501,6 +508,7 @@ static void cursor_queue(void **state)
     env_up(2);
     for (uint32_t i = 0; i < 64 * 64; i++)
         cursor_img[i] = 0xff000000u | i;
+    virtq_dma_sync_for_device(cursor_img, sizeof cursor_img, false);
     /* "Configure mouse cursor": fill the resource with fenced commands. */
     virtio_gpu_set_fence(&gpu, 1);
     assert_int_equal(virtio_gpu_resource_create_2d(&gpu, CUR_RES, VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM,
@@ -699,7 +707,84 @@ static void wait_os_threaded(void **state)
     virtq_fake_os_destroy(os);
 }
 
-int main(void)
+/* ---- non-coherent DMA: the fake's modelled write-back cache --------------------- */
+
+/* A functional test with the fake modelling a non-coherent data cache over
+   buffer memory (seeded).  The data must stay right and the fake silent,
+   and the model must have been exercised both ways. */
+static void in_cache_mode(void (*fn)(void **), uint64_t seed)
+{
+    struct virtq_fake_cache_stats st;
+    setup(NULL);
+    virtq_fake_cache_enable(seed);
+    fn(NULL);
+    virtq_fake_cache_get_stats(&st);
+    assert_int_equal(virtq_fake_cache_disable(), 0);
+    assert_clean();
+    assert_true(st.dev_reads > 0 && st.dev_writes > 0);
+    assert_true(st.cleans > 0 && st.invalidates > 0);
+    assert_true(st.evictions + st.refills > 0);
+    assert_int_equal(st.stale, 0);
+    assert_int_equal(st.reports, 0);
+}
+
+static void cache_full_frame(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 3; seed++)
+        in_cache_mode(full_frame_reaches_the_screen, seed);
+}
+
+static void cache_damage_rect(void **state)
+{
+    (void)state;
+    in_cache_mode(damage_rect_updates_only_the_rect, 4);
+}
+
+static void cache_scatter_gather(void **state)
+{
+    (void)state;
+    in_cache_mode(scatter_gather_backing, 5);
+}
+
+static void cache_errors_fences_cursor(void **state)
+{
+    (void)state;
+    in_cache_mode(error_responses_are_named, 6);
+    in_cache_mode(fenced_commands, 7);
+    in_cache_mode(cursor_queue, 8);
+}
+
+/* Pixels drawn and not cleaned: the device transfers what memory holds,
+   and the fake names the backing and the offset it read stale. */
+static void cache_reports_uncleaned_pixels(void **state)
+{
+    struct virtio_gpu_rect full = {0, 0, FB_W, FB_H};
+    char expect[96];
+    (void)state;
+    virtq_fake_cache_enable(9);
+    virtq_fake_cache_set_rates(0, 0); /* no eviction to rescue it */
+    env_up(2);
+    fb_up();
+    draw(1);
+    assert_int_equal(virtio_gpu_flush_rect(&gpu, FB_RES, &full, FB_W * 4u), VIRTQ_OK);
+    assert_clean();
+    fb[3 * FB_W + 2] ^= 0x00ff00ffu; /* drawn, never cleaned */
+    assert_int_equal(virtio_gpu_flush_rect(&gpu, FB_RES, &full, FB_W * 4u), VIRTQ_OK);
+    assert_int_equal(virtq_fake_violation_count(), 1);
+    snprintf(expect, sizeof expect, "backing %p offset %u", (void *)fb, (3u * FB_W + 2u) * 4u);
+    assert_non_null(strstr(virtq_fake_last_violation(), expect));
+    assert_non_null(strstr(virtq_fake_last_violation(), "VIRTQ_DMA_SYNC_FOR_DEVICE"));
+    grab_screen();
+    assert_int_equal(screen[3 * FB_W + 2], pattern(2, 3, 1)); /* the old pixel */
+    virtq_fake_clear_violations();
+    env_down();
+    virtq_fake_cache_set_rates(25, 25);
+    assert_int_equal(virtq_fake_cache_disable(), 0);
+    assert_clean();
+}
+
+int main(int argc, char **argv)
 {
     int rc;
     const struct CMUnitTest tests[] = {
@@ -718,7 +803,14 @@ int main(void)
         cmocka_unit_test_setup(wait_spin_threaded, setup),
         cmocka_unit_test_setup(wait_wfi_threaded, setup),
         cmocka_unit_test_setup(wait_os_threaded, setup),
+        cmocka_unit_test_setup(cache_full_frame, setup),
+        cmocka_unit_test_setup(cache_damage_rect, setup),
+        cmocka_unit_test_setup(cache_scatter_gather, setup),
+        cmocka_unit_test_setup(cache_errors_fences_cursor, setup),
+        cmocka_unit_test_setup(cache_reports_uncleaned_pixels, setup),
     };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]); /* e.g. 'cache_*' */
     ctrl_ring = virtq_fake_lowmem_alloc(VIRTIO_GPU_RING_BYTES);
     cursor_ring = virtq_fake_lowmem_alloc(VIRTIO_GPU_RING_BYTES);
     if (ctrl_ring == NULL || cursor_ring == NULL) {
