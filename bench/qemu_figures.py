@@ -31,6 +31,10 @@
       <results>/qemu_runs_uboot.csv, rebuilds qemu_figures.csv and prints
       blk_demo's sequential MiB/s over U-Boot's.
 
+      With --label L (one per --cmd) a command's figures are filed as
+      example@L, so one run can time the same example two ways (e.g. over
+      virtio-mmio and virtio-pci, alternating within every run).
+
   qemu_figures.py summary
       Only rebuilds qemu_figures.csv from the qemu_runs_*.csv files.
 
@@ -183,18 +187,24 @@ def figures_of(text):
 
 def cmd_run(a):
     rows, ok = [], 0
+    if a.label and len(a.label) != len(a.cmd):
+        print("qemu_figures: --label must be given once per --cmd", file=sys.stderr)
+        return 2
     for i in range(1, a.runs + 1):
         t0 = time.monotonic()
         load = loadavg()
         figs, failed = {}, None
-        for c in a.cmd:
+        for n, c in enumerate(a.cmd):
             status, out = run_command(c, a.timeout)
             if status != 0:
                 tail = "\n".join("  | " + l for l in out.rstrip().split("\n")[-15:])
                 failed = "%s: %s\n%s" % (c, "timeout after %ds" % a.timeout if status is None
                                          else "exit status %d" % status, tail)
                 break
-            figs.update(figures_of(out))
+            got = figures_of(out)
+            if a.label:  # the same example under two setups: keep both apart
+                got = {("%s@%s" % (e, a.label[n]), k): v for (e, k), v in got.items()}
+            figs.update(got)
         if not failed and not figs:
             # A boot that printed no figure measured nothing (e.g. the
             # command ran as a dry run): never let it replace results.
@@ -519,6 +529,8 @@ def main(argv):
     r.add_argument("--cmd", action="append", required=True, help="one command, shell-quoted")
     r.add_argument("--timeout", type=int, default=300, help="seconds per command")
     r.add_argument("--show", default="", help="comma-separated keys to print per run")
+    r.add_argument("--label", action="append", default=[],
+                   help="one per --cmd, in order: its figures count as example@LABEL")
     u = sub.add_parser("uboot")
     u.add_argument("--runs", type=int, default=5)
     u.add_argument("--rounds", type=int, default=5, help="timed reads per U-Boot boot")

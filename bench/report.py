@@ -130,6 +130,49 @@ def block_qemu(res):
                  ["---", "---:", "---:", "---", "---:", "---", "---"])
 
 
+# virtio-pci against virtio-mmio (bench-qemu-pci): (example, key, what).
+TRANSPORT_ROWS = [
+    ("blk_demo", "qd1", "blk 4 KiB random reads, QD1 (WFI)"),
+    ("blk_demo", "qd32", "blk 4 KiB random reads, QD32 (WFI)"),
+    ("blk_demo", "qd1_kicks_per_req", "blk QD1: kicks per request"),
+    ("blk_demo", "qd1_irqs_per_req", "blk QD1: interrupts per request"),
+    ("blk_demo", "qd32_kicks_per_req", "blk QD32: kicks per request"),
+    ("blk_demo", "qd32_irqs_per_req", "blk QD32: interrupts per request"),
+    ("blk_demo", "seq_read", "blk sequential read, 1 MiB requests"),
+    ("gpu_demo", "full_frame_fps", "gpu full-frame flushes per second (1280x800)"),
+    ("gpu_demo", "storm_flushes_per_s", "gpu damage-rectangle flushes per second"),
+    ("net_demo", "ping_rtt_avg_us", "net ping round trip to the gateway, average"),
+    ("net_peer", "echo_pps", "net frames echoed per second"),
+]
+
+
+def block_transport(res):
+    q = read_qemu(res)
+    if q is None:
+        return None
+    rows = []
+    for example, key, what in TRANSPORT_ROWS:
+        m = q.get(("transport", example + "@mmio", key))
+        p = q.get(("transport", example + "@pci", key))
+        if m is None or p is None:
+            continue
+        unit = {"count": "", "x": "x"}.get(m["unit"], m["unit"])
+        ratio = float(p["median"]) / float(m["median"]) if float(m["median"]) else float("nan")
+        rows.append((what, "**%s**" % qnum(m["median"]), "**%s**" % qnum(p["median"]),
+                     "%.2f" % ratio, unit, m["runs"], "`%s %s`" % (example, key)))
+        if key == "full_frame_fps" and float(m["median"]) and float(p["median"]):
+            rows.append(("gpu full-frame flush time (1 / the line above)",
+                         "**%s**" % qnum(1000.0 / float(m["median"])),
+                         "**%s**" % qnum(1000.0 / float(p["median"])),
+                         "%.2f" % (float(m["median"]) / float(p["median"])), "ms",
+                         m["runs"], "derived"))
+    if not rows:
+        return None
+    return table(["figure", "virtio-mmio (median)", "virtio-pci (median)", "pci / mmio",
+                  "unit", "runs", "FIGURE"], rows,
+                 ["---", "---:", "---:", "---:", "---", "---:", "---"])
+
+
 def block_uboot(res):
     q = read_qemu(res)
     if q is None or ("uboot", "u-boot", "seq_read_64m_1cmd") not in q:
@@ -534,7 +577,7 @@ def main():
     doc = open(args.doc).read()
     blocks = {"targets": block_targets, "machine": block_machine, "ring": block_ring,
               "icount": block_icount, "size": block_size, "qemu": block_qemu,
-              "uboot": block_uboot, "fresh": block_fresh, "icount_lines": block_icount_lines}
+              "uboot": block_uboot, "transport": block_transport, "fresh": block_fresh, "icount_lines": block_icount_lines}
     for name, fn in blocks.items():
         body = fn(args.results)
         pat = re.compile(r"(<!-- bench:%s:begin -->\n)(.*?)(<!-- bench:%s:end -->)"

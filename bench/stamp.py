@@ -28,7 +28,7 @@ TRACKED = [("machine.txt", "bench-machine"), ("icount.csv", "bench-icount"), ("i
            ("size.csv", "bench-size"), ("ring.csv", "bench-ring"),
            ("ring_batch.png", "bench-chart"), ("qemu_runs_blk.csv", "bench-qemu-blk"),
            ("qemu_runs_gpu.csv", "bench-qemu-gpu"), ("qemu_runs_net.csv", "bench-qemu-net"),
-           ("qemu_runs_uboot.csv", "bench-uboot")]
+           ("qemu_runs_uboot.csv", "bench-uboot"), ("qemu_runs_transport.csv", "bench-qemu-pci")]
 
 
 def git(*args):

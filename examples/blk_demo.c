@@ -39,6 +39,7 @@ static int demo_os_wait(void *chan, volatile uint32_t *seq, uint32_t seen, uint6
 #include "virtq.h" /* with -DVIRTQ_CONFIG_FILE='"virtq_board.h"' */
 
 #include "examples/drivers/virtio_blk.h"
+#include "board_virtio.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -395,20 +396,21 @@ static void print_serial(void)
 
 static void phase_spin(void)
 {
+    char where[32];
     struct run m;
     int rc;
 
     board_printf("blk_demo: phase=spin: early init, no interrupt configured\n");
     if (board_virtio_find(VIRTIO_ID_BLOCK, 0, &slot) != 0)
-        board_fail("no virtio-blk device in the %d virtio-mmio slots", BOARD_VIRTIO_SLOTS);
-    rc = virtq_mmio_probe(&dev, slot.base);
+        board_fail("no virtio-blk device (virtio-mmio slots, PCI bus 0)");
+    rc = board_virtio_probe(&dev, &slot);
     if (rc != VIRTQ_OK)
-        fail_rc("probe", rc);
+        board_fail("probe: %s%s%s", virtq_strerror(rc), dev.why ? ": " : "",
+                   dev.why ? dev.why : "");
     if ((rc = virtq_dev_set_wait(&dev, VIRTQ_WAIT_SPIN, NULL)) != VIRTQ_OK)
         fail_rc("set_wait spin", rc);
-    board_printf("blk: slot %d @0x%08lx irq %d, virtio-mmio v%u (%s)\n", slot.index,
-                 (unsigned long)slot.base, slot.irq, (unsigned)dev.version,
-                 dev.version == 1 ? "legacy" : "modern");
+    board_printf("blk: %s irq %d, %s\n", board_virtio_where(&slot, where, sizeof where),
+                 slot.irq, board_virtio_iface(&dev));
 
     struct vblk_params p = {ring, sizeof ring, slots, QUEUE_SIZE, reqs, NREQS, 0, WAIT_US};
     rc = vblk_init(&blk, &dev, &p);

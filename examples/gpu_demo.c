@@ -47,6 +47,7 @@
 #endif
 #include "virtq.h"
 #include "examples/drivers/virtio_gpu.h"
+#include "board_virtio.h"
 
 #include <stdio.h>
 
@@ -452,11 +453,14 @@ static void read_knobs(void)
 static void init_gpu(void)
 {
     struct virtio_gpu_rect full, cur = {0, 0, VIRTIO_GPU_CURSOR_SIZE, VIRTIO_GPU_CURSOR_SIZE};
+    char where[32];
     int rc;
 
     if (board_virtio_find(VIRTIO_ID_GPU, 0, &slot) != 0)
-        board_fail("no virtio-gpu device (add -device virtio-gpu-device)");
-    check(virtq_mmio_probe(&dev, slot.base), "probe");
+        board_fail("no virtio-gpu device (add -device virtio-gpu-device or virtio-gpu-pci)");
+    if ((rc = board_virtio_probe(&dev, &slot)) != VIRTQ_OK)
+        board_fail("probe: %s%s%s", virtq_strerror(rc), dev.why ? ": " : "",
+                   dev.why ? dev.why : "");
 #if defined(GPU_DEMO_MEMORY_SPIN)
     if (mode == MODE_SPIN)
         check(virtq_dev_set_wait(&dev, VIRTQ_WAIT_CUSTOM, NULL), "set wait memory-only spin");
@@ -464,8 +468,9 @@ static void init_gpu(void)
     /* Waits spin until the interrupt is wired (virtq's default after probe). */
     check(virtio_gpu_init(&gpu, &dev, ctrl_ring, cursor_ring), "init");
     board_tag_dev(&dev);   /* transport= ring= mmio= as negotiated */
-    board_printf("gpu: slot %d irq %d virtio-mmio v%u, features 0x%llx, %lu scanout(s)\n",
-                 slot.index, slot.irq, dev.version, (unsigned long long)dev.features,
+    board_printf("gpu: %s irq %d %s, features 0x%llx, %lu scanout(s)\n",
+                 board_virtio_where(&slot, where, sizeof where), slot.irq,
+                 board_virtio_iface(&dev), (unsigned long long)dev.features,
                  (unsigned long)gpu.num_scanouts);
     /* A display change may be pending from before we came (no interrupt
      * yet: the handler reads the config space itself). */

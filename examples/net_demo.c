@@ -43,6 +43,7 @@ static int net_os_wait(void *chan, volatile uint32_t *seq, uint32_t seen, uint64
 #include "net_stack.h"
 #include "sched.h"
 #include "virtio_net.h"
+#include "board_virtio.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -74,11 +75,14 @@ static volatile uint32_t config_irqs;
 
 static void net_isr(void *ctx, int irq)
 {
-    (void)irq;
+    (void)ctx;
     /* Acknowledges the device and wakes the wait; the main loop does the
-       work (the ring is used from one context only). */
-    if (virtq_dev_isr((struct virtq_dev *)ctx) & VIRTIO_MMIO_INT_CONFIG)
-        config_irqs++;
+       work (the ring is used from one context only).  A PCI INTx line may
+       be shared: every device on it reads its own ISR status (the read is
+       the acknowledgement; no bit set means "not mine"). */
+    for (int i = 0; i < nnets; i++)
+        if (slots[i].irq == irq && (virtq_dev_isr(&devs[i]) & VIRTIO_MMIO_INT_CONFIG))
+            config_irqs++;
 }
 
 static uint64_t now_us(void)
@@ -175,6 +179,7 @@ static void resolve(uint32_t ip, uint64_t timeout_us, uint8_t mac[6])
 static void init_devices(void)
 {
     struct virtio_net_config cfg;
+    char where[32];
     int i, rc;
 
     memset(&cfg, 0, sizeof cfg);
@@ -183,17 +188,19 @@ static void init_devices(void)
         struct virtio_net *n = &nets[i];
         if (board_virtio_find(VIRTIO_ID_NET, i, &slots[i]) != 0)
             break;
-        rc = virtq_mmio_probe(&devs[i], slots[i].base);
+        rc = board_virtio_probe(&devs[i], &slots[i]);
         if (rc != VIRTQ_OK)
-            board_fail("probe slot %d: %s", slots[i].index, virtq_strerror(rc));
+            board_fail("probe %s: %s%s%s", board_virtio_where(&slots[i], where, sizeof where),
+                       virtq_strerror(rc), devs[i].why ? ": " : "",
+                       devs[i].why ? devs[i].why : "");
         rc = virtio_net_init(n, &devs[i], &cfg);
         if (rc != VIRTQ_OK)
             board_fail("virtio-net init (slot %d): %s", slots[i].index, virtq_strerror(rc));
         if (i == 0)
             board_tag_dev(&devs[0]);   /* transport= ring= mmio= as negotiated */
-        board_printf("virtio-net: slot %d @0x%08lx irq %d %s, features 0x%08lx%08lx, header %lu bytes, "
+        board_printf("virtio-net: %s irq %d %s, features 0x%08lx%08lx, header %lu bytes, "
                      "mrg_rxbuf %s (rx buffers %lu bytes), rx ring %u, tx ring %u\n",
-                     slots[i].index, (unsigned long)slots[i].base, slots[i].irq,
+                     board_virtio_where(&slots[i], where, sizeof where), slots[i].irq,
                      devs[i].version == 1u ? "legacy" : "modern", (unsigned long)(n->features >> 32),
                      (unsigned long)(n->features & 0xffffffffu), (unsigned long)n->hdr_len,
                      n->mergeable ? "on" : "off", (unsigned long)n->rx_buf_bytes, n->rx_num, n->tx_num);

@@ -259,20 +259,32 @@ demo-aarch64-net: $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf
 TEST_TARGETS += test-aarch64-net
 DEMO_TARGETS_aarch64 += demo-aarch64-net
 
-# ---- virtio-pci (smoke) ------------------------------------------------------
-# examples/boards/qemu-virt-aarch64/pci_blk.c: ECAM scan, BARs assigned by
-# virtq_pci_assign_bars, virtq_pci_probe, blk write/read-back with spin and
-# then WFI on INTx (GIC SPI 3..6, level).  QEMU's default virtio-blk-pci is
-# transitional (1af4:1001); disable-legacy=on makes it modern (1af4:1042).
-$(eval $(call a64_program,pci_blk,$(A64_DIR)/pci_blk.c examples/drivers/virtio_blk.c,$(A64_VIRTQ_CFLAGS) -DVIRTQ_TRANSPORTS='(VIRTQ_TRANSPORT_MMIO|VIRTQ_TRANSPORT_PCI)',$(A64_BLK_DEPS)))
-A64_PCI_IMG := $(A64_BUILD)/pci_blk.img
-A64_PCI_QEMU := -drive file=$(A64_PCI_IMG),if=none,format=raw,id=d0
-
+# ---- the demos over virtio-pci --------------------------------------------------
+# The same ELFs as over virtio-mmio: board_virtio_find() scans ECAM bus 0
+# (0x40_1000_0000), board_virtio_probe() assigns BARs from the 32-bit window
+# (0x1000_0000..0x3eff_0000), INTx is GIC SPI 3..6 (level, swizzled).  Each
+# wait strategy on each GIC: blk boots run spin, wfi and os; gpu's shot
+# draws with WFI and storms under OS (--mode SPIN: spin throughout); net
+# spins then WFI, net_demo_os blocks (OS).  "legacy" = QEMU's transitional
+# function (1af4:1001...), "modern" = disable-legacy=on (1af4:1042...).
 .PHONY: test-aarch64-pci
-test-aarch64-pci: $(A64_BUILD)/pci_blk.elf
-	rm -f $(A64_PCI_IMG) && truncate -s 16M $(A64_PCI_IMG)
-	$(call a64_boot,pci_blk,$<,$(QEMU_A64_GIC2),$(A64_PCI_QEMU) -device virtio-blk-pci$(,)drive=d0,$(A64_TAGS2) --tag transport=pci --expect '^FIGURE pci_blk irqs=[1-9][0-9]* count$$')
-	$(call a64_boot,pci_blk,$<,$(QEMU_A64_GIC3),$(A64_PCI_QEMU) -device virtio-blk-pci$(,)drive=d0$(,)disable-legacy=on,$(A64_TAGS3) --tag transport=pci --expect '^FIGURE pci_blk irqs=[1-9][0-9]* count$$')
+test-aarch64-pci: $(A64_BUILD)/blk_demo_quick.elf $(A64_BUILD)/gpu_demo.elf \
+  $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf $(A64_BUILD)/net_demo_os.elf
+	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --transport pci \
+	  --elf $(A64_BUILD)/blk_demo_quick.elf --config legacy-ev1-in1
+	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --transport pci --ring packed \
+	  --elf $(A64_BUILD)/blk_demo_quick.elf --config modern-ev0-in0
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) \
+	  --transport pci shot --res 800x600
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) \
+	  --transport pci shot --res 640x480 --mode SPIN
+	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --transport pci \
+	  --elf $(A64_BUILD)/net_demo.elf --configs modern-mrg --second-nic
+	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --transport pci \
+	  --elf $(A64_BUILD)/net_peer.elf --configs legacy-nomrg
+	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --transport pci \
+	  --elf $(A64_BUILD)/net_demo_os.elf --configs legacy-mrg \
+	  --expect '^FIGURE net_demo os_waits=[1-9][0-9]* count$$'
 
 TEST_TARGETS += test-aarch64-pci
 

@@ -190,7 +190,8 @@ BENCH_QEMU_PY = $(PYTHON) bench/qemu_figures.py --results $(BENCH_RESULTS)
 # emptied the committed qemu_runs_*.csv that way).
 BENCH_SUBMAKE := make --no-print-directory
 
-.PHONY: bench-qemu-blk bench-qemu-blk-smode bench-qemu-gpu bench-qemu-net bench-uboot
+.PHONY: bench-qemu-blk bench-qemu-blk-smode bench-qemu-gpu bench-qemu-net bench-uboot \
+        bench-qemu-pci
 bench-qemu-blk: | $(BENCH_RESULTS)
 	$(BENCH_QEMU_PY) run --part blk --runs $(BENCH_QEMU_RUNS) \
 	  --show seq_read,qd1,qd32,qd32_kicks_per_req --cmd '$(BENCH_SUBMAKE) demo-blk'
@@ -213,6 +214,17 @@ bench-qemu-net: | $(BENCH_RESULTS)
 	  --show echo_pps,ping_rtt_avg_us --cmd '$(BENCH_SUBMAKE) demo-net'
 	@$(BENCH_STAMP) qemu_runs_net.csv
 
+# virtio-pci against virtio-mmio: the same ELFs and make targets, the device
+# on PCI bus 0 instead of an mmio slot, alternating within every run (blk
+# QD1/QD32 IOPS with kicks and interrupts per request, gpu flushes, net
+# round trip); figures filed as <example>@mmio and <example>@pci.
+BENCH_PCI_CMDS = $(foreach t,demo-blk bench-gpu demo-net,$(foreach tr,mmio pci,\
+  --label $(tr) --cmd '$(BENCH_SUBMAKE) $(t) TRANSPORT=$(tr) RING=split'))
+bench-qemu-pci: | $(BENCH_RESULTS)
+	$(BENCH_QEMU_PY) run --part transport --runs $(BENCH_QEMU_RUNS) \
+	  --show qd1,qd32,full_frame_fps,ping_rtt_avg_us $(BENCH_PCI_CMDS)
+	@$(BENCH_STAMP) qemu_runs_transport.csv
+
 # Same image (build/bench/qemu/disk.img, 128 MiB of random bytes, read once
 # before every boot), the same QEMU line as `make demo-blk`; only -kernel
 # differs.
@@ -224,7 +236,7 @@ bench-uboot: $(RV_BUILD)/blk_demo.elf | $(BENCH_RESULTS)
 
 # The order `make bench` runs them in; the report comes last.
 BENCH_TARGETS += bench-machine bench-icount bench-size bench-ring bench-chart \
-                 bench-qemu-blk bench-qemu-blk-smode bench-qemu-gpu bench-qemu-net \
+                 bench-qemu-blk bench-qemu-blk-smode bench-qemu-gpu bench-qemu-net bench-qemu-pci \
                  bench-uboot bench-report
 
 # ---- A dry run changes nothing (issue 16) ----------------------------------

@@ -62,7 +62,7 @@ demo-gpu: $(RV_BUILD)/gpu_demo.elf
 # FIGURE lines at 1280x800 with WFI waits: 600 full-frame flushes, a storm
 # of 10,000 damage-rectangle flushes (build/gpu/bench.txt).
 bench-gpu: $(RV_BUILD)/gpu_demo.elf
-	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) bench
+	$(PYTHON) $(GPU_PY) $(GPU_QEMU_ARGS) $(RV_MATRIX) bench
 
 # Not a test: does a guest that spins on memory alone (no register read)
 # starve QEMU's virtio-gpu bottom half?  Runs the storm under both TCG modes.

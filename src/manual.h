@@ -122,19 +122,12 @@
                           id, e.g. (0x10001000, 0x1000, 8, VIRTIO_ID_BLOCK,
                           0) on QEMU virt riscv64, where the first -device
                           lands in the LAST slot
-   virtq_pci_probe        virtio-pci modern/transitional function at its
-                          config handle (VIRTQ_PCI_ECAM(base, bus, dev, fn)
-                          with the default ECAM shim): identity, then every
-                          capability checked; dev->why says what was wrong
-   virtq_pci_assign_bars  for firmware that enumerates nothing (QEMU -bios
-                          none): size and assign the memory BARs from a window
+   virtq_pci_probe, virtq_pci_assign_bars   see VIRTIO-PCI below
    virtq_dev_begin        reset (bounded), ACKNOWLEDGE, DRIVER, features
    virtq_dev_negotiate    accept wanted & offered, require some; FEATURES_OK
    virtq_dev_queue_setup  QueueNumMax, addresses or PFN, QueueReady
    virtq_dev_driver_ok    DRIVER_OK; interrupts before it are ignored
-   virtq_dev_queue_reset  VIRTIO_F_RING_RESET (PCI only): reset one queue of a
-                          running device; then virtq_detach() every cookie
-                          and virtq_dev_queue_setup() again
+   virtq_dev_queue_reset  VIRTIO_F_RING_RESET (PCI only): see VIRTIO-PCI
    virtq_dev_kick         virtq_publish() then, only if *notify said so,
                           virtq_dev_notify().  Returns virtq_publish()'s status
                           (VIRTQ_OK, VIRTQ_EINVAL, VIRTQ_EBROKEN); whether it
@@ -166,7 +159,9 @@
                           (32/64-bit; I/O and ROM BARs skipped), place them
                           in [*next, end), enable memory + bus master;
                           VIRTQ_ENOSPC when the window is too small
-   virtq_pci_probe        ids (modern 0x1040+, transitional 0x1000..0x103f
+   virtq_pci_probe        the function at its config handle (with the
+                          default ECAM shim VIRTQ_PCI_ECAM(base, bus, dev,
+                          fn)): ids (modern 0x1040+, transitional 0x1000..0x103f
                           with the type from the Subsystem ID; legacy-only
                           refused: VIRTQ_ENOTSUP), then the capability walk:
                           reserved bar/cfg_type ignored, longer cap_len
@@ -188,6 +183,9 @@
    lies, aligned, inside the notify structure; dev->why says which failed.
    VIRTIO_F_NOTIFICATION_DATA is driven on both transports when the driver
    asks for it (32-bit notifications carrying the avail index).
+   Example: examples/boards/common/board_virtio.h finds a device on PCI bus
+   0, assigns its BARs and probes it; the blk, gpu and net demos and the
+   bootloader run over it unchanged (make demo TRANSPORT=pci).
 
    WAITING
    -------

@@ -11,7 +11,10 @@
  * Who implements what:
  *   examples/boards/common/board_common.c  output convention (name, tags,
  *       RESULT, FIGURE, printf), picolibc stdio on board_uart_putc/getc,
- *       delays, the virtio-mmio slot scan.  Shared by every board.
+ *       delays, the virtio-mmio slot scan and the PCI bus-0 scan.  Shared
+ *       by every board.
+ *   examples/boards/common/board_virtio.h  board_virtio_probe(): open a
+ *       found device over its transport (include after virtq.h).
  *   examples/boards/common/sched.c         the scheduler (sched.h), on top of
  *       the frame hooks at the end of this file.  Shared by every board.
  *   examples/boards/<board>/board.h        must provide, see "board.h
@@ -26,6 +29,11 @@
  *                              the virtio-mmio window (slot i at BASE+i*STRIDE)
  *   BOARD_VIRTIO_IRQ(i)        interrupt number of slot i (board_irq_* scale)
  *   BOARD_UART_IRQ             the UART's interrupt number
+ *   BOARD_PCIE_ECAM, BOARD_PCIE_MMIO_BASE, BOARD_PCIE_MMIO_END,
+ *   BOARD_PCIE_INTX_IRQ(d)     optional: a PCIe host bridge (ECAM address of
+ *                              bus 0, the memory window BARs are assigned
+ *                              from, INTA of bus-0 device d); without them
+ *                              board_virtio_find() sees virtio-mmio only
  *   BOARD_RAM_BASE             start of RAM (gpu_demo's knobs sit 112 MiB in;
  *                              the link script defines __end, the image end)
  *   BOARD_IRQ_COUNT            interrupt numbers are 1..BOARD_IRQ_COUNT-1
@@ -150,23 +158,36 @@ void board_alarm_us(uint64_t deadline_us);
 void board_alarm_cancel(void);
 int board_alarm_pending(void);        /* 1 while armed and not yet fired */
 
-/* ---- virtio-mmio slot scan (board_common.c) ---------------------------- */
+/* ---- virtio devices: mmio slots and PCI functions (board_common.c) ----- */
 #define BOARD_VIRTIO_MAGIC 0x74726976u  /* "virt" little-endian */
 typedef struct board_virtio_slot {
-    uintptr_t base;          /* MMIO base of the slot                     */
-    int irq;                 /* interrupt number (board_irq_* scale)      */
-    int index;               /* slot number 0..BOARD_VIRTIO_SLOTS-1       */
-    uint32_t magic;
-    uint32_t version;        /* 1 legacy, 2 modern                        */
-    uint32_t device_id;      /* 0: empty slot                             */
-    uint32_t vendor_id;
+    uintptr_t base;          /* MMIO base of the slot, or for a PCI
+                                function its ECAM configuration address  */
+    int irq;                 /* interrupt number (board_irq_* scale); for
+                                PCI the function's INTx (level, shared)  */
+    int index;               /* slot number 0..BOARD_VIRTIO_SLOTS-1, or
+                                the PCI device number on bus 0           */
+    int pci;                 /* 0: virtio-mmio slot, 1: PCI function      */
+    uint32_t magic;          /* virtio-mmio only                          */
+    uint32_t version;        /* virtio-mmio 1 legacy, 2 modern; PCI 0     */
+    uint32_t device_id;      /* virtio device type; 0: empty slot         */
+    uint32_t vendor_id;      /* mmio VendorID, PCI 0x1af4                 */
 } board_virtio_slot;
-/* Fill out[0..n) with slots 0..n-1 and return how many hold a device. */
+/* Fill out[0..n) with virtio-mmio slots 0..n-1; return how many hold a
+ * device. */
 int board_virtio_scan(board_virtio_slot *out, int n);
-/* Find the nth (0-based) slot holding device_id; 0 on success, -1 if none. */
+/* Find the nth (0-based) device of type device_id: virtio-mmio slots first,
+ * then virtio functions on PCI bus 0 (function 0 of each device) when the
+ * board has a PCIe host bridge.  The transport is whatever the machine
+ * has: the same program runs over either.  0 on success, -1 if none. */
 int board_virtio_find(uint32_t device_id, int nth, board_virtio_slot *out);
-/* Print one line per slot; returns the device count. */
+/* Print one line per mmio slot and per virtio PCI function; returns the
+ * device count (both transports). */
 int board_virtio_report(void);
+/* PCI BARs are assigned by the program (board_virtio_probe) from
+ * [*board_pci_next(), BOARD_PCIE_MMIO_END): the next free address of the
+ * board's PCI memory window, shared by every function of one program. */
+uint64_t *board_pci_next(void);
 
 /* ---- execution contexts: what the shared scheduler needs --------------- */
 /* Called at the end of a trap after board_request_switch(): gets the frame of

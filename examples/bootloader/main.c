@@ -21,6 +21,7 @@
 
 #include "examples/bootloader/boot.h"
 #include "examples/drivers/virtio_blk.h"
+#include "board_virtio.h"
 
 #include <stdio.h>
 
@@ -148,6 +149,7 @@ int main(void)
     struct bl_config cfg;
     struct vblk_params vp;
     board_virtio_slot slot;
+    char where[32];
     uint64_t ram_base = 0, ram_size = 0;
     struct bl_range ranges[5];
     int rc;
@@ -162,12 +164,16 @@ int main(void)
     printf("bootloader: RAM 0x%llx, %llu MiB (from the DTB)\n", (unsigned long long)ram_base,
            (unsigned long long)(ram_size >> 20));
 
-    /* 2. The disk: the first virtio-blk over virtio-mmio. */
+    /* 2. The disk: the first virtio-blk, a virtio-mmio slot or a function
+     *    on PCI bus 0 (BARs assigned here: nothing enumerated the bus). */
     if (board_virtio_find(2u /* block */, 0, &slot) != 0)
         board_fail("no virtio-blk device");
-    rc = virtq_mmio_probe(&dev, slot.base);
-    if (rc != VIRTQ_OK)
-        fail("virtio-mmio probe", rc);
+    rc = board_virtio_probe(&dev, &slot);
+    if (rc != VIRTQ_OK) {
+        if (dev.why)
+            printf("bootloader: probe: %s\n", dev.why);
+        fail(slot.pci ? "virtio-pci probe" : "virtio-mmio probe", rc);
+    }
     vp.ring = ring;
     vp.ring_bytes = sizeof ring;
     vp.slots = slots;
@@ -192,8 +198,8 @@ int main(void)
         if (rc != VIRTQ_OK)
             fail("wait strategy", rc);
     }
-    printf("bootloader: virtio-blk slot %d @0x%lx, virtio-mmio v%u, %llu MiB, blk_size %u, %u bytes per request max\n",
-           slot.index, (unsigned long)slot.base, (unsigned)dev.version,
+    printf("bootloader: virtio-blk %s, %s, %llu MiB, blk_size %u, %u bytes per request max\n",
+           board_virtio_where(&slot, where, sizeof where), board_virtio_iface(&dev),
            (unsigned long long)(blk.capacity >> 11), (unsigned)blk.blk_size, (unsigned)blk.max_transfer);
 
     /* 3. GPT, Image, placement, loads, /chosen (boot.c). */
@@ -239,10 +245,13 @@ int main(void)
     board_figure("handover_us", (long long)board_now_us(), "us");
     printf("bootloader: entering Linux at 0x%llx, x0 = dtb 0x%llx\n",
            (unsigned long long)res.plan.kernel_entry, (unsigned long long)res.plan.dtb);
-    printf("RESULT bootloader PASS arch=%s transport=%s ring=%s gic=%d mmio=%u\n", BOARD_ARCH,
-           dev.transport == VIRTQ_TRANSPORT_MMIO ? "mmio" : "pci",
-           (dev.features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED)) ? "packed" : "split",
-           board_gic_version(), (unsigned)dev.version);
+    /* The transport and ring tags were taken at init (board_tag_dev): the
+     * reset above cleared what the device negotiated. */
+    printf("RESULT bootloader PASS arch=%s transport=%s ring=%s gic=%d", BOARD_ARCH,
+           board_tag_get("transport"), board_tag_get("ring"), board_gic_version());
+    if (board_tag_get("mmio"))
+        printf(" mmio=%s", board_tag_get("mmio"));
+    printf("\n");
     ranges[0].base = res.plan.kernel_entry;
     ranges[0].len = res.plan.kernel_span;
     ranges[1].base = res.plan.initrd_start;

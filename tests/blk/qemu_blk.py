@@ -19,7 +19,9 @@ For each configuration (default: the whole matrix below) and each of
 Stops at the first failure and exits 1; prints one PASS line per boot.
 
 Matrix: legacy virtio-mmio (QEMU's default) and modern
-(-global virtio-mmio.force-legacy=false), each with event_idx and
+(-global virtio-mmio.force-legacy=false); with --transport pci, a
+transitional virtio-blk-pci (QEMU's default) and a modern-only one
+(disable-legacy=on), the guest driving the modern interface of both; each with event_idx and
 indirect_desc on and off, plus a read-only disk (modern).  `demo` is QEMU's
 defaults with serial=virtq-demo.  Python 3 standard library only.
 """
@@ -63,12 +65,14 @@ def onoff(v):
 def build_command(a, qemu, elf, img, name):
     modern, ev, ind, ro = CONFIGS[name]
     cmd = list(qemu)
-    if modern:
+    if modern and a.transport == "mmio":
         cmd += ["-global", "virtio-mmio.force-legacy=false"]
     drive = "if=none,id=d0,file=%s,format=raw" % img
     if ro:
         drive += ",readonly=on"
     dev = qemu_matrix.device(a, "blk", "drive=d0,serial=%s" % serial_for(name))
+    if modern and a.transport == "pci":
+        dev += ",disable-legacy=on"  # modern-only id 0x1042; else transitional 0x1001
     if ev is not None:
         dev += ",event_idx=%s" % onoff(ev)
     if ind is not None:
@@ -77,12 +81,16 @@ def build_command(a, qemu, elf, img, name):
     return cmd
 
 
-def expectations(name):
+def expectations(a, name):
     modern, ev, ind, ro = CONFIGS[name]
+    if a.transport == "pci":  # virtq drives a transitional function's modern interface
+        where = r"^blk: pci 00:[0-9a-f]{2}\.0 irq \d+, virtio-pci \(modern\)$"
+    else:
+        where = (r"^blk: slot \d+ @0x[0-9a-f]+ irq \d+, virtio-mmio v%s \(%s\)$"
+                 % (("2", "modern") if modern else ("1", "legacy")))
     ex = [
         r'^blk: serial="%s"$' % serial_for(name),
-        r"^blk: slot \d+ @0x[0-9a-f]+ irq \d+, virtio-mmio v%s \(%s\)$"
-        % (("2", "modern") if modern else ("1", "legacy")),
+        where,
         r"^blk_demo: phase=spin: early init, no interrupt configured$",
         r"^blk: spin: wait=SPIN, \d+ QD1 reads$",
         r"^blk_demo: phase=wfi: irq \d+ routed, interrupts on, wait=WFI$",
@@ -117,7 +125,7 @@ def run_one(a, qemu, name, round_no):
             "--log", log]
     if a.tee:
         boot.append("--tee")
-    for e in expectations(name):
+    for e in expectations(a, name):
         boot += ["--expect", e]
     boot += ["--reject", r"^blk: .*timed out"]
     boot += qemu_matrix.tag_args(a, CONFIGS[name][0])

@@ -388,6 +388,11 @@ def matrix_run(args, accel, mode):
     if f.get("storm_flushes", 0) < args.storm or f.get("timeouts", -1) != 0:
         raise Fail("%s: storm_flushes=%s timeouts=%s" % (name, f.get("storm_flushes"),
                                                          f.get("timeouts")))
+    # WFI and OS waits end on the device's interrupt: none at all means every
+    # wait ran out on its alarm (an interrupt never wired or never delivered)
+    # and the storm only crawled through.  SPIN routes none.
+    if (f.get("irqs", -1) == 0) != (mode == "SPIN"):
+        raise Fail("%s: irqs=%s with %s waits" % (name, f.get("irqs"), mode))
     return f, secs
 
 
@@ -400,9 +405,13 @@ def cmd_test(args):
                                      ("screen-1280x800", 1280, 800, False)):
         try:
             _, f, secs = screens_run(args, name, xres, yres, modern)
-            print("gpu: %s (%s virtio-mmio) PASS in %.1fs, full_frame_fps=%s "
-                  "small_rect_fps=%s" % (name, "modern" if modern or qemu_matrix.needs_modern(args)
-                                         else "legacy", secs,
+            if args.transport == "pci":
+                iface = "virtio-pci"
+            else:
+                iface = "%s virtio-mmio" % ("modern" if modern or qemu_matrix.needs_modern(args)
+                                            else "legacy")
+            print("gpu: %s (%s) PASS in %.1fs, full_frame_fps=%s "
+                  "small_rect_fps=%s" % (name, iface, secs,
                                          f.get("full_frame_fps"), f.get("small_rect_fps")),
                   flush=True)
         except Fail as e:

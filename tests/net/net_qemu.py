@@ -29,7 +29,9 @@ peer  `-netdev dgram` between 127.0.0.1:P1 (QEMU) and 127.0.0.1:P2 (this
 Configurations (--configs, cycled over --repeat boots):
   legacy-mrg, legacy-nomrg, modern-mrg, modern-nomrg
 (legacy = virtio-mmio version 1, QEMU's default; modern = version 2 via
--global virtio-mmio.force-legacy=false; mrg = mrg_rxbuf=on|off.)
+-global virtio-mmio.force-legacy=false; mrg = mrg_rxbuf=on|off.  With
+--transport pci: legacy = a transitional virtio-net-pci, modern = a
+modern-only one, disable-legacy=on.)
 
 Ports are picked free on 127.0.0.1 for every boot.  Python 3 stdlib only.
 """
@@ -297,11 +299,15 @@ def qemu_args(args, config, netdev):
     legacy, mrg = config.split("-")
     q = shlex.split(args.qemu) if args.qemu else list(QEMU)
     mmio = args.transport == "mmio"
-    if legacy == "modern":
+    if legacy == "modern" and mmio:
         q += ["-global", "virtio-mmio.force-legacy=false"]
+    # PCI: modern = a modern-only function (disable-legacy=on), legacy = a
+    # transitional one (QEMU's default); the guest drives the modern
+    # interface of either.  The first -device gets 00:01.0, the lowest.
     q += ["-netdev", netdev, "-device", qemu_matrix.device(
-        args, "net", "netdev=n0,%smrg_rxbuf=%s"
-        % ("bus=virtio-mmio-bus.0," if mmio else "", "on" if mrg == "mrg" else "off"))]
+        args, "net", "netdev=n0,%smrg_rxbuf=%s%s"
+        % ("bus=virtio-mmio-bus.0," if mmio else "", "on" if mrg == "mrg" else "off",
+           ",disable-legacy=on" if legacy == "modern" and not mmio else ""))]
     if args.second_nic:
         q += ["-netdev", "user,id=n1,restrict=on", "-device", qemu_matrix.device(
             args, "net", "netdev=n1" + (",bus=virtio-mmio-bus.1" if mmio else ""))]
@@ -311,9 +317,12 @@ def qemu_args(args, config, netdev):
 def config_expect(name, config, args):
     """What the guest must report for this configuration."""
     legacy, mrg = config.split("-")
-    hdr = 10 if config == "legacy-nomrg" else 12
-    e = [r"^virtio-net: slot 0 .* %s, .* header %d bytes, mrg_rxbuf %s"
-         % (legacy, hdr, "on" if mrg == "mrg" else "off"),
+    if args.transport == "pci":  # VERSION_1 always: the 12-byte header
+        where, legacy, hdr = r"pci 00:01\.0", "modern", 12
+    else:
+        where, hdr = r"slot 0", 10 if config == "legacy-nomrg" else 12
+    e = [r"^virtio-net: %s .* %s, .* header %d bytes, mrg_rxbuf %s"
+         % (where, legacy, hdr, "on" if mrg == "mrg" else "off"),
          r"^FIGURE %s irqs=[1-9][0-9]* count$" % name,
          # Interrupts before DRIVER_OK would mean IRQs wired mid-init.  A few
          # with InterruptStatus 0 are legal: an interrupt controller (QEMU's

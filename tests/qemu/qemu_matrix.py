@@ -40,6 +40,8 @@ def add_args(p):
 def device(args, kind, props=""):
     bus = "pci" if args.transport == "pci" else "device"
     dev = "virtio-%s-%s" % (kind, bus)
+    if bus == "pci" and kind == "net":
+        dev += ",romfile="  # no option ROM: our firmware boots nothing from it
     if props:
         dev += "," + props
     if args.ring == "packed":

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The board-neutral half of the board API (../board_api.h): program name
  * and RESULT tags, the RESULT / FIGURE output, picolibc stdio on the board's
- * UART, a clock-bounded delay and the virtio-mmio slot scan.  Every board
+ * UART, a clock-bounded delay, the virtio-mmio slot scan and the PCI
+ * bus-0 scan.  Every board
  * links it; it calls only board API functions and board.h constants. */
 #include "board_api.h"
 
@@ -170,6 +171,7 @@ int board_virtio_scan(board_virtio_slot *out, int n)
     for (int i = 0; i < n; i++) {
         board_virtio_slot *s = &out[i];
         s->index = i;
+        s->pci = 0;
         s->base = BOARD_VIRTIO_BASE + (uintptr_t)i * BOARD_VIRTIO_STRIDE;
         s->irq = BOARD_VIRTIO_IRQ(i);
         s->magic = slot_r32(s->base + 0x000);
@@ -180,21 +182,6 @@ int board_virtio_scan(board_virtio_slot *out, int n)
             found++;
     }
     return found;
-}
-
-int board_virtio_find(uint32_t device_id, int nth, board_virtio_slot *out)
-{
-    board_virtio_slot slots[BOARD_VIRTIO_SLOTS];
-
-    board_virtio_scan(slots, BOARD_VIRTIO_SLOTS);
-    for (int i = 0; i < BOARD_VIRTIO_SLOTS; i++) {
-        if (slots[i].magic == BOARD_VIRTIO_MAGIC && device_id != 0 &&
-            slots[i].device_id == device_id && nth-- == 0) {
-            *out = slots[i];
-            return 0;
-        }
-    }
-    return -1;
 }
 
 static const char *virtio_name(uint32_t id)
@@ -216,6 +203,101 @@ static const char *virtio_name(uint32_t id)
     }
 }
 
+/* ---- virtio functions on PCI bus 0 ------------------------------------ */
+#if defined(BOARD_PCIE_ECAM)
+#define PCI_DEVICES 32
+#define VIRTIO_PCI_VENDOR 0x1af4u
+
+static uint64_t pci_next = BOARD_PCIE_MMIO_BASE;
+
+uint64_t *board_pci_next(void) { return &pci_next; }
+
+/* Bus-0 device d's function 0 (ECAM: bus << 20 | device << 15 | fn << 12). */
+static uintptr_t pci_cfg(int d) { return (uintptr_t)BOARD_PCIE_ECAM + ((uintptr_t)d << 15); }
+
+/* The virtio device type of a function, 0 when it is no virtio function
+ * ("PCI Device Discovery": modern ids 0x1040 + type; transitional ids
+ * 0x1000..0x103f carry the type in the Subsystem Device ID). */
+static uint32_t pci_virtio_type(uintptr_t cfg)
+{
+    uint32_t id = slot_r32(cfg);             /* device id << 16 | vendor id */
+    uint32_t device = id >> 16;
+
+    if ((id & 0xffffu) != VIRTIO_PCI_VENDOR)
+        return 0;
+    if (device >= 0x1040u && device <= 0x107fu)
+        return device - 0x1040u;
+    if (device >= 0x1000u && device <= 0x103fu)
+        return slot_r32(cfg + 0x2c) >> 16;   /* Subsystem Device ID */
+    return 0;
+}
+
+static void pci_slot(int d, uint32_t type, board_virtio_slot *out)
+{
+    memset(out, 0, sizeof *out);
+    out->base = pci_cfg(d);
+    out->irq = BOARD_PCIE_INTX_IRQ(d);
+    out->index = d;
+    out->pci = 1;
+    out->device_id = type;
+    out->vendor_id = VIRTIO_PCI_VENDOR;
+}
+
+/* The nth virtio function of device_id on bus 0; nth is decremented past
+ * every match so the caller can continue a count begun elsewhere. */
+static int pci_find(uint32_t device_id, int *nth, board_virtio_slot *out)
+{
+    for (int d = 0; d < PCI_DEVICES; d++) {
+        uint32_t type = pci_virtio_type(pci_cfg(d));
+        if (type != 0 && type == device_id && (*nth)-- == 0) {
+            pci_slot(d, type, out);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int pci_report(void)
+{
+    int found = 0;
+
+    for (int d = 0; d < PCI_DEVICES; d++) {
+        uint32_t type = pci_virtio_type(pci_cfg(d));
+        if (type == 0)
+            continue;
+        board_printf("virtio-pci 00:%02x.0 irq %d: device %lu (%s)\n", d,
+                     BOARD_PCIE_INTX_IRQ(d), (unsigned long)type, virtio_name(type));
+        found++;
+    }
+    return found;
+}
+#else
+uint64_t *board_pci_next(void) { return NULL; }
+static int pci_find(uint32_t device_id, int *nth, board_virtio_slot *out)
+{
+    (void)device_id, (void)nth, (void)out;
+    return -1;
+}
+static int pci_report(void) { return 0; }
+#endif
+
+int board_virtio_find(uint32_t device_id, int nth, board_virtio_slot *out)
+{
+    board_virtio_slot slots[BOARD_VIRTIO_SLOTS];
+
+    if (device_id == 0)
+        return -1;
+    board_virtio_scan(slots, BOARD_VIRTIO_SLOTS);
+    for (int i = 0; i < BOARD_VIRTIO_SLOTS; i++) {
+        if (slots[i].magic == BOARD_VIRTIO_MAGIC && slots[i].device_id == device_id &&
+            nth-- == 0) {
+            *out = slots[i];
+            return 0;
+        }
+    }
+    return pci_find(device_id, &nth, out);
+}
+
 int board_virtio_report(void)
 {
     board_virtio_slot slots[BOARD_VIRTIO_SLOTS];
@@ -235,5 +317,5 @@ int board_virtio_report(void)
                      (unsigned long)s->device_id, virtio_name(s->device_id),
                      (unsigned long)s->vendor_id);
     }
-    return found;
+    return found + pci_report();
 }

@@ -39,6 +39,12 @@
 #define BOARD_PCIE_ECAM_LOW    0x3f000000  /* ECAM with highmem=off         */
 #define BOARD_PCIE_ECAM_HIGH   0x4010000000 /* ECAM (default, highmem=on)   */
 #define BOARD_PCIE_IRQ0        35          /* INTA..INTD: SPI 3..6, level    */
+/* The PCI window board_virtio_find() scans and assigns BARs from (no
+ * firmware enumerated the bus), and the INTA of bus-0 device d: virt
+ * swizzles pin and slot onto SPI 3..6 (hw/arm/virt.c, create_pcie_irq_map). */
+#define BOARD_PCIE_ECAM        BOARD_PCIE_ECAM_HIGH
+#define BOARD_PCIE_MMIO_END    0x3eff0000
+#define BOARD_PCIE_INTX_IRQ(d) (BOARD_PCIE_IRQ0 + ((d) % 4))
 #define BOARD_RAM_BASE         0x40000000  /* QEMU writes the DTB here      */
 #define BOARD_TIMER_IRQ        27          /* EL1 virtual timer, PPI 11      */
 #define BOARD_SWI_IRQ          0           /* SGI 0: board_swi_raise()       */

@@ -168,8 +168,12 @@ int board_irq_enable(int irq)
     if (!irq_valid(irq) || !irq_table[irq].fn)
         return -1;
     s = board_irq_save();
-    virtq_riscv_plic_priority((uint32_t)irq, 1);
+    /* Enable first, priority last: QEMU's PLIC (7.2) re-evaluates its
+     * output on a priority write but not on an enable write, so a level
+     * source already pending (a PCI INTx left high since before wiring)
+     * would otherwise never reach the hart. */
     virtq_riscv_plic_enable((uint32_t)irq, 1);
+    virtq_riscv_plic_priority((uint32_t)irq, 1);
     board_irq_restore(s);
     return 0;
 }

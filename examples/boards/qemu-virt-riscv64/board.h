@@ -27,6 +27,12 @@
 #define BOARD_VIRTIO_SLOTS     8
 #define BOARD_VIRTIO_IRQ0      1            /* slot i raises PLIC source 1+i */
 #define BOARD_VIRTIO_IRQ(i)    (BOARD_VIRTIO_IRQ0 + (i))
+#define BOARD_PCIE_ECAM        0x30000000   /* PCIe ECAM, bus 0 at its start */
+#define BOARD_PCIE_MMIO_BASE   0x40000000   /* 32-bit PCI memory window      */
+#define BOARD_PCIE_MMIO_END    0x80000000
+/* INTA of bus-0 device d: virt swizzles pin and slot onto PLIC sources
+ * 32..35 (hw/riscv/virt.c, create_pcie_irq_map), level, shared. */
+#define BOARD_PCIE_INTX_IRQ(d) (32 + ((d) % 4))
 #define BOARD_RAM_BASE         0x80000000
 #define BOARD_TIMEBASE_HZ      10000000     /* mtime / rdtime rate on virt  */
 #define BOARD_IRQ_COUNT        97  /* table size: sources 1..96 (riscv,ndev) */

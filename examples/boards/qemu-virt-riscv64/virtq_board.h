@@ -31,6 +31,12 @@
 #define VIRTQ_RISCV_PLIC_CONTEXT BOARD_PLIC_CONTEXT
 
 /* ---- board hooks ------------------------------------------------------- */
+/* Both transports: board_virtio_find() returns a virtio-mmio slot or a
+   virtio-pci function, whichever the machine has, and board_virtio_probe()
+   opens it over that transport. */
+#ifndef VIRTQ_TRANSPORTS
+#define VIRTQ_TRANSPORTS (VIRTQ_TRANSPORT_MMIO | VIRTQ_TRANSPORT_PCI)
+#endif
 /* Both rings: the packed one is negotiated whenever the device offers it
    (QEMU: packed=on on a modern transport), the split one otherwise. */
 #ifndef VIRTQ_RINGS
