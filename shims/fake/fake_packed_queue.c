@@ -138,6 +138,27 @@ void fk_packed_notify_data(struct virtq_fake_dev *d, int qi, uint32_t data, int 
             "notification data next_off %u next_wrap %d names a descriptor already made available", off, wrap);
 }
 
+int virtq_fake_packed_view(struct virtq_fake_dev *dev, int q, struct virtq_fake_packed_view *out)
+{
+    struct fake_queue *fq;
+    int rc = -1;
+    if (dev == NULL || q < 0 || q >= dev->nq || out == NULL)
+        return -1;
+    fk_dev_lock(dev);
+    fq = &dev->q[q];
+    if (fq->ready && fq->packed) {
+        out->desc = fq->pdesc;
+        out->driver = fq->pdrv;
+        out->device = fq->pdev;
+        out->num = fq->num;
+        out->next_avail = fq->avail_pw;
+        out->next_used = fq->used_pw;
+        rc = 0;
+    }
+    fk_dev_unlock(dev);
+    return rc;
+}
+
 /* The test knob VIRTQ_FAKE_RING=packed (environment): every modern
    device also offers VIRTIO_F_RING_PACKED and refuses FEATURES_OK without
    it, so a whole test binary runs its modern queues packed, or fails. */

@@ -450,6 +450,18 @@ struct virtq_fake_queue_view {
 };
 /* 0 and *out filled when queue q is live, else -1. */
 int virtq_fake_queue_view(struct virtq_fake_dev *dev, int q, struct virtq_fake_queue_view *out);
+/* A packed queue as the device sees it (positions are pos | wrap << 15,
+   wrap counters starting at 1): 0 and *out filled when queue q is live
+   and packed, else -1. */
+struct virtq_fake_packed_view {
+    struct pvirtq_desc *desc;             /* the descriptor ring */
+    struct pvirtq_event_suppress *driver; /* Driver Event Suppression */
+    struct pvirtq_event_suppress *device; /* Device Event Suppression (ours) */
+    uint16_t num;
+    uint16_t next_avail; /* the next descriptor the device reads */
+    uint16_t next_used;  /* where the device writes its next used descriptor */
+};
+int virtq_fake_packed_view(struct virtq_fake_dev *dev, int q, struct virtq_fake_packed_view *out);
 /* Write a used element {id, len} and advance used.idx by one, then decide
    on an interrupt as for a real completion.  0, or -1 if q is not live. */
 int virtq_fake_push_used_raw(struct virtq_fake_dev *dev, int q, uint32_t id, uint32_t len);

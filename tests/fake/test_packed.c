@@ -272,6 +272,17 @@ static void packed_out_of_order(void **state)
         assert_int_equal(pd_get(&p, &id, &len, NULL), 0);
         /* used and next positions agree again (3 per lap on a ring of 4) */
         assert_int_equal(p.used, p.next);
+        {
+            struct virtq_fake_packed_view v;
+            uint16_t pw = (uint16_t)(p.next | (p.wrap ? 0x8000u : 0u));
+            assert_int_equal(virtq_fake_packed_view(d, 0, &v), 0);
+            assert_ptr_equal(v.desc, p.desc);
+            assert_ptr_equal(v.driver, p.drv);
+            assert_ptr_equal(v.device, p.dev);
+            assert_int_equal(v.num, 4);
+            assert_int_equal(v.next_avail, pw);
+            assert_int_equal(v.next_used, pw);
+        }
     }
     assert_clean();
     plain_down(d, &p);

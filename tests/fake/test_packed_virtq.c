@@ -341,6 +341,12 @@ static void virtq_packed_push_raw(void **state)
     (void)state;
     rig_up(&r, 0, 0);
     assert_int_equal(virtq_fake_queue_view(r.fd, 0, &v), -1); /* split pointers only */
+    {
+        struct virtq_fake_packed_view pv;
+        assert_int_equal(virtq_fake_packed_view(r.fd, 0, &pv), 0);
+        assert_ptr_equal(pv.desc, (void *)ring_mem);
+        assert_int_equal(pv.next_used, 0x8000u);
+    }
     assert_int_equal(virtq_fake_push_used_raw(r.fd, 0, 5, 0), 0);
     assert_int_equal(virtq_get(&r.vq, &c, &len), VIRTQ_EBROKEN);
     assert_int_equal(virtq_broken_reason(&r.vq), VIRTQ_BROKEN_NOT_IN_FLIGHT);
