@@ -209,15 +209,12 @@ static void dev_access(const struct who *w, uintptr_t a, uint8_t *data, size_t n
                    "write-back would destroy the device's data", at, (void *)l->addr, d);
             l->reported = 1;
         }
-        arbitrary_moment(l);
-        for (i = 0; i < (int)k; i++) {
+        /* The rule is checked on the line as the driver left it, so a
+           missing clean is reported even when a chance eviction below
+           happens to rescue the data this time. */
+        for (i = 0; !write && i < (int)k; i++) {
             int j = off + i;
             uintptr_t b = l->addr + (uintptr_t)j;
-            if (write) {
-                l->mem[j] = data[done + (size_t)i];
-                l->unseen |= 1ull << j;
-                continue;
-            }
             if (byte_ok(b) && host_get(b) != l->base[j] && host_get(b) != l->mem[j]) {
                 where(at, sizeof at, w, b);
                 report("cache: the device read stale memory at %s: the driver wrote it "
@@ -225,6 +222,11 @@ static void dev_access(const struct who *w, uintptr_t a, uint8_t *data, size_t n
                 c_st.stale++;
                 break;
             }
+        }
+        arbitrary_moment(l);
+        for (i = 0; write && i < (int)k; i++) {
+            l->mem[off + i] = data[done + (size_t)i];
+            l->unseen |= 1ull << (off + i);
         }
         if (write)
             l->last_wr = *w;
