@@ -413,7 +413,8 @@ int vblk_init(struct vblk *b, struct virtq_dev *dev, const struct vblk_params *p
         return rc;
     wanted = VBLK__F(VIRTIO_BLK_F_SIZE_MAX) | VBLK__F(VIRTIO_BLK_F_SEG_MAX) |
              VBLK__F(VIRTIO_BLK_F_BLK_SIZE) | VBLK__F(VIRTIO_BLK_F_FLUSH) |
-             VBLK__F(VIRTIO_F_INDIRECT_DESC) | VBLK__F(VIRTIO_F_EVENT_IDX);
+             VBLK__F(VIRTIO_F_INDIRECT_DESC) | VBLK__F(VIRTIO_F_EVENT_IDX) |
+             VBLK__F(VIRTIO_F_RING_RESET);
     wanted &= ~p->refuse;
     wanted |= VBLK__F(VIRTIO_BLK_F_RO);
     rc = virtq_dev_negotiate(dev, wanted, 0);
@@ -426,6 +427,9 @@ int vblk_init(struct vblk *b, struct virtq_dev *dev, const struct vblk_params *p
         goto fail;
 
     /* 3. The request queue, and the request size it allows. */
+    b->ring = p->ring;
+    b->slots = p->slots;
+    b->queue_size = qs;
     rc = virtq_dev_queue_setup(dev, &b->vq, 0, qs, p->ring, p->slots);
     if (rc != VIRTQ_OK)
         goto fail;
@@ -682,22 +686,12 @@ unsigned vblk_pending(const struct vblk *b)
     return n;
 }
 
-int vblk_reset(struct vblk *b)
+/* Once the device let go of the ring (device or queue reset), hand every
+   request still on it back: async ones cancelled, blocking ones freed. */
+static void vblk__take_back(struct vblk *b)
 {
     void *cookie;
     unsigned n;
-    int rc;
-    if (b == NULL || b->dev == NULL)
-        return VIRTQ_EINVAL;
-    /* Completions the device already posted keep their real result. */
-    if (b->ready)
-        (void)vblk__reap(b);
-    b->ready = 0;
-    /* After the reset reads back 0 the device no longer touches the ring
-       or the buffers ("Device Reset"), so every request can come back. */
-    rc = virtq_dev_reset(b->dev);
-    if (rc != VIRTQ_OK)
-        return rc;
     for (n = 0; n <= b->vq.num; n++) {
         struct vblk_req *r;
         if (virtq_detach(&b->vq, &cookie) != VIRTQ_OK)
@@ -713,6 +707,48 @@ int vblk_reset(struct vblk *b)
             vblk__free(b, r); /* orphaned blocking call */
         }
     }
+}
+
+int vblk_reset(struct vblk *b)
+{
+    int rc;
+    if (b == NULL || b->dev == NULL)
+        return VIRTQ_EINVAL;
+    /* Completions the device already posted keep their real result. */
+    if (b->ready)
+        (void)vblk__reap(b);
+    b->ready = 0;
+    /* After the reset reads back 0 the device no longer touches the ring
+       or the buffers ("Device Reset"), so every request can come back. */
+    rc = virtq_dev_reset(b->dev);
+    if (rc != VIRTQ_OK)
+        return rc;
+    vblk__take_back(b);
+    return VIRTQ_OK;
+}
+
+int vblk_queue_reset(struct vblk *b)
+{
+    int rc;
+    if (b == NULL || b->dev == NULL || !b->ready)
+        return VIRTQ_EINVAL;
+    if (!(b->dev->features & VBLK__F(VIRTIO_F_RING_RESET)))
+        return VIRTQ_ENOTSUP;
+    (void)vblk__reap(b); /* posted completions keep their real result */
+    /* 1. "Virtqueue Reset": once queue_reset reads back 0 the device has
+          let go of this queue's ring and buffers. */
+    rc = virtq_dev_queue_reset(b->dev, &b->vq);
+    if (rc != VIRTQ_OK)
+        return rc;
+    /* 2. Every request comes back exactly once. */
+    vblk__take_back(b);
+    /* 3. "Virtqueue Re-enable": set the queue up again, same memory. */
+    rc = virtq_dev_queue_setup(b->dev, &b->vq, 0, b->queue_size, b->ring, b->slots);
+    if (rc != VIRTQ_OK) {
+        b->ready = 0;
+        return rc;
+    }
+    virtq_disable_intr(&b->vq); /* quiet until a wait asks, as after init */
     return VIRTQ_OK;
 }
 

@@ -205,6 +205,9 @@ struct vblk {
     uint32_t seg_bytes;       /* bytes per data descriptor we build */
     uint32_t max_transfer;    /* bytes per request (blocking calls split at it) */
     uint32_t timeout_us;
+    void *ring;               /* the queue's memory and slots, kept for */
+    struct virtq_slot *slots; /* vblk_queue_reset()'s setup again      */
+    uint32_t queue_size;
     uint8_t read_only, has_flush, indirect, ready;
     struct vblk_stats stats;
 };
@@ -271,6 +274,14 @@ unsigned vblk_pending(const struct vblk *b);
    vblk_poll() with VBLK_ECANCELED, blocking or timed-out ones are freed.
    The device is dead afterwards; vblk_init() it again to reuse it. */
 int vblk_reset(struct vblk *b);
+
+/* VIRTIO_F_RING_RESET (virtio-pci; negotiated whenever offered): reset the
+   request queue of the running device, take every request back as
+   vblk_reset() does (async ones out of vblk_poll() with VBLK_ECANCELED;
+   completions already posted keep their result) and set the queue up
+   again on the same memory.  The device stays live: no re-init.
+   VIRTQ_ENOTSUP when not negotiated (always on virtio-mmio). */
+int vblk_queue_reset(struct vblk *b);
 
 const char *vblk_strerror(int err);
 

@@ -88,7 +88,13 @@ def expectations(a, name):
     else:
         where = (r"^blk: slot \d+ @0x[0-9a-f]+ irq \d+, virtio-mmio v%s \(%s\)$"
                  % (("2", "modern") if modern else ("1", "legacy")))
-    ex = [
+    if a.transport == "pci":  # QEMU 7.2 offers VIRTIO_F_RING_RESET on virtio-pci
+        reset = [r"^blk: ring_reset: queue 0 reset and set up again, 32 reads and the "
+                 r"spin region re-read after it: ok$",
+                 r"^FIGURE blk_demo ring_resets=1 count$"]
+    else:
+        reset = [r"^blk_demo: phase=ring_reset: not negotiated \(never on virtio-mmio\)$"]
+    ex = reset + [
         r'^blk: serial="%s"$' % serial_for(name),
         where,
         r"^blk_demo: phase=spin: early init, no interrupt configured$",
