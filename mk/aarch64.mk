@@ -66,10 +66,12 @@ A64_CLANG_LDFLAGS = -fuse-ld=lld -nostdlib -static -T $(A64_DIR)/link.ld \
                     $(shell $(A64_CC) -print-libgcc-file-name 2>/dev/null)
 A64_BOARD_SRCS := $(A64_DIR)/start.S $(A64_DIR)/vectors.S $(A64_DIR)/board.c \
                   $(A64_DIR)/gic.c $(A64_DIR)/mmu.c \
-                  $(A64_COMMON)/board_common.c $(A64_COMMON)/sched.c
+                  $(A64_COMMON)/board_common.c $(A64_COMMON)/board_timer.c \
+                  $(A64_COMMON)/sched.c
 A64_BOARD_DEPS := $(A64_BOARD_SRCS) $(A64_DIR)/board.h $(A64_DIR)/gic.h \
                   $(A64_DIR)/virtq_board.h $(A64_DIR)/link.ld \
                   $(A64_SHIM)/virtq_aarch64.h $(A64_COMMON)/sched.h \
+                  $(A64_COMMON)/board_timer.h $(A64_COMMON)/board_virtio.h \
                   examples/boards/board_api.h
 
 ARCHS += aarch64
