@@ -66,10 +66,12 @@ A64_CLANG_LDFLAGS = -fuse-ld=lld -nostdlib -static -T $(A64_DIR)/link.ld \
                     $(shell $(A64_CC) -print-libgcc-file-name 2>/dev/null)
 A64_BOARD_SRCS := $(A64_DIR)/start.S $(A64_DIR)/vectors.S $(A64_DIR)/board.c \
                   $(A64_DIR)/gic.c $(A64_DIR)/mmu.c \
-                  $(A64_COMMON)/board_common.c $(A64_COMMON)/sched.c
+                  $(A64_COMMON)/board_common.c $(A64_COMMON)/board_timer.c \
+                  $(A64_COMMON)/sched.c
 A64_BOARD_DEPS := $(A64_BOARD_SRCS) $(A64_DIR)/board.h $(A64_DIR)/gic.h \
                   $(A64_DIR)/virtq_board.h $(A64_DIR)/link.ld \
                   $(A64_SHIM)/virtq_aarch64.h $(A64_COMMON)/sched.h \
+                  $(A64_COMMON)/board_timer.h $(A64_COMMON)/board_virtio.h \
                   examples/boards/board_api.h
 
 ARCHS += aarch64
@@ -269,13 +271,16 @@ DEMO_TARGETS_aarch64 += demo-aarch64-net
 # function (1af4:1001...), "modern" = disable-legacy=on (1af4:1042...).
 .PHONY: test-aarch64-pci
 test-aarch64-pci: $(A64_BUILD)/blk_demo_quick.elf $(A64_BUILD)/gpu_demo.elf \
-  $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf $(A64_BUILD)/net_demo_os.elf
+  $(A64_BUILD)/net_demo.elf $(A64_BUILD)/net_peer.elf $(A64_BUILD)/net_demo_os.elf \
+  $(A64_BUILD)/net_peer_os-clang.elf
 	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --transport pci \
 	  --elf $(A64_BUILD)/blk_demo_quick.elf --config legacy-ev1-in1
 	$(A64_BLK_PY) --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --transport pci --ring packed \
 	  --elf $(A64_BUILD)/blk_demo_quick.elf --config modern-ev0-in0
 	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) \
 	  --transport pci shot --res 800x600
+	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) \
+	  --transport pci shot --res 640x480
 	$(A64_GPU_PY) --elf $(A64_BUILD)/gpu_demo.elf --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) \
 	  --transport pci shot --res 640x480 --mode SPIN
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --transport pci \
@@ -285,6 +290,9 @@ test-aarch64-pci: $(A64_BUILD)/blk_demo_quick.elf $(A64_BUILD)/gpu_demo.elf \
 	$(A64_NET_PY) user --qemu "$(QEMU_A64_GIC3)" $(A64_TAGS3) --transport pci \
 	  --elf $(A64_BUILD)/net_demo_os.elf --configs legacy-mrg \
 	  --expect '^FIGURE net_demo os_waits=[1-9][0-9]* count$$'
+	$(A64_NET_PY) peer --qemu "$(QEMU_A64_GIC2)" $(A64_TAGS2) --transport pci \
+	  --elf $(A64_BUILD)/net_peer_os-clang.elf --configs modern-nomrg \
+	  --expect '^FIGURE net_peer os_waits=[1-9][0-9]* count$$'
 
 TEST_TARGETS += test-aarch64-pci
 

@@ -74,11 +74,15 @@ demo-net: net-elfs
 	$(NET_QEMU_PY) $(RV_MATRIX) user --elf $(RV_BUILD)/net_demo.elf --configs modern-mrg --tee
 	$(NET_QEMU_PY) $(RV_MATRIX) peer --elf $(RV_BUILD)/net_peer.elf --configs modern-mrg --tee
 
-test-net-qemu: net-elfs
+# The last line: the OS wait (net_demo_os), counting waits entered in the
+# OS strategy (a statistical "woken" count stays in test-net-qemu-os).
+test-net-qemu: net-elfs $(RV_BUILD)/net_demo_os.elf
 	$(NET_QEMU_PY) user --elf $(RV_BUILD)/net_demo.elf
 	$(NET_QEMU_PY) peer --elf $(RV_BUILD)/net_peer.elf
 	$(NET_QEMU_PY) peer --elf $(RV_BUILD)/net_peer.elf --configs legacy-mrg \
 	  --corrupt-echo 777
+	$(NET_QEMU_PY) user --elf $(RV_BUILD)/net_demo_os.elf --configs legacy-nomrg \
+	  --expect '^FIGURE net_demo os_waits=[1-9][0-9]* count$$'
 
 net-bootloop: $(RV_BUILD)/net_demo.elf
 	$(NET_QEMU_PY) user --elf $< --second-nic --repeat $(BOOTS)

@@ -30,7 +30,8 @@ test-pci-qemu: blk-elfs net-elfs $(RV_BUILD)/gpu_demo.elf $(RV_BUILD)/net_demo_o
 	$(NET_QEMU_PY) $(PCI_RV_MATRIX) peer --elf $(RV_BUILD)/net_peer.elf --configs modern-mrg
 	$(NET_QEMU_PY) $(PCI_RV_MATRIX) --ring packed peer --elf $(RV_BUILD)/net_peer.elf \
 	  --configs modern-nomrg
-	$(NET_QEMU_PY) $(PCI_RV_MATRIX) user --elf $(RV_BUILD)/net_demo_os.elf --configs modern-mrg
+	$(NET_QEMU_PY) $(PCI_RV_MATRIX) user --elf $(RV_BUILD)/net_demo_os.elf --configs modern-mrg \
+	  --expect '^FIGURE net_demo os_waits=[1-9][0-9]* count$$'
 	$(NET_QEMU_PY_S) $(PCI_RV_MATRIX) peer --elf $(RV_BUILD)/net_peer-smode.elf \
 	  --configs legacy-mrg
 

@@ -47,8 +47,10 @@ RV_CFLAGS := $(RV_ARCH) --specs=picolibc.specs -std=c99 -O2 -g \
 # specs come from RV_CFLAGS (gcc rejects --specs=picolibc.specs twice).
 RV_LDFLAGS := -nostartfiles -L$(RV_DIR) -T $(RV_DIR)/link.ld -Wl,--gc-sections
 RV_BOARD_SRCS := $(RV_DIR)/start.S $(RV_DIR)/trap.S $(RV_DIR)/board.c \
-                 $(BOARDS_COMMON)/board_common.c $(BOARDS_COMMON)/sched.c
+                 $(BOARDS_COMMON)/board_common.c $(BOARDS_COMMON)/board_timer.c \
+                 $(BOARDS_COMMON)/sched.c
 RV_BOARD_DEPS := $(RV_BOARD_SRCS) $(RV_DIR)/board.h $(BOARDS_COMMON)/sched.h \
+                 $(BOARDS_COMMON)/board_timer.h $(BOARDS_COMMON)/board_virtio.h \
                  examples/boards/board_api.h $(RV_DIR)/virtq_board.h $(RV_DIR)/link.ld \
                  $(RV_DIR)/link-sections.ld $(RV_DIR)/link-smode.ld \
                  shims/riscv/virtq_riscv.h

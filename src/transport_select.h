@@ -21,10 +21,13 @@
 #endif
 
 /* VIRTIO_F_NOTIFICATION_DATA's 32-bit value ("Available Buffer
-   Notifications"): vqn, then next_off (15 bits) and next_wrap (bit 31).
-   A split ring's avail index and a packed ring's position with its wrap
-   counter in bit 15 both live in avail_idx, so one formula serves both. */
+   Notifications"): vqn, then next_off (15 bits) and next_wrap (bit 31):
+   where the device finds the next available buffer, i.e. the published
+   position, not avail_idx (chains added since the last virtq_publish()
+   are not available yet).  A split ring's avail.idx and a packed ring's
+   position with its wrap counter in bit 15 both live in published_idx,
+   so one formula serves both. */
 static inline uint32_t virtq__notify_data(const struct virtq *vq)
 {
-    return (uint32_t)vq->index | ((uint32_t)vq->avail_idx << 16);
+    return (uint32_t)vq->index | ((uint32_t)vq->published_idx << 16);
 }

@@ -376,6 +376,37 @@ int virtio_gpu_resource_create_2d(struct virtio_gpu *g, uint32_t resource_id, ui
     return gpu__one(g, r);
 }
 
+/* ---- backing memory the driver cleans for the device ------------------------ */
+
+static struct virtio_gpu_backing *gpu__backing(struct virtio_gpu *g, uint32_t resource_id)
+{
+    unsigned i;
+    for (i = 0; i < VIRTIO_GPU_MAX_BACKINGS; i++)
+        if (g->backing[i].buf != NULL && g->backing[i].resource_id == resource_id)
+            return &g->backing[i];
+    return NULL;
+}
+
+static void gpu__backing_forget(struct virtio_gpu *g, uint32_t resource_id)
+{
+    struct virtio_gpu_backing *b = gpu__backing(g, resource_id);
+    if (b != NULL)
+        b->buf = NULL;
+}
+
+/* Before a transfer: the bytes [off, off + len) of the resource's _buf
+   backing (clipped to it) reach memory (non-coherent DMA; a no-op when
+   coherent or when the driver does not know the backing). */
+static void gpu__backing_clean(struct virtio_gpu *g, uint32_t resource_id, uint64_t off, uint64_t len)
+{
+    const struct virtio_gpu_backing *b = gpu__backing(g, resource_id);
+    if (b == NULL || off >= b->len)
+        return;
+    if (len > b->len - off)
+        len = b->len - off;
+    virtq_dma_sync_for_device((const uint8_t *)b->buf + off, (size_t)len, false);
+}
+
 static int gpu__id_cmd(struct virtio_gpu *g, uint32_t type, uint32_t resource_id)
 {
     struct virtio_gpu_req *r;
@@ -392,12 +423,18 @@ static int gpu__id_cmd(struct virtio_gpu *g, uint32_t type, uint32_t resource_id
 
 int virtio_gpu_resource_unref(struct virtio_gpu *g, uint32_t resource_id)
 {
-    return gpu__id_cmd(g, VIRTIO_GPU_CMD_RESOURCE_UNREF, resource_id);
+    int rc = gpu__id_cmd(g, VIRTIO_GPU_CMD_RESOURCE_UNREF, resource_id);
+    if (rc == VIRTQ_OK)
+        gpu__backing_forget(g, resource_id); /* unref detaches the backing too */
+    return rc;
 }
 
 int virtio_gpu_detach_backing(struct virtio_gpu *g, uint32_t resource_id)
 {
-    return gpu__id_cmd(g, VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, resource_id);
+    int rc = gpu__id_cmd(g, VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, resource_id);
+    if (rc == VIRTQ_OK)
+        gpu__backing_forget(g, resource_id);
+    return rc;
 }
 
 int virtio_gpu_attach_backing(struct virtio_gpu *g, uint32_t resource_id,
@@ -436,7 +473,18 @@ int virtio_gpu_attach_backing_buf(struct virtio_gpu *g, uint32_t resource_id, vo
     r->cmd.attach.hdr.nr_entries = 1;
     r->cmd.attach.entry.addr = VIRTIO_GPU_VIRT_TO_DMA(buf);
     r->cmd.attach.entry.length = len;
-    return gpu__one(g, r);
+    rc = gpu__one(g, r);
+    if (rc == VIRTQ_OK && gpu__backing(g, resource_id) == NULL) {
+        unsigned i;
+        for (i = 0; i < VIRTIO_GPU_MAX_BACKINGS; i++)
+            if (g->backing[i].buf == NULL) {
+                g->backing[i].buf = buf;
+                g->backing[i].len = len;
+                g->backing[i].resource_id = resource_id;
+                break;
+            }
+    }
+    return rc;
 }
 
 int virtio_gpu_set_scanout(struct virtio_gpu *g, uint32_t scanout_id, uint32_t resource_id,
@@ -486,6 +534,8 @@ int virtio_gpu_transfer_to_host_2d(struct virtio_gpu *g, uint32_t resource_id,
     if (r == NULL)
         return rc;
     gpu__fill_transfer(r, resource_id, rect, offset);
+    /* Without the stride, every byte from offset on may be read. */
+    gpu__backing_clean(g, resource_id, offset, UINT64_MAX);
     return gpu__one(g, r);
 }
 
@@ -526,6 +576,9 @@ int virtio_gpu_flush_rect(struct virtio_gpu *g, uint32_t resource_id,
        transferred pixels. */
     gpu__fill_transfer(rs[0], resource_id, rect, (uint64_t)rect->y * stride + (uint64_t)rect->x * 4u);
     gpu__fill_flush(rs[1], resource_id, rect);
+    /* The rows the transfer reads: height - 1 strides and one row. */
+    gpu__backing_clean(g, resource_id, rs[0]->cmd.transfer.offset,
+                       (uint64_t)(rect->height - 1u) * stride + (uint64_t)rect->width * 4u);
     return gpu__run(g, rs, 2, NULL, 0);
 }
 

@@ -285,6 +285,19 @@ struct virtio_gpu_req { /* NOLINT(clang-analyzer-optin.performance.Padding): res
     } resp VIRTIO_GPU__ALIGN_DMA; /* device-writable */
 } VIRTIO_GPU__ALIGN_DMA;
 
+/* Backings attached with virtio_gpu_attach_backing_buf() the driver keeps
+   track of, so it can clean their pixels for the device before each
+   transfer (non-coherent DMA; "Device Operation: controlq", as Linux's
+   virtio-gpu syncs a resource's pages before TRANSFER_TO_HOST_2D). */
+#ifndef VIRTIO_GPU_MAX_BACKINGS
+#define VIRTIO_GPU_MAX_BACKINGS 4
+#endif
+struct virtio_gpu_backing {
+    void *buf;            /* NULL: slot free */
+    uint32_t len;
+    uint32_t resource_id;
+};
+
 /* Counters (read freely). */
 struct virtio_gpu_stats {
     uint32_t commands;      /* control commands completed */
@@ -315,6 +328,7 @@ struct virtio_gpu {
     volatile uint32_t config_pending;           /* set by virtio_gpu_isr() */
     uint32_t display_gen;                       /* bumped per display info read */
     struct virtio_gpu_display_one modes[VIRTIO_GPU_MAX_SCANOUTS];
+    struct virtio_gpu_backing backing[VIRTIO_GPU_MAX_BACKINGS];
     struct virtio_gpu_stats stats;
 };
 
@@ -349,7 +363,11 @@ int virtio_gpu_resource_create_2d(struct virtio_gpu *g, uint32_t resource_id, ui
 int virtio_gpu_resource_unref(struct virtio_gpu *g, uint32_t resource_id);
 /* Attach nr caller entries (device addresses; the array must stay put
    until the call returns), or one buffer (converted with
-   VIRTIO_GPU_VIRT_TO_DMA). */
+   VIRTIO_GPU_VIRT_TO_DMA).  Non-coherent DMA: the driver cleans the pixels
+   of a backing attached with _buf before each transfer from it (up to
+   VIRTIO_GPU_MAX_BACKINGS such backings at a time; detach or unref forgets
+   one); for one attached with entries, or beyond that number, clean what
+   you drew yourself with virtq_dma_sync_for_device(p, len, false). */
 int virtio_gpu_attach_backing(struct virtio_gpu *g, uint32_t resource_id,
                               const struct virtio_gpu_mem_entry *entries, uint32_t nr);
 int virtio_gpu_attach_backing_buf(struct virtio_gpu *g, uint32_t resource_id, void *buf,
@@ -364,10 +382,10 @@ int virtio_gpu_resource_flush(struct virtio_gpu *g, uint32_t resource_id,
                               const struct virtio_gpu_rect *r);
 /* Both of the above for rectangle r of a linear backing with stride bytes
    per line and 4 bytes per pixel, behind one notification.
-   Non-coherent DMA: the device reads the backing outside any descriptor,
-   so before a transfer clean the pixels you drew with
-   virtq_dma_sync_for_device(p, len, false) (the driver syncs its own
-   commands, mem entries and responses). */
+   Non-coherent DMA: the device reads the backing outside any descriptor;
+   the driver cleans a _buf backing's rows the transfer reads (see
+   virtio_gpu_attach_backing), and syncs its own commands, mem entries and
+   responses. */
 int virtio_gpu_flush_rect(struct virtio_gpu *g, uint32_t resource_id,
                           const struct virtio_gpu_rect *r, uint32_t stride);
 

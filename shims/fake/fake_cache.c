@@ -187,8 +187,10 @@ static void arbitrary_moment(struct cline *l)
 
 /* ---- the device's side -------------------------------------------------------------------------- */
 
-static void dev_access(const struct who *w, uintptr_t a, uint8_t *data, size_t n, int write)
+/* The device reads n bytes at a into rd, or writes n bytes from wr there. */
+static void dev_access(const struct who *w, uintptr_t a, uint8_t *rd, const uint8_t *wr, size_t n)
 {
+    int write = wr != NULL;
     char at[160];
     size_t done = 0;
     while (done < n) {
@@ -225,13 +227,13 @@ static void dev_access(const struct who *w, uintptr_t a, uint8_t *data, size_t n
         }
         arbitrary_moment(l);
         for (i = 0; write && i < (int)k; i++) {
-            l->mem[off + i] = data[done + (size_t)i];
+            l->mem[off + i] = wr[done + (size_t)i];
             l->unseen |= 1ull << (off + i);
         }
         if (write)
             l->last_wr = *w;
         else
-            memcpy(data + done, l->mem + off, k);
+            memcpy(rd + done, l->mem + off, k);
         if (write)
             c_st.dev_writes++;
         else
@@ -241,13 +243,13 @@ static void dev_access(const struct who *w, uintptr_t a, uint8_t *data, size_t n
     }
 }
 
-static int dev_io(const struct who *w, uintptr_t a, uint8_t *data, size_t n, int write)
+static int dev_io(const struct who *w, uintptr_t a, uint8_t *rd, const uint8_t *wr, size_t n)
 {
     int on;
     pthread_mutex_lock(&c_lock);
     on = c_on;
     if (on)
-        dev_access(w, a, data, n, write);
+        dev_access(w, a, rd, wr, n);
     pthread_mutex_unlock(&c_lock);
     return on;
 }
@@ -256,22 +258,14 @@ int fk_cache_dev_read(const char *kind, const void *buf, int qi, int head, const
                       void *dst, size_t n)
 {
     struct who w = {kind, buf, qi, head};
-    return dev_io(&w, (uintptr_t)src, dst, n, 0);
+    return dev_io(&w, (uintptr_t)src, dst, NULL, n);
 }
 
 int fk_cache_dev_write(const char *kind, const void *buf, int qi, int head, void *dst,
                        const void *src, size_t n)
 {
     struct who w = {kind, buf, qi, head};
-    uint8_t *tmp;
-    int on;
-    if (n == 0)
-        return c_on;
-    tmp = fk_xcalloc(1, n);
-    memcpy(tmp, src, n);
-    on = dev_io(&w, (uintptr_t)dst, tmp, n, 1);
-    free(tmp);
-    return on;
+    return dev_io(&w, (uintptr_t)dst, NULL, src, n);
 }
 
 void virtq_fake_dma_read(const void *src, void *dst, size_t n, const void *buf)

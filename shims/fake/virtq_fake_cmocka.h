@@ -24,4 +24,23 @@ static inline void virtq_fake_count_violations(void *ctx, const char *msg)
                      virtq_fake_last_violation());                                       \
     } while (0)
 
+/* End a run under virtq_fake_cache_enable() (the modelled non-coherent
+   cache): stop modelling, final check included, and fail unless the run
+   was silent and the model was exercised, so a pass cannot come from an
+   idle model: the device went through it (both ways when both_ways), lines
+   were cleaned and invalidated, and the PRNG evicted or refilled some. */
+#define virtq_fake_cache_assert_exercised(both_ways)                                     \
+    do {                                                                                 \
+        struct virtq_fake_cache_stats st_;                                               \
+        virtq_fake_cache_get_stats(&st_);                                                \
+        assert_int_equal(virtq_fake_cache_disable(), 0);                                 \
+        virtq_fake_assert_clean();                                                       \
+        assert_true(st_.dev_reads + st_.dev_writes > 0);                                 \
+        assert_true(!(both_ways) || (st_.dev_reads > 0 && st_.dev_writes > 0));          \
+        assert_true(st_.cleans > 0 && st_.invalidates > 0);                              \
+        assert_true(st_.evictions + st_.refills > 0);                                    \
+        assert_int_equal(st_.stale, 0);                                                  \
+        assert_int_equal(st_.reports, 0);                                                \
+    } while (0)
+
 #endif /* VIRTQ_FAKE_CMOCKA_H */

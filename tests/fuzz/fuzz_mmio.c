@@ -575,10 +575,11 @@ static void op_add_kick(int queue_live)
     if (s & 4u) {
         rc = virtq_dev_kick(&dev, &vq);
         CHECK(rc == VIRTQ_OK || (rc == VIRTQ_EBROKEN && virtq_is_broken(&vq)), "kick = %d", rc);
-        /* With VIRTIO_F_NOTIFICATION_DATA the write carries the next avail
-           index above the queue number ("Available Buffer Notifications"). */
+        /* With VIRTIO_F_NOTIFICATION_DATA the write carries the published
+           avail index above the queue number ("Available Buffer
+           Notifications"). */
         want_notify = (R.drv_features & VIRTQ_FEATURE(VIRTIO_F_NOTIFICATION_DATA))
-                          ? ((uint32_t)vq.index | ((uint32_t)vq.avail_idx << 16))
+                          ? ((uint32_t)vq.index | ((uint32_t)vq.published_idx << 16))
                           : (uint32_t)vq.index;
         CHECK(R.notifies == notifies || (R.notifies == notifies + 1u && R.last_notify == want_notify),
               "kick notified %u times, value %#x, want %#x", R.notifies - notifies, R.last_notify,

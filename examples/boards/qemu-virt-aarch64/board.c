@@ -4,6 +4,7 @@
  * the board API (output, stdio, slot scan) is examples/boards/common. */
 #include "board_api.h"
 #include "gic.h"
+#include "board_timer.h"
 #include "virtq_aarch64.h" /* the platform shim: clock and timer registers */
 
 #include <picotls.h>
@@ -135,6 +136,7 @@ void board_get_stats(board_stats *out)
     uintptr_t s = board_irq_save();
 
     *out = stats;
+    board__timer_stats(out);
     board_irq_restore(s);
 }
 
@@ -216,13 +218,8 @@ int board_gic_version(void) { return gic_version(); }
 
 /* ---- clock, alarm, scheduler timer ------------------------------------ */
 
-/* Two users share the virtual timer's comparator; each keeps its own
- * deadline (in counter ticks, BOARD_NEVER when idle), CNTV_CVAL gets the
- * earlier. */
-static uint64_t alarm_at = BOARD_NEVER;
-static uint64_t sched_at = BOARD_NEVER;
-static board_tick_fn sched_tick_fn;
-static board_switch_fn sched_switch_fn;
+/* The alarm and the scheduler tick share the virtual timer's comparator
+ * (common/board_timer.c). */
 static int switch_requested;
 static int in_trap;
 
@@ -232,6 +229,10 @@ uint64_t board_ticks_hz(void) { return virtq_aarch64_timer_hz(); }
 
 uint64_t board_now_us(void) { return virtq_aarch64_ticks_to_us(virtq_aarch64_ticks()); }
 
+uint64_t board__us_to_ticks(uint64_t us) { return virtq_aarch64_us_to_ticks(us); }
+
+uint64_t board__ticks_to_us(uint64_t ticks) { return virtq_aarch64_ticks_to_us(ticks); }
+
 const char *board_platform(void)
 {
     return gic_version() == 3 ? "QEMU virt aarch64 EL1 GICv3 core 0"
@@ -240,10 +241,8 @@ const char *board_platform(void)
 
 /* IRQs masked.  A comparator in the past fires at once (the line is a
  * level: CVAL <= count); NEVER disables the timer, which drops the line. */
-static void timer_program(void)
+void board__timer_hw(uint64_t next)
 {
-    uint64_t next = alarm_at < sched_at ? alarm_at : sched_at;
-
     if (next == BOARD_NEVER) {
         virtq_aarch64_alarm_silence();
     } else {
@@ -251,68 +250,6 @@ static void timer_program(void)
         SYSREG_WRITE(cntv_ctl_el0, VIRTQ_AARCH64_CNTV_ENABLE);
         __asm__ volatile("isb" ::: "memory");   /* in force before a wfi */
     }
-}
-
-void board_alarm_us(uint64_t deadline_us)
-{
-    uintptr_t s = board_irq_save();
-
-    alarm_at = virtq_aarch64_us_to_ticks(deadline_us);
-    timer_program();
-    board_irq_restore(s);
-}
-
-void board_alarm_cancel(void)
-{
-    uintptr_t s = board_irq_save();
-
-    alarm_at = BOARD_NEVER;
-    timer_program();
-    board_irq_restore(s);
-}
-
-int board_alarm_pending(void)
-{
-    return alarm_at != BOARD_NEVER;
-}
-
-void board_set_sched_hooks(board_switch_fn sw, board_tick_fn tick)
-{
-    uintptr_t s = board_irq_save();
-
-    sched_switch_fn = sw;
-    sched_tick_fn = tick;
-    board_irq_restore(s);
-}
-
-void board_sched_timer_at(uint64_t deadline_us)
-{
-    uintptr_t s = board_irq_save();
-
-    sched_at = virtq_aarch64_us_to_ticks(deadline_us);
-    timer_program();
-    board_irq_restore(s);
-}
-
-static void timer_isr(void)
-{
-    uint64_t now = virtq_aarch64_ticks();
-
-    stats.timer_irqs++;
-    if (alarm_at <= now) {
-        alarm_at = BOARD_NEVER;   /* one-shot: the wfi it bounded has woken */
-        stats.alarm_fires++;
-    }
-    if (sched_at <= now) {
-        sched_at = BOARD_NEVER;
-        if (sched_tick_fn) {
-            uint64_t next = virtq_aarch64_us_to_ticks(
-                sched_tick_fn(virtq_aarch64_ticks_to_us(now)));
-            if (next < sched_at)
-                sched_at = next;
-        }
-    }
-    timer_program();   /* moves CVAL ahead or disables: the line drops */
 }
 
 /* ---- interrupt dispatch ------------------------------------------------- */
@@ -326,7 +263,7 @@ static void irq_dispatch(void)
         if (irq >= GIC_SPURIOUS)
             break;
         if (irq == BOARD_TIMER_IRQ) {
-            timer_isr();
+            board__timer_isr();
         } else if (irq == BOARD_SWI_IRQ) {
             stats.swi_irqs++;
             if (swi_fn)
@@ -444,8 +381,8 @@ board_frame *board__trap(board_frame *f, uint64_t kind)
     }
     if (switch_requested) {
         switch_requested = 0;
-        if (sched_switch_fn)
-            f = sched_switch_fn(f);
+        if (board__switch_hook())
+            f = board__switch_hook()(f);
     }
     in_trap = 0;
     return f;
@@ -497,9 +434,7 @@ void board__start(void)
     gic_init();
     board_tag("arch", BOARD_ARCH);
     board_tag("gic", gic_version() == 3 ? "3" : "2");
-    alarm_at = BOARD_NEVER;
-    sched_at = BOARD_NEVER;
-    timer_program();
+    board__timer_start();
     gic_enable(BOARD_TIMER_IRQ, 1);   /* the alarm and the tick */
     gic_enable(BOARD_SWI_IRQ, 1);
     __libc_init_array();

@@ -6,6 +6,7 @@
  * extension in S-mode) and the PLIC registers come from the virtq RISC-V
  * shim (shims/riscv/virtq_riscv.h), configured in virtq_board.h. */
 #include "virtq_board.h"
+#include "board_timer.h"
 
 #include <picotls.h>
 #include <stdarg.h>
@@ -121,6 +122,7 @@ void board_get_stats(board_stats *out)
     uintptr_t s = board_irq_save();
 
     *out = stats;
+    board__timer_stats(out);
     board_irq_restore(s);
 }
 
@@ -264,12 +266,7 @@ void board_interrupts_on(void)
 
 #define TICKS_PER_US (BOARD_TIMEBASE_HZ / 1000000u)
 
-/* Two users share the one comparator; each keeps its own deadline (in
- * timebase ticks, BOARD_NEVER when idle) and mtimecmp gets the earlier. */
-static uint64_t alarm_at = BOARD_NEVER;
-static uint64_t sched_at = BOARD_NEVER;
-static board_tick_fn sched_tick_fn;
-static board_switch_fn sched_switch_fn;
+/* The alarm and the scheduler tick share mtimecmp (common/board_timer.c). */
 static int switch_requested;
 static int in_trap;
 
@@ -290,82 +287,18 @@ uint64_t board_now_us(void)
     return virtq_riscv_now_us();
 }
 
-static uint64_t us_to_ticks(uint64_t us)
-{
-    return virtq_riscv_us_to_ticks(us);
-}
+uint64_t board__us_to_ticks(uint64_t us) { return virtq_riscv_us_to_ticks(us); }
+
+uint64_t board__ticks_to_us(uint64_t ticks) { return ticks / TICKS_PER_US; }
 
 /* Call with interrupts masked.  Writing a future value also clears a
  * pending MTIP; a past value makes the interrupt fire at once. */
-static void timer_program(void)
+void board__timer_hw(uint64_t ticks)
 {
-    uint64_t next = alarm_at < sched_at ? alarm_at : sched_at;
-
-    if (next == BOARD_NEVER)
+    if (ticks == BOARD_NEVER)
         virtq_riscv_timer_disarm();
     else
-        virtq_riscv_timer_arm(next);
-}
-
-void board_alarm_us(uint64_t deadline_us)
-{
-    uintptr_t s = board_irq_save();
-
-    alarm_at = us_to_ticks(deadline_us);
-    timer_program();
-    board_irq_restore(s);
-}
-
-void board_alarm_cancel(void)
-{
-    uintptr_t s = board_irq_save();
-
-    alarm_at = BOARD_NEVER;
-    timer_program();
-    board_irq_restore(s);
-}
-
-int board_alarm_pending(void)
-{
-    return alarm_at != BOARD_NEVER;
-}
-
-void board_set_sched_hooks(board_switch_fn sw, board_tick_fn tick)
-{
-    uintptr_t s = board_irq_save();
-
-    sched_switch_fn = sw;
-    sched_tick_fn = tick;
-    board_irq_restore(s);
-}
-
-void board_sched_timer_at(uint64_t deadline_us)
-{
-    uintptr_t s = board_irq_save();
-
-    sched_at = us_to_ticks(deadline_us);
-    timer_program();
-    board_irq_restore(s);
-}
-
-static void timer_isr(void)
-{
-    uint64_t now = board_now_ticks();
-
-    stats.timer_irqs++;
-    if (alarm_at <= now) {
-        alarm_at = BOARD_NEVER;   /* one-shot: the wfi it bounded has woken */
-        stats.alarm_fires++;
-    }
-    if (sched_at <= now) {
-        sched_at = BOARD_NEVER;
-        if (sched_tick_fn) {
-            uint64_t next = us_to_ticks(sched_tick_fn(now / TICKS_PER_US));
-            if (next < sched_at)
-                sched_at = next;
-        }
-    }
-    timer_program();
+        virtq_riscv_timer_arm(ticks);
 }
 
 /* ---- traps --------------------------------------------------------------- */
@@ -455,7 +388,7 @@ board_frame *board__trap(board_frame *f)
     in_trap = 1;
     if (cause & MCAUSE_INT) {
         switch (cause & ~MCAUSE_INT) {
-        case BOARD_IRQ_CAUSE_TIMER: timer_isr(); break;
+        case BOARD_IRQ_CAUSE_TIMER: board__timer_isr(); break;
         case BOARD_IRQ_CAUSE_EXT: external_isr(); break;
         case BOARD_IRQ_CAUSE_SOFT: swi_isr(); break;
         default: trap_fail(f, cause);
@@ -469,8 +402,8 @@ board_frame *board__trap(board_frame *f)
     }
     if (switch_requested) {
         switch_requested = 0;
-        if (sched_switch_fn)
-            f = sched_switch_fn(f);
+        if (board__switch_hook())
+            f = board__switch_hook()(f);
     }
     in_trap = 0;
     return f;
@@ -520,9 +453,7 @@ void board__start(void)
     plic_init();
     board_tag("arch", BOARD_ARCH);   /* from the compiler's target (xlen) */
     board_tag("mode", BOARD_MODE_TAG);
-    alarm_at = BOARD_NEVER;
-    sched_at = BOARD_NEVER;
-    timer_program();
+    board__timer_start();
     swi_set(0);
     __libc_init_array();
     exit(main());

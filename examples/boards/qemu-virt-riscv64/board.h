@@ -27,8 +27,11 @@
 #define BOARD_VIRTIO_SLOTS     8
 #define BOARD_VIRTIO_IRQ0      1            /* slot i raises PLIC source 1+i */
 #define BOARD_VIRTIO_IRQ(i)    (BOARD_VIRTIO_IRQ0 + (i))
-#define BOARD_PCIE_ECAM        0x30000000   /* PCIe ECAM, bus 0 at its start */
-#define BOARD_PCIE_MMIO_BASE   0x40000000   /* 32-bit PCI memory window      */
+/* PCIe host bridge (hw/riscv/virt.c virt_memmap; the DTB's pci@30000000
+ * reg and ranges say the same): ECAM, bus 0 at its start, and the 32-bit
+ * memory window BARs are assigned from. */
+#define BOARD_PCIE_ECAM        0x30000000
+#define BOARD_PCIE_MMIO_BASE   0x40000000
 #define BOARD_PCIE_MMIO_END    0x80000000
 /* INTA of bus-0 device d: virt swizzles pin and slot onto PLIC sources
  * 32..35 (hw/riscv/virt.c, create_pcie_irq_map), level, shared. */
