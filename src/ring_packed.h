@@ -227,18 +227,20 @@ VIRTQ__INLINE int virtq__packed_add1(struct virtq *vq, const struct virtq_buf *b
     struct pvirtq_desc *d;
     struct virtq_slot *s;
     uint16_t head, id, flags, end;
-    if (VIRTQ__UNLIKELY(addr == NULL || out > 1u || len == 0u))
+    if (VIRTQ__UNLIKELY(addr == NULL || len == 0u))
         return VIRTQ_EINVAL;
-    vq->num_free--;
     head = vq->avail_idx;
-    id = vq->free_head;
-    d = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS];
-    virtq__pdesc_set(d, addr, len, id, out == 0u);
     flags = virtq__pavail(head); /* no NEXT: the chain ends here */
     if (out == 0u) {
         flags |= VIRTQ_DESC_F_WRITE;
         wlen = len;
+    } else if (VIRTQ__UNLIKELY(out != 1u)) {
+        return VIRTQ_EINVAL; /* out + in wrapped */
     }
+    vq->num_free--;
+    id = vq->free_head;
+    d = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS];
+    virtq__pdesc_set(d, addr, len, id, out == 0u);
     s = &vq->slot[id];
     vq->free_head = s->next;
     s->cookie = cookie;
@@ -494,7 +496,7 @@ VIRTQ__INLINE bool virtq__packed_need_event(uint16_t num, uint16_t ev, uint16_t 
 VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
 {
     const struct pvirtq_event_suppress *dev_ev;
-    uint16_t flags, old, now, ev, batch;
+    uint16_t flags, old, now, ev;
     if (VIRTQ__UNLIKELY(vq == NULL))
         return virtq__packed_publish_error(vq, notify);
     flags = vq->flags;
@@ -507,10 +509,8 @@ VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
         return VIRTQ_OK;
     }
     /* The batch is published: later adds get the next number. */
-    batch = (uint16_t)(VIRTQ__P_BATCH(vq) + 1u);
-    if (VIRTQ__UNLIKELY(batch == 0u))
-        batch = virtq__packed_renumber(vq);
-    VIRTQ__P_BATCH(vq) = batch;
+    if (VIRTQ__UNLIKELY(++VIRTQ__P_BATCH(vq) == 0u))
+        VIRTQ__P_BATCH(vq) = virtq__packed_renumber(vq);
     /* "Updating flags": every descriptor of every chain added since the
        last publish (later heads included) before the oldest head's flags,
        which make the whole batch available at once. */
@@ -565,8 +565,8 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
 {
     const struct pvirtq_desc *d;
     struct virtq_slot *s;
-    uint32_t id, ulen;
-    uint16_t pw, pos, flags;
+    uint32_t ulen;
+    uint16_t id, pw, pos, flags, n;
     void *c;
     if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
                         (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
@@ -593,19 +593,22 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
     if (VIRTQ__UNLIKELY(id >= vq->num))
         return virtq__packed_used_broken(vq, id);
     s = &vq->slot[id];
-    c = s->cookie;
-    if (VIRTQ__UNLIKELY(c == NULL || s->tail == VIRTQ__P_BATCH(vq) ||
-                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN))))
-        return virtq__packed_used_broken(vq, id);
-    /* "Next Flag: Descriptor Chaining": skip the chain's length, taken
-       from private state, never from the device (at most num). */
-    pos = (uint16_t)((pw & VIRTQ__PW_POS) + s->ndesc);
+    /* "Next Flag: Descriptor Chaining": where the next used descriptor
+       goes, the chain's length taken from private state, never from the
+       device (at most num); worked out here, where it frees the most
+       registers, and stored only once the id checks out. */
+    n = s->ndesc;
+    pos = (uint16_t)((pw & VIRTQ__PW_POS) + n);
     pw &= VIRTQ__PW_WRAP;
     if (pos >= vq->num) { /* past the end: the next lap */
         pos = (uint16_t)(pos - vq->num);
         pw ^= VIRTQ__PW_WRAP;
     }
     pw |= pos;
+    c = s->cookie;
+    if (VIRTQ__UNLIKELY(c == NULL || s->tail == VIRTQ__P_BATCH(vq) ||
+                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN))))
+        return virtq__packed_used_broken(vq, id);
     vq->last_used = pw;
     /* Keep the device interrupting for the next used descriptor, as the
        split ring moves used_event.  A hint: no barrier, every sleep
@@ -613,10 +616,10 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
     if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
     /* Free the id, then the caller's (the order keeps few values live). */
-    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
+    vq->num_free = (uint16_t)(vq->num_free + n);
     s->cookie = NULL;
     s->next = vq->free_head;
-    vq->free_head = (uint16_t)id;
+    vq->free_head = id;
     *cookie = c;
     if (len != NULL)
         *len = ulen;
