@@ -1100,10 +1100,12 @@ extern "C" {
 #define VIRTQ__INLINE static inline __attribute__((always_inline))
 #define VIRTQ__COLD __attribute__((cold, noinline))
 #define VIRTQ__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VIRTQ__LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define VIRTQ__INLINE static inline
 #define VIRTQ__COLD
 #define VIRTQ__UNLIKELY(x) (x)
+#define VIRTQ__LIKELY(x) (x)
 #endif
 
 /* Loops over a request's segments (both rings): with VIRTQ_STATIC the
@@ -1896,7 +1898,6 @@ VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t 
 {
     struct virtq_slot *s = &vq->slot[id];
     vq->free_head = s->next;
-    vq->num_free = (uint16_t)(vq->num_free - n);
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = n;
@@ -1913,11 +1914,13 @@ VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t 
    avail_idx as available in this lap.  Nothing can reach them now, but a
    later chain whose head lands before them would expose them with its own
    flags, so turn each back into "not available" (AVAIL of the last lap,
-   USED of this one: what a skipped inner descriptor looks like). */
-static VIRTQ__COLD int virtq__packed_add_undo(struct virtq *vq, unsigned written)
+   USED of this one: what a skipped inner descriptor looks like), and
+   give back the taken descriptors the free count was charged already. */
+static VIRTQ__COLD int virtq__packed_add_undo(struct virtq *vq, unsigned written, unsigned taken)
 {
     uint16_t pw = vq->avail_idx;
     unsigned k;
+    vq->num_free = (uint16_t)(vq->num_free + taken);
     for (k = 1; k < written; k++) {
         pw = virtq__pw_add(vq, pw, 1);
         VIRTQ__ST16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags,
@@ -1942,13 +1945,12 @@ VIRTQ__INLINE int virtq__packed_add1(struct virtq *vq, const struct virtq_buf *b
         return VIRTQ_EINVAL;
     head = vq->avail_idx;
     flags = virtq__pavail(head); /* no NEXT: the chain ends here */
-    if (out == 0u) {
+    if (VIRTQ__LIKELY(out == 0u)) { /* a receive buffer, the usual one */
         flags |= VIRTQ_DESC_F_WRITE;
         wlen = len;
     } else if (VIRTQ__UNLIKELY(out != 1u)) {
         return VIRTQ_EINVAL; /* out + in wrapped */
     }
-    vq->num_free--;
     id = vq->free_head;
     d = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS];
     virtq__pdesc_set(d, addr, len, id, out == 0u);
@@ -1968,6 +1970,7 @@ VIRTQ__INLINE int virtq__packed_add1(struct virtq *vq, const struct virtq_buf *b
     if ((end & VIRTQ__PW_POS) == vq->num) /* past the end: the next lap */
         end = (uint16_t)((head & VIRTQ__PW_WRAP) ^ VIRTQ__PW_WRAP);
     vq->avail_idx = end;
+    vq->num_free--;
     return VIRTQ_OK;
 }
 
@@ -2033,9 +2036,10 @@ VIRTQ__P_APART int virtq__packed_chain(struct virtq *vq, const struct virtq_buf 
     ch.wlen = 0;
     for (i = 0; i < n; i++)
         if (VIRTQ__UNLIKELY(!virtq__packed_put(ring, num, &ch, &bufs[i], i, out, n, id)))
-            return virtq__packed_add_undo(vq, i);
+            return virtq__packed_add_undo(vq, i, 0);
     if (VIRTQ__UNLIKELY(ch.wlen > UINT32_MAX))
-        return virtq__packed_add_undo(vq, n); /* a used length could not say it */
+        return virtq__packed_add_undo(vq, n, 0); /* a used length could not say it */
+    vq->num_free = (uint16_t)(vq->num_free - n);
     virtq__packed_commit(vq, id, head, (uint16_t)(ch.pos | ch.wrap), (uint16_t)n, ch.head_flags,
                          (uint32_t)ch.wlen, cookie);
     return VIRTQ_OK;
@@ -2057,13 +2061,14 @@ VIRTQ__INLINE int virtq__packed_run(struct virtq *vq, const struct virtq_buf *bu
     id = vq->free_head;
     avail = virtq__pavail(head);
     d = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS];
+    vq->num_free = (uint16_t)(vq->num_free - n); /* put back by an undo */
     VIRTQ__UNROLL
     for (i = 0; i < n; i++) {
         const void *addr = bufs[i].addr;
         uint32_t len = bufs[i].len;
         uint16_t flags = (uint16_t)(avail | (i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u));
         if (VIRTQ__UNLIKELY(addr == NULL || len == 0u))
-            return virtq__packed_add_undo(vq, i);
+            return virtq__packed_add_undo(vq, i, n);
         if (i >= out) {
             flags |= VIRTQ_DESC_F_WRITE;
             wlen += len;
@@ -2075,7 +2080,7 @@ VIRTQ__INLINE int virtq__packed_run(struct virtq *vq, const struct virtq_buf *bu
             VIRTQ__ST16(&d[i].flags, flags);
     }
     if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
-        return virtq__packed_add_undo(vq, n); /* a used length could not say it */
+        return virtq__packed_add_undo(vq, n, n); /* a used length could not say it */
     end = (uint16_t)(head + n);
     if ((end & VIRTQ__PW_POS) == vq->num) /* ends at the end: the next lap */
         end = (uint16_t)((head & VIRTQ__PW_WRAP) ^ VIRTQ__PW_WRAP);
@@ -2155,6 +2160,7 @@ static int virtq__packed_add_indirect(struct virtq *vq, const struct virtq_buf *
     /* One ring descriptor: INDIRECT, never with NEXT; WRITE is reserved on
        it ("Indirect Descriptors"). */
     virtq__pdesc_set(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS], table, 16u * n, id, 0);
+    vq->num_free--;
     virtq__packed_commit(vq, id, head, virtq__pw_add(vq, head, 1), 1,
                          (uint16_t)(virtq__pavail(head) | VIRTQ_DESC_F_INDIRECT),
                          (uint32_t)wlen, cookie);
@@ -2320,20 +2326,22 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
     if (VIRTQ__UNLIKELY(c == NULL || s->tail == VIRTQ__P_BATCH(vq) ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN))))
         return virtq__packed_used_broken(vq, id);
+    /* Checked: the caller's first, then ours (the order keeps few values
+       live). */
+    *cookie = c;
+    if (len != NULL)
+        *len = ulen;
     vq->last_used = pw;
     /* Keep the device interrupting for the next used descriptor, as the
        split ring moves used_event.  A hint: no barrier, every sleep
        re-arms through virtq_enable_intr(). */
     if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
-    /* Free the id, then the caller's (the order keeps few values live). */
+    /* Free the id. */
     vq->num_free = (uint16_t)(vq->num_free + n);
     s->cookie = NULL;
     s->next = vq->free_head;
     vq->free_head = id;
-    *cookie = c;
-    if (len != NULL)
-        *len = ulen;
     return VIRTQ_OK;
 }
 
