@@ -518,7 +518,7 @@ VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
     /* "Updating flags": every descriptor of every chain added since the
        last publish (later heads included) before the oldest head's flags,
        which make the whole batch available at once. */
-    VIRTQ__ST16_RELEASE(vq, &VIRTQ__P_HEADP(vq)->flags, VIRTQ__P_HEADF(vq));
+    VIRTQ__ST16_RELEASE(vq, &VIRTQ__P_HEADP(vq)->flags, (uint16_t)VIRTQ__P_HEADF(vq));
     vq->published_idx = now;
     /* "Sending Available Buffer Notifications": the flags must be visible
        before we read the device's suppression structure, or both sides
