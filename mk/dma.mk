@@ -9,7 +9,9 @@
 #                        require their cache_* tests (the fake's modelled
 #                        write-back, non-coherent data cache: shims/fake/
 #                        virtq_fake.h "Non-coherent DMA") to fail; the
-#                        unmodified tree must pass them first.  About 25 s
+#                        unmodified tree must pass them first; a self-test
+#                        then shows a redundant call's removal survives
+#                        (so the proof can fail).  About 30 s
 #                        on 2 busy cores; DMA_SYNC_ARGS='--list' lists the
 #                        sites, '--only N' tries one.
 -include mk/fake.mk

@@ -90,8 +90,9 @@ struct virtq_slot {
    the fields: desc is the descriptor ring (struct pvirtq_desc), avail the
    driver and used the device event suppression structure; avail_idx,
    published_idx and last_used are ring positions with the wrap counter in
-   bit 15 (the event suppression "desc" encoding); mask is the newest
-   unpublished buffer id (ring_packed.h). */
+   bit 15 (the event suppression "desc" encoding); mask is the number of
+   the batch being added, align and avail_event the flags and the place
+   of the head virtq_publish() makes available (ring_packed.h). */
 struct virtq {
     struct virtq_desc *desc;
     struct virtq_avail *avail;

@@ -17,3 +17,20 @@ extern "C" {
 #define VIRTQ__COLD
 #define VIRTQ__UNLIKELY(x) (x)
 #endif
+
+/* Loops over a request's segments (both rings): with VIRTQ_STATIC the
+   caller's segment counts are usually compile-time constants, and these
+   loops are then unrolled into straight-line code.  In an out-of-line build the count is
+   a variable and the plain loop is the only copy (no size cost). */
+#if defined(__clang__)
+#define VIRTQ__UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define VIRTQ__UNROLL _Pragma("GCC unroll 8")
+#else
+#define VIRTQ__UNROLL
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define VIRTQ__CONST_SMALL(n) (__builtin_constant_p(n) && (n) <= 8u)
+#else
+#define VIRTQ__CONST_SMALL(n) 0
+#endif

@@ -18,9 +18,12 @@
    published ones in flight add up to last_used..published_idx.  A buffer may
    stay in flight while the ring laps past it many times (the device uses
    out of order), so "published?" is a mark in its slot, never a position:
-   unpublished ids form a stack through slot.next (top in mask, tail = 1
-   marks them), and the oldest one keeps its head's flags in slot.pos
-   until virtq_publish() writes them. */
+   each add numbers its buffer with the batch being added (slot.tail, the
+   batch number in mask), and virtq_publish() closes the batch by counting
+   on, so "unpublished" is "numbered with the current batch" and publishing
+   any batch is O(1).  The flags of the batch's first head wait in align,
+   and where they go in avail_event (neither has another use in a packed
+   ring), until virtq_publish() writes them. */
 #if ((VIRTQ_RINGS) & VIRTQ_RING_PACKED)
 
 #define VIRTQ__PW_WRAP 0x8000u
@@ -30,8 +33,9 @@
 #define VIRTQ__PDRIVER(vq) ((struct pvirtq_event_suppress *)(void *)(vq)->avail)
 /* Device Area: the device event suppression structure (we only read it). */
 #define VIRTQ__PDEVICE(vq) ((struct pvirtq_event_suppress *)(void *)(vq)->used)
-#define VIRTQ__P_TOP(vq) ((vq)->mask) /* newest unpublished id, or VIRTQ__P_END */
-#define VIRTQ__P_END 0xffffu          /* no id: ids are below 32768 */
+#define VIRTQ__P_BATCH(vq) ((vq)->mask) /* number of the batch being added: 1..0xffff */
+#define VIRTQ__P_HEADF(vq) ((vq)->align) /* flags of the head at published_idx */
+#define VIRTQ__P_HEADP(vq) ((vq)->avail_event) /* where they go: its flags field */
 #define VIRTQ__P_LIVE (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)
 
 /* Position pw moved on by n (<= num) descriptors; the wrap bit flips when
@@ -77,7 +81,7 @@ static void virtq__packed_reset(struct virtq *vq)
         vq->slot[i].wlen = 0;
         vq->slot[i].ndesc = 0;
         vq->slot[i].pos = 0;
-        vq->slot[i].tail = 0;
+        vq->slot[i].tail = 0; /* batch 0: older than any batch */
         vq->slot[i].next = (uint16_t)(i + 1u); /* the last one is never followed */
     }
     vq->num_free = vq->num;
@@ -85,7 +89,9 @@ static void virtq__packed_reset(struct virtq *vq)
     vq->avail_idx = VIRTQ__PW_WRAP;
     vq->published_idx = VIRTQ__PW_WRAP;
     vq->last_used = VIRTQ__PW_WRAP;
-    VIRTQ__P_TOP(vq) = VIRTQ__P_END;
+    VIRTQ__P_BATCH(vq) = 1;
+    VIRTQ__P_HEADF(vq) = 0;
+    VIRTQ__P_HEADP(vq) = &VIRTQ__PDESC(vq)[0].flags;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
@@ -105,10 +111,9 @@ static int virtq__packed_init(struct virtq *vq, uint32_t num, uint32_t align, vo
     vq->avail = (struct virtq_avail *)(void *)(base + (uintptr_t)16u * num);
     vq->used = (struct virtq_used *)(void *)(base + (uintptr_t)16u * num + 4u);
     vq->used_event = &VIRTQ__PDRIVER(vq)->desc;
-    vq->avail_event = &VIRTQ__PDEVICE(vq)->desc;
     vq->slot = slots;
     vq->num = (uint16_t)num; /* 32768 fits: positions use 15 bits */
-    vq->align = align;
+    (void)align; /* "Structure Size and Alignment" fixes the layout */
     vq->index = 0;
     vq->flags = VIRTQ__Q_READY | VIRTQ__Q_PACKED;
     if (features & VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
@@ -151,28 +156,28 @@ VIRTQ__INLINE void virtq__pdesc_set(struct pvirtq_desc *d, const void *addr, uin
     VIRTQ__ST16(&d->id, id);
 }
 
-/* The chain of n descriptors from avail_idx, head flags head_flags, is
-   written: record buffer id in private state, push it on the unpublished
-   stack, and either keep the head flags for virtq_publish() (the oldest
-   unpublished chain) or write them now (a later chain: the device cannot
-   pass the unpublished head before it, "Polling of available and used
+/* The chain of n descriptors from head (avail_idx) to end, head flags
+   head_flags, is written: take buffer id off the free list, record it in
+   private state numbered with the batch being added (unpublished), and
+   either keep the head flags for virtq_publish() (the batch's first
+   chain) or write them now (a later chain: the device cannot pass the
+   unpublished head before it, "Polling of available and used
    descriptors"). */
-VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t end, uint16_t n,
-                                        uint16_t head_flags, uint32_t wlen, void *cookie)
+VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t head, uint16_t end,
+                                        uint16_t n, uint16_t head_flags, uint32_t wlen,
+                                        void *cookie)
 {
     struct virtq_slot *s = &vq->slot[id];
-    uint16_t head = vq->avail_idx;
     vq->free_head = s->next;
     vq->num_free = (uint16_t)(vq->num_free - n);
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = n;
-    s->tail = 1; /* unpublished */
-    s->next = VIRTQ__P_TOP(vq);
-    VIRTQ__P_TOP(vq) = id;
-    if (head == vq->published_idx)
-        s->pos = head_flags;
-    else
+    s->tail = VIRTQ__P_BATCH(vq);
+    if (head == vq->published_idx) {
+        VIRTQ__P_HEADF(vq) = head_flags;
+        VIRTQ__P_HEADP(vq) = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS].flags;
+    } else
         VIRTQ__ST16(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS].flags, head_flags);
     vq->avail_idx = end;
 }
@@ -194,52 +199,169 @@ static VIRTQ__COLD int virtq__packed_add_undo(struct virtq *vq, unsigned written
     return VIRTQ_EINVAL;
 }
 
+/* One segment, the queue and the count checked (out + in == 1, so out
+   above 1 means the sum wrapped): the segment is checked before anything
+   is written, so a refusal needs no undo.  The steps in the order that
+   keeps fewest values live. */
+VIRTQ__INLINE int virtq__packed_add1(struct virtq *vq, const struct virtq_buf *b, unsigned out,
+                                     void *cookie)
+{
+    const void *addr = b->addr;
+    uint32_t len = b->len, wlen = 0;
+    struct pvirtq_desc *d;
+    struct virtq_slot *s;
+    uint16_t head, id, flags, end;
+    if (VIRTQ__UNLIKELY(addr == NULL || len == 0u || out > 1u))
+        return VIRTQ_EINVAL;
+    head = vq->avail_idx;
+    id = vq->free_head;
+    d = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS];
+    virtq__pdesc_set(d, addr, len, id, out == 0u);
+    flags = virtq__pavail(head); /* no NEXT: the chain ends here */
+    if (out == 0u) {
+        flags |= VIRTQ_DESC_F_WRITE;
+        wlen = len;
+    }
+    s = &vq->slot[id];
+    vq->free_head = s->next;
+    vq->num_free--;
+    s->cookie = cookie;
+    s->wlen = wlen;
+    s->ndesc = 1;
+    s->tail = VIRTQ__P_BATCH(vq);
+    if (head == vq->published_idx) { /* the batch's first head: publish writes it */
+        VIRTQ__P_HEADF(vq) = flags;
+        VIRTQ__P_HEADP(vq) = &d->flags;
+    } else {
+        VIRTQ__ST16(&d->flags, flags);
+    }
+    end = (uint16_t)(head + 1u);
+    if ((end & VIRTQ__PW_POS) == vq->num) /* past the end: the next lap */
+        end = (uint16_t)((head & VIRTQ__PW_WRAP) ^ VIRTQ__PW_WRAP);
+    vq->avail_idx = end;
+    return VIRTQ_OK;
+}
+
+/* Where a chain is being written: ring position (offset, wrap bit), the
+   AVAIL/USED pair of its lap, writable bytes so far, the head's flags. */
+struct virtq__pchain {
+    uint16_t pos, wrap, avail, head_flags;
+    uint64_t wlen;
+};
+
+/* Descriptor i of n, buffer id, at the chain's position: 0 for a bad
+   segment (nothing written).  "Placing Available Buffers Into The
+   Descriptor Ring": flags AVAIL = wrap counter, USED = its inverse, NEXT
+   on all but the last ("Next Flag: Descriptor Chaining"), Buffer ID in
+   every one (the spec reads it from the last).  The head's flags are kept:
+   it is made available last.  The wrap is tracked here: n <= num, so a
+   chain crosses the end of the ring at most once. */
+VIRTQ__INLINE int virtq__packed_put(struct pvirtq_desc *ring, uint16_t num, struct virtq__pchain *ch,
+                                    const struct virtq_buf *b, unsigned i, unsigned out,
+                                    unsigned n, uint16_t id)
+{
+    const void *addr = b->addr;
+    uint32_t len = b->len;
+    uint16_t flags = (uint16_t)(ch->avail | (i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u));
+    struct pvirtq_desc *d = &ring[ch->pos];
+    if (VIRTQ__UNLIKELY(addr == NULL || len == 0u))
+        return 0;
+    if (i >= out) {
+        flags |= VIRTQ_DESC_F_WRITE;
+        ch->wlen += len;
+    }
+    virtq__pdesc_set(d, addr, len, id, i >= out);
+    if (i == 0u)
+        ch->head_flags = flags;
+    else
+        VIRTQ__ST16(&d->flags, flags);
+    if (++ch->pos == num) { /* past the end: the next lap */
+        ch->pos = 0;
+        ch->wrap ^= VIRTQ__PW_WRAP;
+        ch->avail ^= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+    }
+    return 1;
+}
+
+/* A chain of n (1..num_free) descriptors, the queue and the counts
+   checked.  The positions from avail_idx on are free: the device does not
+   read them before the oldest unpublished head is made available; a bad
+   segment found half-way undoes the flags written. */
+VIRTQ__INLINE int virtq__packed_chain(struct virtq *vq, const struct virtq_buf *bufs,
+                                      unsigned out, unsigned n, void *cookie)
+{
+    struct pvirtq_desc *ring = VIRTQ__PDESC(vq);
+    struct virtq__pchain ch;
+    uint16_t head = vq->avail_idx, id = vq->free_head, num = vq->num;
+    unsigned i;
+    ch.pos = (uint16_t)(head & VIRTQ__PW_POS);
+    ch.wrap = (uint16_t)(head & VIRTQ__PW_WRAP);
+    ch.avail = virtq__pavail(head);
+    ch.head_flags = 0;
+    ch.wlen = 0;
+    /* Same loop twice: unrolled when n is a small constant. */
+    if (VIRTQ__CONST_SMALL(n)) { /* NOLINT(bugprone-branch-clone) */
+        VIRTQ__UNROLL
+        for (i = 0; i < n; i++)
+            if (VIRTQ__UNLIKELY(!virtq__packed_put(ring, num, &ch, &bufs[i], i, out, n, id)))
+                return virtq__packed_add_undo(vq, i);
+    } else {
+        for (i = 0; i < n; i++)
+            if (VIRTQ__UNLIKELY(!virtq__packed_put(ring, num, &ch, &bufs[i], i, out, n, id)))
+                return virtq__packed_add_undo(vq, i);
+    }
+    if (VIRTQ__UNLIKELY(ch.wlen > UINT32_MAX))
+        return virtq__packed_add_undo(vq, n); /* a used length could not say it */
+    virtq__packed_commit(vq, id, head, (uint16_t)(ch.pos | ch.wrap), (uint16_t)n, ch.head_flags,
+                         (uint32_t)ch.wlen, cookie);
+    return VIRTQ_OK;
+}
+
+#if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
+/* Chains out of line, one segment straight (as ring_split.h does), the
+   common two and three segments unrolled; none of it when optimising for
+   size. */
+#define VIRTQ__P_ADD1_FAST 1
+static __attribute__((noinline)) int virtq__packed_add_chain(struct virtq *vq,
+                                                             const struct virtq_buf *bufs,
+                                                             unsigned out, unsigned n,
+                                                             void *cookie)
+{
+    if (n == 2u)
+        return virtq__packed_chain(vq, bufs, out, 2u, cookie);
+    if (n == 3u)
+        return virtq__packed_chain(vq, bufs, out, 3u, cookie);
+    return virtq__packed_chain(vq, bufs, out, n, cookie);
+}
+#else
+#define VIRTQ__P_ADD1_FAST 0
+#define virtq__packed_add_chain virtq__packed_chain
+#endif
+
 static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                              unsigned in, void *cookie)
 {
-    struct pvirtq_desc *ring;
-    uint64_t wlen = 0;
-    uint16_t id, pw, head_flags = 0;
-    unsigned i, n = out + in;
+    unsigned n = out + in;
     /* One test for every refusal (as the split ring): NULLs, not ready or
        broken, n == 0 or beyond the free descriptors (so never beyond the
-       ring), out + in overflowing. */
-    if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL ||
-                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY ||
-                        n - 1u >= vq->num_free || n < out))
+       ring), out + in overflowing.  A free descriptor means a free buffer
+       id: each id in flight holds at least one descriptor. */
+    if (VIRTQ__UNLIKELY(vq == NULL))
+        return VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY(bufs == NULL))
+        return VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY(cookie == NULL))
+        return VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY((vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY ||
+                        n - 1u >= vq->num_free))
         return virtq__packed_add_error(vq, bufs, out, in, cookie);
-    /* A free descriptor means a free buffer id: each id in flight holds at
-       least one descriptor. */
-    id = vq->free_head;
-    pw = vq->avail_idx;
-    ring = VIRTQ__PDESC(vq);
-    /* "Placing Available Buffers Into The Descriptor Ring": each element
-       in ring order, flags AVAIL = wrap counter, USED = its inverse, NEXT
-       on all but the last ("Next Flag: Descriptor Chaining"), Buffer ID in
-       every one (the spec reads it from the last).  The positions from
-       avail_idx on are free: the device does not read them before the
-       oldest unpublished head is made available; a bad segment found
-       half-way undoes the flags written. */
-    for (i = 0; i < n; i++) {
-        uint16_t flags = (uint16_t)(virtq__pavail(pw) | (i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u));
-        struct pvirtq_desc *d = &ring[pw & VIRTQ__PW_POS];
-        if (VIRTQ__UNLIKELY(bufs[i].addr == NULL || bufs[i].len == 0u))
-            return virtq__packed_add_undo(vq, i);
-        if (i >= out) {
-            flags |= VIRTQ_DESC_F_WRITE;
-            wlen += bufs[i].len;
-        }
-        virtq__pdesc_set(d, bufs[i].addr, bufs[i].len, id, i >= out);
-        if (i == 0u)
-            head_flags = flags; /* the head is made available last */
-        else
-            VIRTQ__ST16(&d->flags, flags);
-        pw = virtq__pw_add(vq, pw, 1);
-    }
-    if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
-        return virtq__packed_add_undo(vq, n); /* a used length could not say it */
-    virtq__packed_commit(vq, id, pw, (uint16_t)n, head_flags, (uint32_t)wlen, cookie);
-    return VIRTQ_OK;
+#if VIRTQ__P_ADD1_FAST
+    if (n == 1u)
+        return virtq__packed_add1(vq, bufs, out, cookie);
+#endif
+    if (VIRTQ__UNLIKELY(n < out))
+        return VIRTQ_EINVAL; /* out + in wrapped */
+    return virtq__packed_add_chain(vq, bufs, out, n, cookie);
 }
 
 static int virtq__packed_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
@@ -248,7 +370,7 @@ static int virtq__packed_add_indirect(struct virtq *vq, const struct virtq_buf *
 {
     struct pvirtq_desc *t = (struct pvirtq_desc *)(void *)table;
     uint64_t wlen = 0;
-    uint16_t id;
+    uint16_t id, head;
     unsigned i, n = out + in;
     if (vq == NULL || bufs == NULL || cookie == NULL ||
         (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY || n == 0u || n > vq->num || n < out) {
@@ -276,11 +398,12 @@ static int virtq__packed_add_indirect(struct virtq *vq, const struct virtq_buf *
     if (wlen > UINT32_MAX)
         return VIRTQ_EINVAL;
     id = vq->free_head;
+    head = vq->avail_idx;
     /* One ring descriptor: INDIRECT, never with NEXT; WRITE is reserved on
        it ("Indirect Descriptors"). */
-    virtq__pdesc_set(&VIRTQ__PDESC(vq)[vq->avail_idx & VIRTQ__PW_POS], table, 16u * n, id, 0);
-    virtq__packed_commit(vq, id, virtq__pw_add(vq, vq->avail_idx, 1), 1,
-                         (uint16_t)(virtq__pavail(vq->avail_idx) | VIRTQ_DESC_F_INDIRECT),
+    virtq__pdesc_set(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS], table, 16u * n, id, 0);
+    virtq__packed_commit(vq, id, head, virtq__pw_add(vq, head, 1), 1,
+                         (uint16_t)(virtq__pavail(head) | VIRTQ_DESC_F_INDIRECT),
                          (uint32_t)wlen, cookie);
     return VIRTQ_OK;
 }
@@ -291,33 +414,67 @@ static VIRTQ__COLD int virtq__packed_state_error(const struct virtq *vq)
     return (vq != NULL && (vq->flags & VIRTQ__Q_BROKEN)) ? VIRTQ_EBROKEN : VIRTQ_EINVAL;
 }
 
+/* Why a publish was refused (cold): EINVAL or EBROKEN, never a kick. */
+static VIRTQ__COLD int virtq__packed_publish_error(const struct virtq *vq, bool *notify)
+{
+    if (notify == NULL)
+        return VIRTQ_EINVAL;
+    *notify = false;
+    return virtq__packed_state_error(vq);
+}
+
+/* Batch numbers run 1..0xffff.  Before the count would wrap, every buffer
+   (all published at this point) is renumbered 0, older than any batch to
+   come, so one in flight for 65535 publishes is never taken for one of
+   the newest batch.  O(num) once per 65535 publishes.  Returns the next
+   batch's number. */
+static VIRTQ__COLD uint16_t virtq__packed_renumber(struct virtq *vq)
+{
+    uint32_t i;
+    for (i = 0; i < vq->num; i++)
+        vq->slot[i].tail = 0;
+    return 1;
+}
+
+/* With EVENT_IDX, the device's event descriptor ev (offset and wrap
+   counter) asks for a notification when it is among the descriptors just
+   made available, [old, now).  Each position is put in now's lap (one lap
+   behind: num less), and the wrap-safe vring_need_event form decides
+   (positions are at most two laps, 65536, apart). */
+VIRTQ__INLINE bool virtq__packed_need_event(uint16_t num, uint16_t ev, uint16_t old, uint16_t now)
+{
+    uint16_t e = (uint16_t)(ev & VIRTQ__PW_POS), o = (uint16_t)(old & VIRTQ__PW_POS);
+    if ((ev ^ now) & VIRTQ__PW_WRAP)
+        e = (uint16_t)(e - num);
+    if ((old ^ now) & VIRTQ__PW_WRAP)
+        o = (uint16_t)(o - num);
+    return virtq_need_event(e, (uint16_t)(now & VIRTQ__PW_POS), o);
+}
+
 static int virtq__packed_publish(struct virtq *vq, bool *notify)
 {
     const struct pvirtq_event_suppress *dev_ev;
-    struct virtq_slot *s;
-    uint16_t old, now, ev, id;
-    if (notify != NULL)
-        *notify = false; /* an error or nothing new never asks for a kick */
-    if (VIRTQ__UNLIKELY(vq == NULL || notify == NULL ||
-                        (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
-        return notify == NULL ? VIRTQ_EINVAL : virtq__packed_state_error(vq);
+    uint16_t flags, old, now, ev, batch;
+    if (VIRTQ__UNLIKELY(vq == NULL))
+        return virtq__packed_publish_error(vq, notify);
+    flags = vq->flags;
+    if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return virtq__packed_publish_error(vq, notify);
     old = vq->published_idx;
     now = vq->avail_idx;
-    if (old == now)
-        return VIRTQ_OK; /* nothing added (a full ring of adds differs in wrap) */
-    /* Mark the batch published, down to the oldest, which holds the
-       flags of the head at published_idx. */
-    id = VIRTQ__P_TOP(vq);
-    do {
-        s = &vq->slot[id];
-        s->tail = 0;
-        id = s->next;
-    } while (id != VIRTQ__P_END);
-    VIRTQ__P_TOP(vq) = VIRTQ__P_END;
+    if (old == now) {
+        *notify = false; /* nothing added (a full ring of adds differs in wrap) */
+        return VIRTQ_OK;
+    }
+    /* The batch is published: later adds get the next number. */
+    batch = (uint16_t)(VIRTQ__P_BATCH(vq) + 1u);
+    if (VIRTQ__UNLIKELY(batch == 0u))
+        batch = virtq__packed_renumber(vq);
+    VIRTQ__P_BATCH(vq) = batch;
     /* "Updating flags": every descriptor of every chain added since the
        last publish (later heads included) before the oldest head's flags,
        which make the whole batch available at once. */
-    VIRTQ__ST16_RELEASE(vq, &VIRTQ__PDESC(vq)[old & VIRTQ__PW_POS].flags, s->pos);
+    VIRTQ__ST16_RELEASE(vq, VIRTQ__P_HEADP(vq), VIRTQ__P_HEADF(vq));
     vq->published_idx = now;
     /* "Sending Available Buffer Notifications": the flags must be visible
        before we read the device's suppression structure, or both sides
@@ -325,10 +482,8 @@ static int virtq__packed_publish(struct virtq *vq, bool *notify)
     virtq__mb(vq);
     dev_ev = VIRTQ__PDEVICE(vq);
     ev = (uint16_t)(VIRTQ__LD16(&dev_ev->flags) & 3u);
-    if (ev == RING_EVENT_FLAGS_DESC && (vq->flags & VIRTQ__Q_EVENT_IDX))
-        /* Notify when the event descriptor (offset and wrap) is among the
-           ones just made available: it lies in [old, now). */
-        *notify = virtq__pw_dist(vq, old, VIRTQ__LD16(&dev_ev->desc)) < virtq__pw_dist(vq, old, now);
+    if (ev == RING_EVENT_FLAGS_DESC && (flags & VIRTQ__Q_EVENT_IDX))
+        *notify = virtq__packed_need_event(vq->num, VIRTQ__LD16(&dev_ev->desc), old, now);
     else
         /* DESC without EVENT_IDX and the reserved value 3 mean nothing
            the driver may rely on: notify. */
@@ -352,12 +507,23 @@ VIRTQ__INLINE int virtq__packed_is_used(const struct virtq *vq, uint16_t pw)
     return virtq__packed_used_flags(VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags), pw);
 }
 
+/* A used descriptor broke the rules: which one, from private state only
+   (ring_broken.h logs it); nothing else changes. */
+static VIRTQ__COLD int virtq__packed_used_broken(struct virtq *vq, uint32_t id)
+{
+    virtq__break(vq, id >= vq->num                             ? VIRTQ_BROKEN_USED_ID
+                     : vq->slot[id].cookie == NULL             ? VIRTQ_BROKEN_NOT_IN_FLIGHT
+                     : vq->slot[id].tail == VIRTQ__P_BATCH(vq) ? VIRTQ_BROKEN_UNPUBLISHED
+                                                               : VIRTQ_BROKEN_USED_LEN);
+    return VIRTQ_EBROKEN;
+}
+
 static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
     const struct pvirtq_desc *d;
     struct virtq_slot *s;
     uint32_t id, ulen;
-    uint16_t pw, flags;
+    uint16_t pw, pos, flags;
     void *c;
     if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
                         (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
@@ -382,36 +548,37 @@ static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
        The WRITE bit of a used descriptor is not needed for the length
        (QEMU leaves it clear). */
     if (VIRTQ__UNLIKELY(id >= vq->num))
-        goto broken;
+        return virtq__packed_used_broken(vq, id);
     s = &vq->slot[id];
     c = s->cookie;
-    if (VIRTQ__UNLIKELY(c == NULL || s->tail != 0u ||
+    if (VIRTQ__UNLIKELY(c == NULL || s->tail == VIRTQ__P_BATCH(vq) ||
                         (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN))))
-        goto broken;
-    /* "Next Flag: Descriptor Chaining": skip the chain's length, taken
-       from private state, never from the device. */
-    pw = virtq__pw_add(vq, pw, s->ndesc);
-    vq->last_used = pw;
-    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
-    s->cookie = NULL;
-    s->next = vq->free_head;
-    vq->free_head = (uint16_t)id;
+        return virtq__packed_used_broken(vq, id);
+    /* Checked: the caller's, then free the id (the order keeps few
+       values live). */
     *cookie = c;
     if (len != NULL)
         *len = ulen;
+    s->cookie = NULL;
+    s->next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
+    /* "Next Flag: Descriptor Chaining": skip the chain's length, taken
+       from private state, never from the device (at most num). */
+    pos = (uint16_t)((pw & VIRTQ__PW_POS) + s->ndesc);
+    pw &= VIRTQ__PW_WRAP;
+    if (pos >= vq->num) { /* past the end: the next lap */
+        pos = (uint16_t)(pos - vq->num);
+        pw ^= VIRTQ__PW_WRAP;
+    }
+    pw |= pos;
+    vq->last_used = pw;
     /* Keep the device interrupting for the next used descriptor, as the
        split ring moves used_event.  A hint: no barrier, every sleep
        re-arms through virtq_enable_intr(). */
     if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
     return VIRTQ_OK;
-broken:
-    /* Which rule, from private state only (ring_broken.h logs it). */
-    virtq__break(vq, id >= vq->num                   ? VIRTQ_BROKEN_USED_ID
-                     : vq->slot[id].cookie == NULL ? VIRTQ_BROKEN_NOT_IN_FLIGHT
-                     : vq->slot[id].tail != 0u     ? VIRTQ_BROKEN_UNPUBLISHED
-                                                   : VIRTQ_BROKEN_USED_LEN);
-    return VIRTQ_EBROKEN;
 }
 
 /* What virtq_get() would say next, taking nothing (see ring_split.h). */
@@ -447,7 +614,8 @@ static bool virtq__packed_used_past(const struct virtq *vq, uint32_t delay)
         if (!virtq__packed_is_used(vq, pw))
             return false;
         id = VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].id);
-        if (id >= vq->num || vq->slot[id].cookie == NULL || vq->slot[id].tail != 0u)
+        if (id >= vq->num || vq->slot[id].cookie == NULL ||
+            vq->slot[id].tail == VIRTQ__P_BATCH(vq))
             return true;
         walked += vq->slot[id].ndesc;
         pw = virtq__pw_add(vq, pw, vq->slot[id].ndesc);

@@ -173,23 +173,6 @@ VIRTQ__INLINE void virtq__commit(struct virtq *vq, uint16_t head, uint16_t tail,
     vq->avail_idx = (uint16_t)(pos + 1u);
 }
 
-/* Loops over a request's segments: with VIRTQ_STATIC the caller's segment
-   counts are usually compile-time constants, and these loops are then
-   unrolled into straight-line code.  In an out-of-line build the count is
-   a variable and the plain loop is the only copy (no size cost). */
-#if defined(__clang__)
-#define VIRTQ__UNROLL _Pragma("clang loop unroll(full)")
-#elif defined(__GNUC__) && __GNUC__ >= 8
-#define VIRTQ__UNROLL _Pragma("GCC unroll 8")
-#else
-#define VIRTQ__UNROLL
-#endif
-#if defined(__GNUC__) || defined(__clang__)
-#define VIRTQ__CONST_SMALL(n) (__builtin_constant_p(n) && (n) <= 8u)
-#else
-#define VIRTQ__CONST_SMALL(n) 0
-#endif
-
 /* Every segment of bufs[0..n) present and non-empty, and the chain at most
    2^32 - 1 bytes in total ("The Virtqueue Descriptor Table"; used.len
    could not say more either). */

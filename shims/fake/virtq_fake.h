@@ -562,8 +562,9 @@ void virtq_fake_lowmem_free(void *p);
    The host cannot see a CPU load, so a stale read by the driver is found
    by that last rule, not at the load; in the model the load returns the
    old bytes, so the driver's result is wrong as well.  Limits: a CPU
-   write of the value a byte already held is invisible (harmless: the
-   write-back writes the same bytes); use it with synchronous or stepped
+   write of the value a byte already held is invisible (it matters only
+   on a line whose memory the device changed and the driver never
+   invalidated, which is reported anyway); use it with synchronous or stepped
    completion, not the device thread (a refill rewrites host bytes the
    test thread may be writing); ASan red zones inside a line are skipped.
    Reports found while the device runs are delivered when the fake's

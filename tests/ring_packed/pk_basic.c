@@ -170,6 +170,59 @@ static void t_batch_ids(void **st)
     pk_ring_free(&r);
 }
 
+/* Buffers held in flight across 2^16 publishes (a device using out of
+   order): each still completes exactly once, never taken for one added
+   but not published, whatever count of publishes it spans; an id added
+   after that and not published is still refused. */
+static void t_long_in_flight(void **st)
+{
+    enum { HELD = 8, FIRST = 65531 };
+    struct pk_ring r;
+    struct pk_dev d;
+    struct virtq_buf b = seg(0, 8);
+    int held[HELD], other;
+    uint16_t ids[HELD];
+    unsigned i, round, done = 0;
+    void *c;
+    uint32_t len;
+    (void)st;
+    pk_ring_init(&r, 12, 0);
+    pk_dev_attach(&d, &r);
+    for (i = 0; i < HELD; i++)
+        assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &held[i]), VIRTQ_OK);
+    (void)pk_pub(&r.vq);
+    for (i = 0; i < HELD; i++) {
+        assert_int_equal(pk_dev_pop(&d, &ch), 1);
+        ids[i] = ch.id;
+    }
+    /* One publish per round; held[k] completes after round FIRST + k. */
+    for (round = 1; round < FIRST + HELD; round++) {
+        assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &other), VIRTQ_OK);
+        (void)pk_pub(&r.vq);
+        assert_int_equal(pk_dev_pop(&d, &ch), 1);
+        (void)pk_dev_use(&d, ch.id, 8);
+        if (virtq_get(&r.vq, &c, &len) != VIRTQ_OK || c != &other)
+            fail_msg("round %u: the buffer of this round not returned", round);
+        if (round >= FIRST) {
+            (void)pk_dev_use(&d, ids[round - FIRST], 8);
+            if (virtq_get(&r.vq, &c, &len) != VIRTQ_OK)
+                fail_msg("round %u: held buffer %u refused (%s)", round, round - FIRST,
+                         virtq_strerror(virtq_get(&r.vq, &c, &len)));
+            assert_ptr_equal(c, &held[round - FIRST]);
+            done++;
+        }
+    }
+    assert_int_equal(done, HELD);
+    assert_int_equal(virtq_num_free(&r.vq), 12);
+    /* Added, not published: the device peeks at its id and uses it. */
+    assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &other), VIRTQ_OK);
+    pk_dev_raw_used(&d, d.desc[d.avail_pos].id, 0,
+                    (uint16_t)(d.used_wrap ? (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0u));
+    assert_int_equal(virtq_get(&r.vq, &c, &len), VIRTQ_EBROKEN);
+    assert_int_equal(virtq_broken_reason(&r.vq), VIRTQ_BROKEN_UNPUBLISHED);
+    pk_ring_free(&r);
+}
+
 static void t_indirect(void **st)
 {
     struct pk_ring r;
@@ -651,7 +704,8 @@ int pk_group_basic(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_sizes),         cmocka_unit_test(t_init_args),
         cmocka_unit_test(t_roundtrip),     cmocka_unit_test(t_chains_any_size),
-        cmocka_unit_test(t_batch_ids),     cmocka_unit_test(t_indirect),
+        cmocka_unit_test(t_batch_ids),     cmocka_unit_test(t_long_in_flight),
+        cmocka_unit_test(t_indirect),
         cmocka_unit_test(t_kick_decision), cmocka_unit_test(t_intr),
         cmocka_unit_test(t_intr_delayed),  cmocka_unit_test(t_order_publish),
         cmocka_unit_test(t_order_get),     cmocka_unit_test(t_order_arm),
