@@ -11,7 +11,7 @@
 #                        virtq_fake.h "Non-coherent DMA") to fail; the
 #                        unmodified tree must pass them first; a self-test
 #                        then shows a redundant call's removal survives
-#                        (so the proof can fail).  About 30 s
+#                        (so the proof can fail).  30 to 45 s
 #                        on 2 busy cores; DMA_SYNC_ARGS='--list' lists the
 #                        sites, '--only N' tries one.
 -include mk/fake.mk

@@ -10,7 +10,9 @@ non-coherent-cache tests (cmocka filter 'cache_*', the fake's modelled
 write-back cache, shims/fake/virtq_fake.h "Non-coherent DMA") to fail.
 The unmodified tree must pass them first, or nothing is proven.
 
-A disabled call still evaluates its arguments (so the build stays
+Only the cache_* tests run: the device-thread ones (threaded_in_cache_mode)
+are left out, since a failure inside them can leave the device thread
+running.  A disabled call still evaluates its arguments (so the build stays
 warning-free) but syncs nothing.  A variant that does not build is an
 error, not a kill.
 
@@ -131,8 +133,11 @@ def build_and_run(tree, key, lib, packed):
     b = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if b.returncode != 0:
         return "error: build failed:\n" + b.stdout[-2000:]
-    r = subprocess.run([exe, "cache_*"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=300, env=env)
+    try:
+        r = subprocess.run([exe, "cache_*"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=300, env=env)
+    except subprocess.TimeoutExpired:
+        return "error: the cache tests did not end within 300 s"
     if r.returncode == 0:
         if "cache_" not in r.stdout:
             return "error: no cache_* test ran"

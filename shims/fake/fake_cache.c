@@ -53,6 +53,7 @@ struct cline {
 
 static pthread_mutex_t c_lock = PTHREAD_MUTEX_INITIALIZER;
 static int c_on;
+static pthread_t c_cpu; /* the thread that enabled the model: the CPU */
 static uint64_t c_rng;
 static unsigned c_evict_pct = 25, c_refill_pct = 25;
 static struct cline *c_bucket[NBUCKET];
@@ -171,7 +172,9 @@ static void refill(struct cline *l)
 }
 
 /* "At an arbitrary moment": a dirty line may be evicted (written back),
-   a clean one dropped and refilled from memory. */
+   a clean one dropped and refilled from memory.  A refill rewrites the
+   CPU's bytes, so only the CPU's own thread does one (on the device
+   thread the moment passes with no refill). */
 static void arbitrary_moment(struct cline *l)
 {
     if (first_dirty(l) >= 0) {
@@ -179,7 +182,7 @@ static void arbitrary_moment(struct cline *l)
             write_back(l);
             c_st.evictions++;
         }
-    } else if (rnd_pct() < c_refill_pct) {
+    } else if (rnd_pct() < c_refill_pct && pthread_equal(pthread_self(), c_cpu)) {
         refill(l);
         c_st.refills++;
     }
@@ -391,6 +394,7 @@ void virtq_fake_cache_enable(uint64_t seed)
     memset(&c_st, 0, sizeof c_st);
     c_npending = 0;
     c_rng = seed ? seed : 0x9e3779b97f4a7c15ull;
+    c_cpu = pthread_self();
     c_on = 1;
     pthread_mutex_unlock(&c_lock);
 }

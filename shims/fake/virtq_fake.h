@@ -564,13 +564,17 @@ void virtq_fake_lowmem_free(void *p);
    old bytes, so the driver's result is wrong as well.  Limits: a CPU
    write of the value a byte already held is invisible (it matters only
    on a line whose memory the device changed and the driver never
-   invalidated, which is reported anyway); use it with synchronous or stepped
-   completion, not the device thread (a refill rewrites host bytes the
-   test thread may be writing); ASan red zones inside a line are skipped.
+   invalidated, which is reported anyway); with the device thread
+   (virtq_fake_start_thread) refills happen only on the thread that
+   enabled the model (a refill rewrites the CPU's bytes), and the device
+   thread reads the CPU's bytes to tell dirty lines, a race the hardware
+   does not have (fine for the x86 host tests, not for a TSan build);
+   ASan red zones inside a line are skipped.
    Reports found while the device runs are delivered when the fake's
    lock is released or at the next sync hook. */
 #define VIRTQ_FAKE_CACHE_LINE 64
-/* Start modelling (forgetting every line and counter); seed 0 picks a fixed one. */
+/* Start modelling (forgetting every line and counter); seed 0 picks a
+   fixed one.  The calling thread is the CPU. */
 void virtq_fake_cache_enable(uint64_t seed);
 /* Chance in percent, at each arbitrary moment, that a dirty line is
    evicted / a clean line refilled (default 25 and 25). */

@@ -727,6 +727,7 @@ static void workload(void)
         assert_int_equal(vblk_complete(&blk, &tag, &result, 5000000u), VIRTQ_OK);
         int i = (int)(uintptr_t)tag - 1;
         assert_int_equal(result, VIRTQ_OK);
+        virtq_dma_sync_for_cpu(buf + (size_t)i * 1024u, 1024); /* async IN: the caller's job */
         assert_memory_equal(buf + (size_t)i * 1024u, disk + (size_t)i * 1024u, 1024);
         done++;
     }
@@ -866,6 +867,16 @@ static void cache_in_flight(void **state)
 {
     (void)state;
     in_cache_mode(many_in_flight_out_of_order, 6);
+}
+
+/* The device completes from its own thread (random order and delays)
+   while the driver spins, sleeps in wfi or blocks in the OS wait. */
+static void threaded_in_cache_mode(void **state)
+{
+    (void)state;
+    in_cache_mode(wait_spin_threaded, 8);
+    in_cache_mode(wait_wfi_threaded, 9);
+    in_cache_mode(wait_os_threaded, 10);
 }
 
 /* The reports name the buffer and the offset: a caller that writes its
@@ -1052,6 +1063,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(cache_get_id),
         cmocka_unit_test(cache_multi_segment),
         cmocka_unit_test(cache_in_flight),
+        cmocka_unit_test(threaded_in_cache_mode),
         cmocka_unit_test(cache_reports_stale_reads),
     };
     if (argc > 1)

@@ -743,6 +743,16 @@ static void cache_errors_fences_cursor(void **state)
     in_cache_mode(cursor_queue, 8);
 }
 
+/* The device completes from its own thread while the driver spins,
+   sleeps in wfi or blocks in the OS wait: 300 damage rectangles. */
+static void threaded_in_cache_mode(void **state)
+{
+    (void)state;
+    in_cache_mode(wait_spin_threaded, 10);
+    in_cache_mode(wait_wfi_threaded, 11);
+    in_cache_mode(wait_os_threaded, 12);
+}
+
 /* A backing attached as entries, drawn and not cleaned by its caller:
    the device transfers what memory holds, and the fake names the backing
    and the offset it read stale.  The same pixel through a _buf backing
@@ -813,6 +823,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(cache_damage_rect, setup),
         cmocka_unit_test_setup(cache_scatter_gather, setup),
         cmocka_unit_test_setup(cache_errors_fences_cursor, setup),
+        cmocka_unit_test_setup(threaded_in_cache_mode, setup),
         cmocka_unit_test_setup(cache_reports_uncleaned_pixels, setup),
     };
     if (argc > 1)

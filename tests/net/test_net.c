@@ -776,6 +776,15 @@ static void cache_tx_full(void **state)
     in_cache_mode(header_sizes, 7);
 }
 
+/* The device on its own thread (echoing, out of order) and a wire thread
+   feeding frames while the driver sleeps in wfi. */
+static void threaded_in_cache_mode(void **state)
+{
+    (void)state;
+    in_cache_mode(device_thread_echo, 8);
+    in_cache_mode(wfi_main_loop, 9);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -795,6 +804,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(cache_mergeable, teardown),
         cmocka_unit_test_teardown(cache_burst, teardown),
         cmocka_unit_test_teardown(cache_tx_full, teardown),
+        cmocka_unit_test_teardown(threaded_in_cache_mode, teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]); /* e.g. 'cache_*' */
