@@ -12,10 +12,12 @@ extern "C" {
 #define VIRTQ__INLINE static inline __attribute__((always_inline))
 #define VIRTQ__COLD __attribute__((cold, noinline))
 #define VIRTQ__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VIRTQ__LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define VIRTQ__INLINE static inline
 #define VIRTQ__COLD
 #define VIRTQ__UNLIKELY(x) (x)
+#define VIRTQ__LIKELY(x) (x)
 #endif
 
 /* Loops over a request's segments (both rings): with VIRTQ_STATIC the

@@ -35,8 +35,24 @@
 #define VIRTQ__PDEVICE(vq) ((struct pvirtq_event_suppress *)(void *)(vq)->used)
 #define VIRTQ__P_BATCH(vq) ((vq)->mask) /* number of the batch being added: 1..0xffff */
 #define VIRTQ__P_HEADF(vq) ((vq)->align) /* flags of the head at published_idx */
-#define VIRTQ__P_HEADP(vq) ((vq)->avail_event) /* where they go: its flags field */
+/* Its descriptor, kept in avail_event (a uint16_t *; a descriptor is 16-aligned). */
+#define VIRTQ__P_HEADP(vq) ((struct pvirtq_desc *)(void *)(vq)->avail_event)
+#define VIRTQ__P_SET_HEADP(vq, d) ((vq)->avail_event = (uint16_t *)(void *)(d))
 #define VIRTQ__P_LIVE (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)
+
+#if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
+/* One segment straight and the common two and three unrolled (as
+   ring_split.h does), other chains out of line, and add, publish and get
+   inlined into the public functions; none of it when optimising for
+   size. */
+#define VIRTQ__P_ADD1_FAST 1
+#define VIRTQ__P_APART static __attribute__((noinline))
+#define VIRTQ__P_HOT VIRTQ__INLINE
+#else
+#define VIRTQ__P_ADD1_FAST 0
+#define VIRTQ__P_APART static
+#define VIRTQ__P_HOT static
+#endif
 
 /* Position pw moved on by n (<= num) descriptors; the wrap bit flips when
    it passes the end of the ring. */
@@ -91,7 +107,7 @@ static void virtq__packed_reset(struct virtq *vq)
     vq->last_used = VIRTQ__PW_WRAP;
     VIRTQ__P_BATCH(vq) = 1;
     VIRTQ__P_HEADF(vq) = 0;
-    VIRTQ__P_HEADP(vq) = &VIRTQ__PDESC(vq)[0].flags;
+    VIRTQ__P_SET_HEADP(vq, &VIRTQ__PDESC(vq)[0]);
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
@@ -169,14 +185,13 @@ VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t 
 {
     struct virtq_slot *s = &vq->slot[id];
     vq->free_head = s->next;
-    vq->num_free = (uint16_t)(vq->num_free - n);
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = n;
     s->tail = VIRTQ__P_BATCH(vq);
     if (head == vq->published_idx) {
         VIRTQ__P_HEADF(vq) = head_flags;
-        VIRTQ__P_HEADP(vq) = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS].flags;
+        VIRTQ__P_SET_HEADP(vq, &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS]);
     } else
         VIRTQ__ST16(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS].flags, head_flags);
     vq->avail_idx = end;
@@ -186,11 +201,13 @@ VIRTQ__INLINE void virtq__packed_commit(struct virtq *vq, uint16_t id, uint16_t 
    avail_idx as available in this lap.  Nothing can reach them now, but a
    later chain whose head lands before them would expose them with its own
    flags, so turn each back into "not available" (AVAIL of the last lap,
-   USED of this one: what a skipped inner descriptor looks like). */
-static VIRTQ__COLD int virtq__packed_add_undo(struct virtq *vq, unsigned written)
+   USED of this one: what a skipped inner descriptor looks like), and
+   give back the taken descriptors the free count was charged already. */
+static VIRTQ__COLD int virtq__packed_add_undo(struct virtq *vq, unsigned written, unsigned taken)
 {
     uint16_t pw = vq->avail_idx;
     unsigned k;
+    vq->num_free = (uint16_t)(vq->num_free + taken);
     for (k = 1; k < written; k++) {
         pw = virtq__pw_add(vq, pw, 1);
         VIRTQ__ST16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags,
@@ -211,27 +228,28 @@ VIRTQ__INLINE int virtq__packed_add1(struct virtq *vq, const struct virtq_buf *b
     struct pvirtq_desc *d;
     struct virtq_slot *s;
     uint16_t head, id, flags, end;
-    if (VIRTQ__UNLIKELY(addr == NULL || len == 0u || out > 1u))
+    if (VIRTQ__UNLIKELY(addr == NULL || len == 0u))
         return VIRTQ_EINVAL;
     head = vq->avail_idx;
+    flags = virtq__pavail(head); /* no NEXT: the chain ends here */
+    if (VIRTQ__LIKELY(out == 0u)) { /* a receive buffer, the usual one */
+        flags |= VIRTQ_DESC_F_WRITE;
+        wlen = len;
+    } else if (VIRTQ__UNLIKELY(out != 1u)) {
+        return VIRTQ_EINVAL; /* out + in wrapped */
+    }
     id = vq->free_head;
     d = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS];
     virtq__pdesc_set(d, addr, len, id, out == 0u);
-    flags = virtq__pavail(head); /* no NEXT: the chain ends here */
-    if (out == 0u) {
-        flags |= VIRTQ_DESC_F_WRITE;
-        wlen = len;
-    }
     s = &vq->slot[id];
     vq->free_head = s->next;
-    vq->num_free--;
     s->cookie = cookie;
     s->wlen = wlen;
     s->ndesc = 1;
     s->tail = VIRTQ__P_BATCH(vq);
     if (head == vq->published_idx) { /* the batch's first head: publish writes it */
         VIRTQ__P_HEADF(vq) = flags;
-        VIRTQ__P_HEADP(vq) = &d->flags;
+        VIRTQ__P_SET_HEADP(vq, d);
     } else {
         VIRTQ__ST16(&d->flags, flags);
     }
@@ -239,6 +257,7 @@ VIRTQ__INLINE int virtq__packed_add1(struct virtq *vq, const struct virtq_buf *b
     if ((end & VIRTQ__PW_POS) == vq->num) /* past the end: the next lap */
         end = (uint16_t)((head & VIRTQ__PW_WRAP) ^ VIRTQ__PW_WRAP);
     vq->avail_idx = end;
+    vq->num_free--;
     return VIRTQ_OK;
 }
 
@@ -283,62 +302,96 @@ VIRTQ__INLINE int virtq__packed_put(struct pvirtq_desc *ring, uint16_t num, stru
     return 1;
 }
 
-/* A chain of n (1..num_free) descriptors, the queue and the counts
-   checked.  The positions from avail_idx on are free: the device does not
-   read them before the oldest unpublished head is made available; a bad
-   segment found half-way undoes the flags written. */
-VIRTQ__INLINE int virtq__packed_chain(struct virtq *vq, const struct virtq_buf *bufs,
-                                      unsigned out, unsigned n, void *cookie)
+/* A chain of n (1..num_free) descriptors, the queue and the count checked
+   (out + in may have wrapped).  The positions from avail_idx on are free:
+   the device does not read them before the oldest unpublished head is
+   made available; a bad segment found half-way undoes the flags
+   written. */
+VIRTQ__P_APART int virtq__packed_chain(struct virtq *vq, const struct virtq_buf *bufs,
+                                       unsigned out, unsigned n, void *cookie)
 {
     struct pvirtq_desc *ring = VIRTQ__PDESC(vq);
     struct virtq__pchain ch;
     uint16_t head = vq->avail_idx, id = vq->free_head, num = vq->num;
     unsigned i;
+    if (VIRTQ__UNLIKELY(n < out))
+        return VIRTQ_EINVAL; /* out + in wrapped */
     ch.pos = (uint16_t)(head & VIRTQ__PW_POS);
     ch.wrap = (uint16_t)(head & VIRTQ__PW_WRAP);
     ch.avail = virtq__pavail(head);
     ch.head_flags = 0;
     ch.wlen = 0;
-    /* Same loop twice: unrolled when n is a small constant. */
-    if (VIRTQ__CONST_SMALL(n)) { /* NOLINT(bugprone-branch-clone) */
-        VIRTQ__UNROLL
-        for (i = 0; i < n; i++)
-            if (VIRTQ__UNLIKELY(!virtq__packed_put(ring, num, &ch, &bufs[i], i, out, n, id)))
-                return virtq__packed_add_undo(vq, i);
-    } else {
-        for (i = 0; i < n; i++)
-            if (VIRTQ__UNLIKELY(!virtq__packed_put(ring, num, &ch, &bufs[i], i, out, n, id)))
-                return virtq__packed_add_undo(vq, i);
-    }
+    for (i = 0; i < n; i++)
+        if (VIRTQ__UNLIKELY(!virtq__packed_put(ring, num, &ch, &bufs[i], i, out, n, id)))
+            return virtq__packed_add_undo(vq, i, 0);
     if (VIRTQ__UNLIKELY(ch.wlen > UINT32_MAX))
-        return virtq__packed_add_undo(vq, n); /* a used length could not say it */
+        return virtq__packed_add_undo(vq, n, 0); /* a used length could not say it */
+    vq->num_free = (uint16_t)(vq->num_free - n);
     virtq__packed_commit(vq, id, head, (uint16_t)(ch.pos | ch.wrap), (uint16_t)n, ch.head_flags,
                          (uint32_t)ch.wlen, cookie);
     return VIRTQ_OK;
 }
 
-#if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
-/* Chains out of line, one segment straight (as ring_split.h does), the
-   common two and three segments unrolled; none of it when optimising for
-   size. */
-#define VIRTQ__P_ADD1_FAST 1
+#if VIRTQ__P_ADD1_FAST
+/* virtq__packed_chain() for a constant n that does not reach past the end
+   of the ring (one lap: the same AVAIL/USED pair on every descriptor), in
+   straight-line code; a chain that wraps takes the loop. */
+VIRTQ__INLINE int virtq__packed_run(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                    unsigned n, void *cookie)
+{
+    struct pvirtq_desc *d;
+    uint64_t wlen = 0;
+    uint16_t head = vq->avail_idx, id, avail, head_flags = 0, end;
+    unsigned i;
+    if (VIRTQ__UNLIKELY((head & VIRTQ__PW_POS) + n > vq->num || n < out))
+        return virtq__packed_chain(vq, bufs, out, n, cookie);
+    id = vq->free_head;
+    avail = virtq__pavail(head);
+    d = &VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS];
+    vq->num_free = (uint16_t)(vq->num_free - n); /* put back by an undo */
+    VIRTQ__UNROLL
+    for (i = 0; i < n; i++) {
+        const void *addr = bufs[i].addr;
+        uint32_t len = bufs[i].len;
+        uint16_t flags = (uint16_t)(avail | (i + 1u < n ? VIRTQ_DESC_F_NEXT : 0u));
+        if (VIRTQ__UNLIKELY(addr == NULL || len == 0u))
+            return virtq__packed_add_undo(vq, i, n);
+        if (i >= out) {
+            flags |= VIRTQ_DESC_F_WRITE;
+            wlen += len;
+        }
+        virtq__pdesc_set(&d[i], addr, len, id, i >= out);
+        if (i == 0u)
+            head_flags = flags; /* the head is made available last */
+        else
+            VIRTQ__ST16(&d[i].flags, flags);
+    }
+    if (VIRTQ__UNLIKELY(wlen > UINT32_MAX))
+        return virtq__packed_add_undo(vq, n, n); /* a used length could not say it */
+    end = (uint16_t)(head + n);
+    if ((end & VIRTQ__PW_POS) == vq->num) /* ends at the end: the next lap */
+        end = (uint16_t)((head & VIRTQ__PW_WRAP) ^ VIRTQ__PW_WRAP);
+    virtq__packed_commit(vq, id, head, end, (uint16_t)n, head_flags, (uint32_t)wlen, cookie);
+    return VIRTQ_OK;
+}
+
+/* Two and three segments (a request header + data + status) unrolled. */
 static __attribute__((noinline)) int virtq__packed_add_chain(struct virtq *vq,
                                                              const struct virtq_buf *bufs,
                                                              unsigned out, unsigned n,
                                                              void *cookie)
 {
     if (n == 2u)
-        return virtq__packed_chain(vq, bufs, out, 2u, cookie);
+        return virtq__packed_run(vq, bufs, out, 2u, cookie);
     if (n == 3u)
-        return virtq__packed_chain(vq, bufs, out, 3u, cookie);
+        return virtq__packed_run(vq, bufs, out, 3u, cookie);
     return virtq__packed_chain(vq, bufs, out, n, cookie);
 }
 #else
-#define VIRTQ__P_ADD1_FAST 0
 #define virtq__packed_add_chain virtq__packed_chain
 #endif
 
-static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+VIRTQ__P_HOT int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
                              unsigned in, void *cookie)
 {
     unsigned n = out + in;
@@ -346,21 +399,13 @@ static int virtq__packed_add(struct virtq *vq, const struct virtq_buf *bufs, uns
        broken, n == 0 or beyond the free descriptors (so never beyond the
        ring), out + in overflowing.  A free descriptor means a free buffer
        id: each id in flight holds at least one descriptor. */
-    if (VIRTQ__UNLIKELY(vq == NULL))
-        return VIRTQ_EINVAL;
-    if (VIRTQ__UNLIKELY(bufs == NULL))
-        return VIRTQ_EINVAL;
-    if (VIRTQ__UNLIKELY(cookie == NULL))
-        return VIRTQ_EINVAL;
-    if (VIRTQ__UNLIKELY((vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY ||
-                        n - 1u >= vq->num_free))
+    if (VIRTQ__UNLIKELY(vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY ||
+                        bufs == NULL || n - 1u >= vq->num_free || cookie == NULL))
         return virtq__packed_add_error(vq, bufs, out, in, cookie);
 #if VIRTQ__P_ADD1_FAST
     if (n == 1u)
         return virtq__packed_add1(vq, bufs, out, cookie);
 #endif
-    if (VIRTQ__UNLIKELY(n < out))
-        return VIRTQ_EINVAL; /* out + in wrapped */
     return virtq__packed_add_chain(vq, bufs, out, n, cookie);
 }
 
@@ -402,6 +447,7 @@ static int virtq__packed_add_indirect(struct virtq *vq, const struct virtq_buf *
     /* One ring descriptor: INDIRECT, never with NEXT; WRITE is reserved on
        it ("Indirect Descriptors"). */
     virtq__pdesc_set(&VIRTQ__PDESC(vq)[head & VIRTQ__PW_POS], table, 16u * n, id, 0);
+    vq->num_free--;
     virtq__packed_commit(vq, id, head, virtq__pw_add(vq, head, 1), 1,
                          (uint16_t)(virtq__pavail(head) | VIRTQ_DESC_F_INDIRECT),
                          (uint32_t)wlen, cookie);
@@ -451,10 +497,10 @@ VIRTQ__INLINE bool virtq__packed_need_event(uint16_t num, uint16_t ev, uint16_t 
     return virtq_need_event(e, (uint16_t)(now & VIRTQ__PW_POS), o);
 }
 
-static int virtq__packed_publish(struct virtq *vq, bool *notify)
+VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
 {
     const struct pvirtq_event_suppress *dev_ev;
-    uint16_t flags, old, now, ev, batch;
+    uint16_t flags, old, now, ev;
     if (VIRTQ__UNLIKELY(vq == NULL))
         return virtq__packed_publish_error(vq, notify);
     flags = vq->flags;
@@ -467,14 +513,12 @@ static int virtq__packed_publish(struct virtq *vq, bool *notify)
         return VIRTQ_OK;
     }
     /* The batch is published: later adds get the next number. */
-    batch = (uint16_t)(VIRTQ__P_BATCH(vq) + 1u);
-    if (VIRTQ__UNLIKELY(batch == 0u))
-        batch = virtq__packed_renumber(vq);
-    VIRTQ__P_BATCH(vq) = batch;
+    if (VIRTQ__UNLIKELY(++VIRTQ__P_BATCH(vq) == 0u))
+        VIRTQ__P_BATCH(vq) = virtq__packed_renumber(vq);
     /* "Updating flags": every descriptor of every chain added since the
        last publish (later heads included) before the oldest head's flags,
        which make the whole batch available at once. */
-    VIRTQ__ST16_RELEASE(vq, VIRTQ__P_HEADP(vq), VIRTQ__P_HEADF(vq));
+    VIRTQ__ST16_RELEASE(vq, &VIRTQ__P_HEADP(vq)->flags, (uint16_t)VIRTQ__P_HEADF(vq));
     vq->published_idx = now;
     /* "Sending Available Buffer Notifications": the flags must be visible
        before we read the device's suppression structure, or both sides
@@ -482,9 +526,12 @@ static int virtq__packed_publish(struct virtq *vq, bool *notify)
     virtq__mb(vq);
     dev_ev = VIRTQ__PDEVICE(vq);
     ev = (uint16_t)(VIRTQ__LD16(&dev_ev->flags) & 3u);
-    if (ev == RING_EVENT_FLAGS_DESC && (flags & VIRTQ__Q_EVENT_IDX))
-        *notify = virtq__packed_need_event(vq->num, VIRTQ__LD16(&dev_ev->desc), old, now);
-    else
+    if (ev == RING_EVENT_FLAGS_DESC && (flags & VIRTQ__Q_EVENT_IDX)) {
+        /* The event at old (a device that went idle waiting for the next
+           descriptor) is among them without the arithmetic. */
+        ev = VIRTQ__LD16(&dev_ev->desc);
+        *notify = ev == old || virtq__packed_need_event(vq->num, ev, old, now);
+    } else
         /* DESC without EVENT_IDX and the reserved value 3 mean nothing
            the driver may rely on: notify. */
         *notify = ev != RING_EVENT_FLAGS_DISABLE;
@@ -518,12 +565,12 @@ static VIRTQ__COLD int virtq__packed_used_broken(struct virtq *vq, uint32_t id)
     return VIRTQ_EBROKEN;
 }
 
-static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
+VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
 {
     const struct pvirtq_desc *d;
     struct virtq_slot *s;
-    uint32_t id, ulen;
-    uint16_t pw, pos, flags;
+    uint32_t ulen;
+    uint16_t id, pw, pos, flags, n;
     void *c;
     if (VIRTQ__UNLIKELY(vq == NULL || cookie == NULL ||
                         (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
@@ -550,34 +597,38 @@ static int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *len)
     if (VIRTQ__UNLIKELY(id >= vq->num))
         return virtq__packed_used_broken(vq, id);
     s = &vq->slot[id];
-    c = s->cookie;
-    if (VIRTQ__UNLIKELY(c == NULL || s->tail == VIRTQ__P_BATCH(vq) ||
-                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN))))
-        return virtq__packed_used_broken(vq, id);
-    /* Checked: the caller's, then free the id (the order keeps few
-       values live). */
-    *cookie = c;
-    if (len != NULL)
-        *len = ulen;
-    s->cookie = NULL;
-    s->next = vq->free_head;
-    vq->free_head = (uint16_t)id;
-    vq->num_free = (uint16_t)(vq->num_free + s->ndesc);
-    /* "Next Flag: Descriptor Chaining": skip the chain's length, taken
-       from private state, never from the device (at most num). */
-    pos = (uint16_t)((pw & VIRTQ__PW_POS) + s->ndesc);
+    /* "Next Flag: Descriptor Chaining": where the next used descriptor
+       goes, the chain's length taken from private state, never from the
+       device (at most num); worked out here, where it frees the most
+       registers, and stored only once the id checks out. */
+    n = s->ndesc;
+    pos = (uint16_t)((pw & VIRTQ__PW_POS) + n);
     pw &= VIRTQ__PW_WRAP;
     if (pos >= vq->num) { /* past the end: the next lap */
         pos = (uint16_t)(pos - vq->num);
         pw ^= VIRTQ__PW_WRAP;
     }
     pw |= pos;
+    c = s->cookie;
+    if (VIRTQ__UNLIKELY(c == NULL || s->tail == VIRTQ__P_BATCH(vq) ||
+                        (ulen > s->wlen && !(vq->flags & VIRTQ__Q_ANY_LEN))))
+        return virtq__packed_used_broken(vq, id);
+    /* Checked: the caller's first, then ours (the order keeps few values
+       live). */
+    *cookie = c;
+    if (len != NULL)
+        *len = ulen;
     vq->last_used = pw;
     /* Keep the device interrupting for the next used descriptor, as the
        split ring moves used_event.  A hint: no barrier, every sleep
        re-arms through virtq_enable_intr(). */
     if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
+    /* Free the id. */
+    vq->num_free = (uint16_t)(vq->num_free + n);
+    s->cookie = NULL;
+    s->next = vq->free_head;
+    vq->free_head = id;
     return VIRTQ_OK;
 }
 
