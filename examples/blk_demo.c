@@ -90,8 +90,10 @@ static board_virtio_slot slot;
 
 static uint8_t seq_buf[SEQ_DEPTH][SEQ_REQ_BYTES] __attribute__((aligned(4096)));
 static uint8_t io_buf[QD][IO_BYTES] __attribute__((aligned(4096)));
-static uint64_t pat_buf[PAT_SECTORS * 64u];   /* 128 KiB */
-static uint64_t check_buf[PAT_SECTORS * 64u]; /* 128 KiB */
+/* DMA buffers start and end on a cache line (VIRTQ_DMA_ALIGN): with
+   non-coherent DMA a line shared with other data is not safe. */
+static uint64_t pat_buf[PAT_SECTORS * 64u] __attribute__((aligned(VIRTQ_DMA_ALIGN)));
+static uint64_t check_buf[PAT_SECTORS * 64u] __attribute__((aligned(VIRTQ_DMA_ALIGN)));
 static uint64_t seed;
 static int wrote[REGIONS];
 
@@ -287,7 +289,7 @@ static void async_run(uint32_t ops, unsigned depth, uint32_t bytes, unsigned nse
  * write the wrong bytes. */
 static void pattern_spin(void)
 {
-    static uint64_t scattered[PAT_SECTORS * 64u];
+    static uint64_t scattered[PAT_SECTORS * 64u] __attribute__((aligned(VIRTQ_DMA_ALIGN)));
     const unsigned seg_words = PAT_SECTORS * 64u / PAT_SEGS;
     struct virtq_buf segs[PAT_SEGS];
     int rc;

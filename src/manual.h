@@ -284,6 +284,11 @@
                           x86-64, else compiler atomics        (impl only)
    VIRTQ_USE_ATOMICS      1: index accesses as acquire/release atomics (on
                           by itself under ThreadSanitizer)     (impl only)
+                          Its barriers, the DMA ones too, are C11 fences
+                          of CPU-to-CPU strength (AArch64 "dmb ish", not
+                          "osh"): for a device emulated by another CPU
+                          or a sanitizer run, not for a real bus master
+                          that negotiates VIRTIO_F_ORDER_PLATFORM.
    VIRTQ_CPU_RELAX()      spin-loop hint                       (impl only)
    VIRTQ_MMIO_READ8(a), VIRTQ_MMIO_READ16(a), VIRTQ_MMIO_READ32(a),
    VIRTQ_MMIO_WRITE8(a, v), VIRTQ_MMIO_WRITE16(a, v), VIRTQ_MMIO_WRITE32(a, v)

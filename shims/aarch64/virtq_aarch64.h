@@ -265,8 +265,12 @@ static inline uintptr_t virtq_aarch64_dcache_line(void)
 /* op 0: dc cvac (clean: the device will read), 1: dc civac (clean and
    invalidate: the device will write, so no dirty line may be evicted over
    its data later), 2: dc ivac (invalidate: drop lines fetched while the
-   device owned the buffer).  Counted (per translation unit: the one that
-   holds the implementation) so tests can see the hooks ran. */
+   device owned the buffer).  An invalidate's first and last lines, when
+   the buffer covers them only in part, are cleaned and invalidated
+   instead (as Linux's arm64 __dma_inv_area does): a plain invalidate
+   would silently drop whatever the CPU wrote next to the buffer.
+   Counted (per translation unit: the one that holds the implementation)
+   so tests can see the hooks ran. */
 static volatile uint32_t virtq_aarch64_dcache_ops;
 static inline void virtq_aarch64_dcache_range(const void *p, uintptr_t len, int op)
 {
@@ -278,7 +282,7 @@ static inline void virtq_aarch64_dcache_range(const void *p, uintptr_t len, int 
     for (; a < end; a += line) {
         if (op == 0)
             __asm__ __volatile__("dc cvac, %0" : : "r"(a) : "memory");
-        else if (op == 1)
+        else if (op == 1 || a < (uintptr_t)p || a + line > end)
             __asm__ __volatile__("dc civac, %0" : : "r"(a) : "memory");
         else
             __asm__ __volatile__("dc ivac, %0" : : "r"(a) : "memory");
