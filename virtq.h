@@ -2187,19 +2187,6 @@ static VIRTQ__COLD int virtq__packed_publish_error(const struct virtq *vq, bool 
     return virtq__packed_state_error(vq);
 }
 
-/* Batch numbers run 1..0xffff.  Before the count would wrap, every buffer
-   (all published at this point) is renumbered 0, older than any batch to
-   come, so one in flight for 65535 publishes is never taken for one of
-   the newest batch.  O(num) once per 65535 publishes.  Returns the next
-   batch's number. */
-static VIRTQ__COLD uint16_t virtq__packed_renumber(struct virtq *vq)
-{
-    uint32_t i;
-    for (i = 0; i < vq->num; i++)
-        vq->slot[i].tail = 0;
-    return 1;
-}
-
 /* With EVENT_IDX, the device's event descriptor ev (offset and wrap
    counter) asks for a notification when it is among the descriptors just
    made available, [old, now).  Each position is put in now's lap (one lap
@@ -2215,24 +2202,13 @@ VIRTQ__INLINE bool virtq__packed_need_event(uint16_t num, uint16_t ev, uint16_t 
     return virtq_need_event(e, (uint16_t)(now & VIRTQ__PW_POS), o);
 }
 
-VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
+/* Publish the batch old..now (not empty, its number closed): the oldest
+   head's flags, then the kick decision. */
+VIRTQ__INLINE int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uint16_t flags,
+                                              uint16_t old, uint16_t now)
 {
     const struct pvirtq_event_suppress *dev_ev;
-    uint16_t flags, old, now, ev;
-    if (VIRTQ__UNLIKELY(vq == NULL))
-        return virtq__packed_publish_error(vq, notify);
-    flags = vq->flags;
-    if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
-        return virtq__packed_publish_error(vq, notify);
-    old = vq->published_idx;
-    now = vq->avail_idx;
-    if (old == now) {
-        *notify = false; /* nothing added (a full ring of adds differs in wrap) */
-        return VIRTQ_OK;
-    }
-    /* The batch is published: later adds get the next number. */
-    if (VIRTQ__UNLIKELY(++VIRTQ__P_BATCH(vq) == 0u))
-        VIRTQ__P_BATCH(vq) = virtq__packed_renumber(vq);
+    uint16_t ev;
     /* "Updating flags": every descriptor of every chain added since the
        last publish (later heads included) before the oldest head's flags,
        which make the whole batch available at once. */
@@ -2254,6 +2230,42 @@ VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
            the driver may rely on: notify. */
         *notify = ev != RING_EVENT_FLAGS_DISABLE;
     return VIRTQ_OK;
+}
+
+/* Batch numbers run 1..0xffff.  When the count wraps, every buffer (all
+   published at this point) is renumbered 0, older than any batch to come,
+   so one in flight for 65535 publishes is never taken for one of the
+   newest batch.  O(num) once per 65535 publishes; then the publish goes
+   on (a tail call: the hot path saves no registers for it). */
+static VIRTQ__COLD int virtq__packed_publish_renumbered(struct virtq *vq, bool *notify,
+                                                        uint16_t flags, uint16_t old,
+                                                        uint16_t now)
+{
+    uint32_t i;
+    for (i = 0; i < vq->num; i++)
+        vq->slot[i].tail = 0;
+    VIRTQ__P_BATCH(vq) = 1;
+    return virtq__packed_publish_batch(vq, notify, flags, old, now);
+}
+
+VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
+{
+    uint16_t flags, old, now;
+    if (VIRTQ__UNLIKELY(vq == NULL))
+        return virtq__packed_publish_error(vq, notify);
+    flags = vq->flags;
+    if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return virtq__packed_publish_error(vq, notify);
+    old = vq->published_idx;
+    now = vq->avail_idx;
+    if (old == now) {
+        *notify = false; /* nothing added (a full ring of adds differs in wrap) */
+        return VIRTQ_OK;
+    }
+    /* The batch is published: later adds get the next number. */
+    if (VIRTQ__UNLIKELY(++VIRTQ__P_BATCH(vq) == 0u))
+        return virtq__packed_publish_renumbered(vq, notify, flags, old, now);
+    return virtq__packed_publish_batch(vq, notify, flags, old, now);
 }
 
 /* 1 when the descriptor at position pw is used in its lap: AVAIL and USED
