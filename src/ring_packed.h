@@ -44,7 +44,7 @@
 /* One segment straight and the common two and three unrolled (as
    ring_split.h does), other chains out of line, and add, publish and get
    inlined into the public functions; none of it when optimising for
-   size. */
+   size (one copy of each, called). */
 #define VIRTQ__P_ADD1_FAST 1
 #define VIRTQ__P_APART static __attribute__((noinline))
 #define VIRTQ__P_HOT VIRTQ__INLINE
@@ -486,8 +486,8 @@ VIRTQ__INLINE bool virtq__packed_need_event(uint16_t num, uint16_t ev, uint16_t 
 
 /* Publish the batch old..now (not empty, its number closed): the oldest
    head's flags, then the kick decision. */
-VIRTQ__INLINE int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uint16_t flags,
-                                              uint16_t old, uint16_t now)
+VIRTQ__P_HOT int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uint16_t flags,
+                                             uint16_t old, uint16_t now)
 {
     const struct pvirtq_event_suppress *dev_ev;
     uint16_t ev;
