@@ -9,9 +9,10 @@
 #   make test-mutants    (in make test) every mutant still matches src/: a
 #                        mutant whose text drifted away is an error
 #   make mutate-subset   the subset a mutant must fail: the ring trace
-#                        (three builds), the ring and core tests built with
-#                        gcc, and the fuzz targets over their seeds plus a
-#                        fixed-seed run, stopping at the first failure
+#                        (three builds), the ring, core and packed-ring
+#                        tests built with gcc, and the fuzz targets (split,
+#                        mmio, packed) over their seeds plus a fixed-seed
+#                        run, stopping at the first failure
 
 # The subset's rules name ring.mk's variables, and fragments are read in
 # name order: read ring.mk (include-guarded) first.
@@ -79,8 +80,11 @@ mutate-subset:
 	$(MAKE) --no-print-directory -j2 $(MS_BUILD)/ring/test_ring $(MS_BUILD)/core/test_core; \
 	$(RING_ENV) $(MS_BUILD)/ring/test_ring; \
 	$(CORE_ENV) timeout 120 $(MS_BUILD)/core/test_core; \
-	$(MAKE) --no-print-directory -j2 $(FUZZ_BUILD)/fuzz_ring $(FUZZ_BUILD)/fuzz_mmio; \
-	for t in fuzz_ring fuzz_mmio; do \
+	$(MAKE) --no-print-directory $(PK_BUILD)/test_ring_packed_gcc; \
+	$(PK_ENV) timeout 120 $(PK_BUILD)/test_ring_packed_gcc; \
+	$(MAKE) --no-print-directory -j2 $(FUZZ_BUILD)/fuzz_ring $(FUZZ_BUILD)/fuzz_mmio \
+	  $(FUZZ_BUILD)/fuzz_ring_packed; \
+	for t in fuzz_ring fuzz_mmio fuzz_ring_packed; do \
 	  $(FUZZ_BUILD)/$$t -runs=0 tests/fuzz/corpus/$$t; \
 	  rm -rf $(FUZZ_BUILD)/mutate-corpus/$$t; mkdir -p $(FUZZ_BUILD)/mutate-corpus/$$t; \
 	  $(FUZZ_BUILD)/$$t -seed=1 -runs=$(MUTATE_FUZZ_RUNS) \

@@ -649,11 +649,16 @@ static void t_refused_add_leaves_nothing(void **st)
     struct pk_dev d;
     struct virtq_buf bad[3] = {seg(0, 4), seg(4, 4), {NULL, 4}}, good = seg(8, 4);
     struct virtq_buf huge[2] = {{&bytes[0], UINT32_MAX}, {&bytes[1], 2}};
+    /* Four segments take the general loop, not the unrolled 2/3 path. */
+    struct virtq_buf huge4[4] = {{&bytes[0], UINT32_MAX}, {&bytes[1], 1}, {&bytes[2], 1},
+                                 {&bytes[3], 1}};
     (void)st;
     pk_ring_init(&r, 8, 0);
     pk_dev_attach(&d, &r);
     assert_int_equal(virtq_add(&r.vq, bad, 1, 2, &r), VIRTQ_EINVAL);
     assert_int_equal(virtq_add(&r.vq, huge, 0, 2, &r), VIRTQ_EINVAL); /* wlen over 4 GiB */
+    assert_int_equal(virtq_add(&r.vq, huge4, 0, 4, &r), VIRTQ_EINVAL); /* the same, looped */
+    assert_int_equal(virtq_num_free(&r.vq), 8);
     assert_int_equal(virtq_add(&r.vq, &good, 1, 0, &bytes[8]), VIRTQ_OK);
     assert_int_equal(pk_dev_pop(&d, &ch), 0);
     assert_int_equal(pk_pub(&r.vq), 1);
