@@ -77,8 +77,10 @@ demo: deps
 	@set -e; for t in $(DEMO_RUN); do \
 	  echo "=== $$t ==="; $(MAKE) --no-print-directory $$t; done
 
+# bench-report last, whichever fragment added a step after it.
+BENCH_RUN = $(filter-out bench-report,$(BENCH_TARGETS)) $(filter bench-report,$(BENCH_TARGETS))
 bench: deps
-	@set -e; for t in $(BENCH_TARGETS); do $(MAKE) --no-print-directory $$t; done
+	@set -e; for t in $(BENCH_RUN); do $(MAKE) --no-print-directory $$t; done
 
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory $$t; done

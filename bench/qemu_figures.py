@@ -420,7 +420,7 @@ def host_copy(path, reps=3):
 def blk_demo_boot(a, cmd, log):
     boot = [sys.executable, BOOT_PY, "--name", "blk_demo", "--timeout", str(a.boot_timeout),
             "--log", log]
-    for e in qemu_blk.expectations("demo"):
+    for e in qemu_blk.expectations(argparse.Namespace(transport="mmio", ring="split"), "demo"):
         boot += ["--expect", e]
     boot += ["--reject", r"^blk: .*timed out", "--"] + cmd
     r = subprocess.run(boot, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
