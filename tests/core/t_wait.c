@@ -312,16 +312,22 @@ static void wfi_routed_irq_wakes(void **state)
 
 /* The seed bug: the board never routed the device interrupt and never said
    so (virtq_dev_irq_routed not called).  A wfi would sleep forever; the
-   wait spins instead and still completes, or times out. */
+   wait spins instead and still completes, or times out.  The same once a
+   board routed the line and un-routed it again (virtq_dev_irq_routed(0)). */
 static void wfi_unrouted_falls_back_to_spin(void **state)
 {
     int v;
     (void)state;
-    for (v = 1; v <= 2; v++) {
-        struct rig *r = wfi_rig(v, 0, 0);
+    for (v = 1; v <= 4; v++) {
+        struct rig *r = wfi_rig(v > 2 ? v - 2 : v, 0, 0);
         struct virtq_fake_cpu_stats cs;
         struct stepper s;
-        struct breq *q = submit_one(r, 1);
+        struct breq *q;
+        if (v > 2) {
+            virtq_dev_irq_routed(&r->dev, 1);
+            virtq_dev_irq_routed(&r->dev, 0);
+        }
+        q = submit_one(r, 1);
         stepper_start(&s, r, WHEN_SPINNING, NULL);
         assert_int_equal(virtq_wait(&r->dev, &r->vq, 5000000u), VIRTQ_OK);
         stepper_join(&s);
