@@ -249,6 +249,7 @@ static void common_figures(void)
     board_figure("rx_merged", (long long)net->stats.rx_merged, "count");
     board_figure("rx_dropped", (long long)net->stats.rx_dropped, "count");
     board_figure("tx_frames", (long long)net->stats.tx_frames, "count");
+    board_figure("tx_renotified", (long long)net->stats.tx_renotified, "count");
 }
 
 #if !NET_DEMO_PEER
@@ -431,6 +432,17 @@ static int peer_hook(void *ctx, struct ns *s, const uint8_t *f, uint32_t len)
     return 1;
 }
 
+/* Where a frame stopped: still in the transmit ring (the device never took
+   it: a lost kick or a stalled device) or handed on (lost past the device). */
+static void stall_report(uint32_t sent)
+{
+    (void)virtio_net_poll(net, on_frame, &stack, POLL_BUDGET); /* reclaims tx */
+    board_printf("stall: sent %lu, echoed %lu; tx ring: %u of %u buffers still with the device, "
+                 "%lu notifications repeated\n",
+                 (unsigned long)sent, (unsigned long)echoed, virtio_net_tx_in_flight(net), (unsigned)net->tx_num,
+                 (unsigned long)net->stats.tx_renotified);
+}
+
 static void run(void)
 {
     uint32_t sent = 0, last = 0;
@@ -462,6 +474,7 @@ static void run(void)
             last = echoed;
             progress = board_now_us();
         } else if (board_now_us() - progress > FRAME_TIMEOUT_US) {
+            stall_report(sent);
             board_fail("frame %lu (%lu bytes) not echoed", (unsigned long)echoed,
                        (unsigned long)frame_size(echoed));
         }

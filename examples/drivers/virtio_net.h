@@ -163,6 +163,7 @@ struct virtio_net_stats {
     uint64_t tx_bytes;
     uint32_t tx_completed; /* transmit buffers reclaimed */
     uint32_t tx_full;    /* sends refused with VIRTQ_ENOSPC */
+    uint32_t tx_renotified; /* transmit notifications repeated (see virtio_net_wait) */
 };
 
 /* Called by virtio_net_poll() for each received frame (Ethernet header
@@ -192,6 +193,8 @@ struct virtio_net {
     uint8_t mac[6];
     uint16_t tx_nfree;
     uint16_t tx_free[VIRTIO_NET_TX_NUM];
+    uint8_t tx_watch;       /* the last wait ran out with transmits pending */
+    uint32_t tx_watch_done; /* stats.tx_completed then */
     /* reassembly of a packet spread over several buffers */
     uint16_t asm_left;     /* buffers still to come (0: none pending) */
     uint8_t asm_bad;       /* drop it when complete */
@@ -232,11 +235,15 @@ int virtio_net_send(struct virtio_net *n, const void *frame, uint32_t len);
 int virtio_net_poll(struct virtio_net *n, virtio_net_rx_fn fn, void *ctx, unsigned budget);
 
 /* Wait (dev's strategy, bounded) until a received buffer is ready:
-   VIRTQ_OK, VIRTQ_ETIMEDOUT or VIRTQ_EBROKEN. */
+   VIRTQ_OK, VIRTQ_ETIMEDOUT or VIRTQ_EBROKEN.  When this wait and the one
+   before it both ran out while transmit buffers stayed with the device and
+   none came back, the transmit queue is notified again (a device that
+   missed a notification would otherwise sit on them for good; counted in
+   stats.tx_renotified). */
 int virtio_net_wait(struct virtio_net *n, uint32_t timeout_us);
 
 /* Wait until a transmit buffer is free (reclaiming): VIRTQ_OK,
-   VIRTQ_ETIMEDOUT or VIRTQ_EBROKEN. */
+   VIRTQ_ETIMEDOUT or VIRTQ_EBROKEN.  Notifies again as virtio_net_wait(). */
 int virtio_net_wait_tx(struct virtio_net *n, uint32_t timeout_us);
 
 /* Transmit buffers still owned by the device. */

@@ -528,6 +528,60 @@ static void tx_full_and_reclaim(void **state)
     assert_clean();
 }
 
+/* A device that sat on transmit buffers through two silent waits in a row
+   is notified again, once per such pair; progress in between, nothing in
+   flight, or a wait that saw a frame resets the count.  Would fail if the
+   driver never repeated the notification (QEMU 7.2's lost kick, see
+   virtio_net_wait) or repeated it on every timeout. */
+static void tx_renotify_after_silent_waits(void **state)
+{
+    struct virtq_fake_net_params p;
+    struct virtq_fake_stats fs;
+    uint32_t base;
+    (void)state;
+    params(&p, 2);
+    env_up(&p, NULL);
+    virtq_fake_set_mode(fd, VIRTQ_FAKE_DEFERRED, 0);
+    /* Nothing in flight: timeouts never notify. */
+    virtq_fake_get_stats(fd, &fs);
+    base = fs.q[VIRTIO_NET_TX_ID].notifies;
+    assert_int_equal(virtio_net_wait(net, 1000), VIRTQ_ETIMEDOUT);
+    assert_int_equal(virtio_net_wait(net, 1000), VIRTQ_ETIMEDOUT);
+    virtq_fake_get_stats(fd, &fs);
+    assert_int_equal(fs.q[VIRTIO_NET_TX_ID].notifies, base);
+    /* Two frames the device sits on. */
+    send_ok(1, 64);
+    send_ok(2, 64);
+    virtq_fake_get_stats(fd, &fs);
+    base = fs.q[VIRTIO_NET_TX_ID].notifies;
+    assert_int_equal(virtio_net_wait(net, 1000), VIRTQ_ETIMEDOUT); /* first: watch */
+    virtq_fake_get_stats(fd, &fs);
+    assert_int_equal(fs.q[VIRTIO_NET_TX_ID].notifies, base);
+    /* Progress between the two waits: no repeat. */
+    assert_int_equal(virtq_fake_step(fd, VIRTIO_NET_TX_ID, 1), 1);
+    assert_int_equal(virtio_net_wait(net, 1000), VIRTQ_ETIMEDOUT);
+    virtq_fake_get_stats(fd, &fs);
+    assert_int_equal(fs.q[VIRTIO_NET_TX_ID].notifies, base);
+    assert_int_equal(net->stats.tx_renotified, 0);
+    /* Silent since: the next timeout repeats the notification, once. */
+    assert_int_equal(virtio_net_wait_tx(net, 1000), VIRTQ_OK); /* a buffer is free: no wait */
+    assert_int_equal(virtio_net_wait(net, 1000), VIRTQ_ETIMEDOUT);
+    virtq_fake_get_stats(fd, &fs);
+    assert_int_equal(fs.q[VIRTIO_NET_TX_ID].notifies, base + 1);
+    assert_int_equal(net->stats.tx_renotified, 1);
+    assert_int_equal(virtio_net_tx_in_flight(net), 1);
+    /* The device takes it; nothing in flight, no more repeats. */
+    assert_int_equal(virtq_fake_step(fd, VIRTIO_NET_TX_ID, -1), 1);
+    assert_int_equal(virtio_net_wait(net, 1000), VIRTQ_ETIMEDOUT);
+    assert_int_equal(virtio_net_wait(net, 1000), VIRTQ_ETIMEDOUT);
+    virtq_fake_get_stats(fd, &fs);
+    assert_int_equal(fs.q[VIRTIO_NET_TX_ID].notifies, base + 1);
+    assert_int_equal(net->stats.tx_renotified, 1);
+    assert_int_equal(net->stats.tx_completed, 2);
+    assert_int_equal(tx_seen, 2);
+    assert_clean();
+}
+
 static void bad_arguments(void **state)
 {
     struct virtq_fake_net_params p;
@@ -795,6 +849,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(burst_larger_than_ring, teardown),
         cmocka_unit_test_teardown(hostile_rx_headers, teardown),
         cmocka_unit_test_teardown(tx_full_and_reclaim, teardown),
+        cmocka_unit_test_teardown(tx_renotify_after_silent_waits, teardown),
         cmocka_unit_test_teardown(bad_arguments, teardown),
         cmocka_unit_test_teardown(link_status, teardown),
         cmocka_unit_test_teardown(stop_and_reinit, teardown),
