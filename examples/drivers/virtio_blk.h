@@ -280,7 +280,10 @@ int vblk_reset(struct vblk *b);
    vblk_reset() does (async ones out of vblk_poll() with VBLK_ECANCELED;
    completions already posted keep their result) and set the queue up
    again on the same memory.  The device stays live: no re-init.
-   VIRTQ_ENOTSUP when not negotiated (always on virtio-mmio). */
+   VIRTQ_ENOTSUP when not negotiated (always on virtio-mmio).
+   VIRTQ_ETIMEDOUT when the device never finishes the reset: nothing is
+   taken back (the device may still own the buffers), the queue stays as
+   it was; vblk_reset() is the way out that takes everything back. */
 int vblk_queue_reset(struct vblk *b);
 
 const char *vblk_strerror(int err);

@@ -188,6 +188,7 @@ static uint32_t common_read(struct virtq_fake_pci *fp, uint32_t off)
         return q ? d->queue_sel : 0;
     case VIRTIO_PCI_COMMON_Q_NDATA: return d->queue_sel;
     case VIRTIO_PCI_COMMON_Q_RESET: /* 0: a queue reset completes at once */
+        return (fp->hostile & VIRTQ_FAKE_PCI_RESET_STUCK) ? 1u : 0u;
     default: return 0; /* ring addresses read back as 0: virtq never reads them */
     }
 }
@@ -229,13 +230,16 @@ static void queue_enable_write(struct virtq_fake_pci *fp, struct fake_queue *q, 
     (void)fk_queue_activate(d, qi, q->desc_addr, q->driver_addr, q->device_addr);
 }
 
-static void queue_reset_write(struct virtq_fake_dev *d, struct fake_queue *q, uint32_t val)
+static void queue_reset_write(struct virtq_fake_pci *fp, struct fake_queue *q, uint32_t val)
 {
+    struct virtq_fake_dev *d = fp->dev;
     if (!fk_has_feat(d, VIRTIO_F_RING_RESET) || val != 1) {
         fk_vio(d, (int)d->queue_sel, S_PCI_COMMON, "queue_reset written with %u (RING_RESET %snegotiated)", val,
             fk_has_feat(d, VIRTIO_F_RING_RESET) ? "" : "not ");
         return;
     }
+    if (fp->hostile & VIRTQ_FAKE_PCI_RESET_STUCK)
+        return; /* never lets go: the queue keeps running, queue_reset reads 1 */
     fk_queue_teardown(q, 0);
     q->num = 0;
     q->desc_addr = q->driver_addr = q->device_addr = 0;
@@ -284,7 +288,7 @@ static void common_write(struct virtq_fake_pci *fp, uint32_t off, uint32_t val)
     else if (off == VIRTIO_PCI_COMMON_Q_ENABLE)
         queue_enable_write(fp, q, val);
     else if (off == VIRTIO_PCI_COMMON_Q_RESET)
-        queue_reset_write(d, q, val);
+        queue_reset_write(fp, q, val);
     else if (off >= VIRTIO_PCI_COMMON_Q_DESCLO && off < VIRTIO_PCI_COMMON_Q_NDATA)
         queue_addr_write(d, q, off, val);
     else

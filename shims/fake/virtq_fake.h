@@ -658,6 +658,7 @@ uint8_t *virtq_fake_pci_config_space(struct virtq_fake_pci *fp);
 #define VIRTQ_FAKE_PCI_QSIZE_STUCK 1u  /* queue_size ignores the driver's write */
 #define VIRTQ_FAKE_PCI_ENABLE_STUCK 2u /* queue_enable never reads back 1 */
 #define VIRTQ_FAKE_PCI_NOFF_HUGE 4u    /* queue_notify_off 0xffff: beyond the notify structure */
+#define VIRTQ_FAKE_PCI_RESET_STUCK 8u  /* queue_reset reads 1 for good: the queue never lets go */
 void virtq_fake_pci_set_hostile(struct virtq_fake_pci *fp, unsigned modes);
 /* How often the driver wrote queue_enable for queue q. */
 unsigned virtq_fake_pci_enable_writes(struct virtq_fake_pci *fp, int q);

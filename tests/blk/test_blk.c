@@ -430,6 +430,59 @@ static void queue_reset_over_pci(void **state)
     env_down();
 }
 
+/* A device that never finishes a queue reset (queue_reset keeps reading
+   1): vblk_queue_reset() gives up with VIRTQ_ETIMEDOUT and takes nothing
+   back, since the device may still own the buffers; the queue stays set
+   up, the device still completes both requests, each comes back once,
+   and a reset the device does finish then works. */
+static void queue_reset_that_never_finishes(void **state)
+{
+    struct virtq_fake_blk_params bp = {0};
+    struct virtq_buf seg = {buf, 512};
+    struct virtq_fake_pci *fp;
+    uint64_t next = 0x40000000u;
+    unsigned seen[2] = {0};
+    void *tag;
+    int result;
+    (void)state;
+    bp.features = VIRTQ_FEATURE(VIRTIO_F_RING_RESET);
+    assert_int_equal(env_up_rc(&bp, 0, SHORT_US, NREQ), VIRTQ_OK);
+    fp = virtq_fake_pci_attach(fd, 0);
+    assert_non_null(fp);
+    assert_int_equal(virtq_pci_assign_bars(virtq_fake_pci_cfg(fp), &next, 0x40100000u), VIRTQ_OK);
+    assert_int_equal(virtq_pci_probe(&vdev, virtq_fake_pci_cfg(fp)), VIRTQ_OK);
+    assert_int_equal(blk_init(0, SHORT_US, NREQ), VIRTQ_OK);
+
+    virtq_fake_set_mode(fd, VIRTQ_FAKE_DEFERRED, 0);
+    for (uintptr_t i = 0; i < 2; i++)
+        assert_int_equal(vblk_submit(&blk, VIRTIO_BLK_T_IN, i, &seg, 1, (void *)(i + 1u), 0),
+                         VIRTQ_OK);
+    virtq_fake_pci_set_hostile(fp, VIRTQ_FAKE_PCI_RESET_STUCK);
+    assert_int_equal(vblk_queue_reset(&blk), VIRTQ_ETIMEDOUT);
+    assert_int_equal(vblk_pending(&blk), 2);
+    assert_int_equal(vblk_poll(&blk, &tag, &result), VIRTQ_EAGAIN);
+    /* Still the device's: it completes them, each comes back once. */
+    assert_int_equal(virtq_fake_step(fd, 0, -1), 2);
+    while (vblk_poll(&blk, &tag, &result) == VIRTQ_OK) {
+        uintptr_t i = (uintptr_t)tag - 1u;
+        assert_true(i < 2u);
+        assert_int_equal(seen[i]++, 0);
+        assert_int_equal(result, VIRTQ_OK);
+    }
+    assert_int_equal(seen[0] + seen[1], 2);
+    assert_int_equal(vblk_pending(&blk), 0);
+    assert_int_equal(free_reqs(), NREQ);
+    /* A device that does finish: the reset works and the queue serves again. */
+    virtq_fake_pci_set_hostile(fp, 0);
+    assert_int_equal(vblk_queue_reset(&blk), VIRTQ_OK);
+    virtq_fake_set_mode(fd, VIRTQ_FAKE_SYNC, 0);
+    assert_int_equal(vblk_read(&blk, 1, buf2, 512), VIRTQ_OK);
+    assert_memory_equal(buf2, disk + 512u, 512);
+    assert_clean();
+    virtq_fake_pci_detach(fp);
+    env_down();
+}
+
 /* ---- read-only ----------------------------------------------------------------------- */
 
 static void read_only_write_is_an_error(void **state)
@@ -1059,6 +1112,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(bad_config),
         cmocka_unit_test(strerror_names),
         cmocka_unit_test(queue_reset_over_pci),
+        cmocka_unit_test(queue_reset_that_never_finishes),
         cmocka_unit_test(cache_rw_matrix),
         cmocka_unit_test(cache_get_id),
         cmocka_unit_test(cache_multi_segment),
