@@ -262,6 +262,13 @@
                           VIRTQ_RING_PACKED, or both or'ed; with both the
                           packed ring is used whenever the device offers
                           it; one kind builds no dispatch     (impl only)
+   VIRTQ_EVENT_IDX        0: no VIRTIO_F_EVENT_IDX (never negotiated,
+                          refused by virtq_init()); the rings run on the
+                          flags alone and the event code compiles away
+                          (default 1)                          (impl only)
+   VIRTQ_MMIO_LEGACY      0: no virtio-mmio version 1; virtq_mmio_probe()
+                          refuses it with VIRTQ_ENOTSUP and the legacy
+                          code compiles away (default 1)       (impl only)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
    VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock
@@ -1136,7 +1143,19 @@ extern "C" {
 /* Set by virtq_init() from the negotiated features (EVENT_IDX, INDIRECT,
    PLATFORM, PACKED) and by the ring as it runs.  Early in the manifest
    because the barrier helpers (shim_access.h) read PLATFORM. */
+/* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
+   negotiated (device.h), refused by virtq_init(), and the flag below is
+   the constant 0, so every event-index branch compiles away. */
+#ifndef VIRTQ_EVENT_IDX
+#define VIRTQ_EVENT_IDX 1
+#endif
+#if VIRTQ_EVENT_IDX
 #define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
+#else
+#define VIRTQ__Q_EVENT_IDX 0u
+#endif
+/* Features virtq_init() refuses because they were compiled out. */
+#define VIRTQ__FEATURES_OUT (VIRTQ_EVENT_IDX ? (uint64_t)0 : VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
 #define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
 #define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
 #define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
@@ -1841,6 +1860,8 @@ static int virtq__packed_init(struct virtq *vq, uint32_t num, uint32_t align, vo
        structures 4 (they follow at 16 num and 16 num + 4). */
     if ((base & 15u) != 0u)
         return VIRTQ_EINVAL;
+    if (features & VIRTQ__FEATURES_OUT)
+        return VIRTQ_ENOTSUP;
     vq->desc = (struct virtq_desc *)mem;
     vq->avail = (struct virtq_avail *)(void *)(base + (uintptr_t)16u * num);
     vq->used = (struct virtq_used *)(void *)(base + (uintptr_t)16u * num + 4u);
@@ -2352,7 +2373,8 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
     /* Keep the device interrupting for the next used descriptor, as the
        split ring moves used_event.  A hint: no barrier, every sleep
        re-arms through virtq_enable_intr(). */
-    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+    if (VIRTQ__Q_EVENT_IDX != 0u &&
+        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
     /* Free the id. */
     vq->num_free = (uint16_t)(vq->num_free + n);
@@ -2505,7 +2527,7 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
        on the QueueAlign boundary. */
     if ((base & ((align > 16u ? align : 16u) - 1u)) != 0u)
         return VIRTQ_EINVAL;
-    if (features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED))
+    if (features & (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) | VIRTQ__FEATURES_OUT))
         return VIRTQ_ENOTSUP;
     vq->desc = (struct virtq_desc *)mem;
     vq->avail = (struct virtq_avail *)(void *)(base + (uintptr_t)16u * num);
@@ -2985,7 +3007,8 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
     vq->last_used = last;
     /* Keep the device interrupting for the next buffer.  No barrier: this
        is a hint, and every sleep re-arms through virtq_enable_intr(). */
-    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+    if (VIRTQ__Q_EVENT_IDX != 0u &&
+        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, last);
     return VIRTQ_OK;
 }
@@ -3130,6 +3153,14 @@ VIRTQ_API int virtq_detach(struct virtq *vq, void **cookie)
 
 #define VIRTQ__PAGE 4096u /* legacy GuestPageSize and QueueAlign we use */
 
+/* VIRTQ_MMIO_LEGACY 0 leaves out virtio-mmio version 1 ("Legacy
+   interface"): virtq_mmio_probe() refuses such a device with
+   VIRTQ_ENOTSUP, and every legacy branch compiles away. */
+#ifndef VIRTQ_MMIO_LEGACY
+#define VIRTQ_MMIO_LEGACY 1
+#endif
+#define VIRTQ__LEGACY(dev) (VIRTQ_MMIO_LEGACY && (dev)->version == 1u)
+
 #ifndef VIRTQ_RESET_POLLS
 #define VIRTQ_RESET_POLLS 100000u /* reads before a device or queue reset times out */
 #endif
@@ -3165,7 +3196,7 @@ VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
     if (VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
         return VIRTQ_ENODEV;
     version = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_VERSION);
-    if (version != 1u && version != 2u)
+    if (version != 2u && !(VIRTQ_MMIO_LEGACY && version == 1u))
         return VIRTQ_ENOTSUP;
     /* "Device ID 0 is a placeholder": an empty virtio-mmio slot. */
     id = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_DEVICE_ID);
@@ -3227,7 +3258,7 @@ static void virtq__mmio_set_features(const struct virtq_dev *dev, uint64_t f)
 static int virtq__mmio_queue_max(const struct virtq_dev *dev, uint16_t index, uint32_t *max)
 {
     VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_SEL, index);
-    if (VIRTQ__R32(dev, dev->version == 1u ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
+    if (VIRTQ__R32(dev, VIRTQ__LEGACY(dev) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
         return VIRTQ_EBUSY;
     *max = VIRTQ__R32(dev, VIRTIO_MMIO_QUEUE_NUM_MAX);
     return *max == 0u ? VIRTQ_ENODEV : VIRTQ_OK;
@@ -3238,7 +3269,7 @@ static int virtq__mmio_queue_enable(const struct virtq_dev *dev, const struct vi
 {
     uint64_t desc = VIRTQ_VIRT_TO_DMA(vq->desc);
     VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NUM, vq->num);
-    if (dev->version == 1u) {
+    if (VIRTQ__LEGACY(dev)) {
         /* "Legacy interface": GuestPageSize before QueuePFN, which names
            the page holding the whole contiguous ring. */
         VIRTQ__W32(dev, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTQ__PAGE);
@@ -3283,7 +3314,7 @@ static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 static uint32_t virtq__mmio_generation(const struct virtq_dev *dev)
 {
     /* Legacy devices have no ConfigGeneration: treat it as constant. */
-    return dev->version == 1u ? 0u : VIRTQ__R32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
+    return VIRTQ__LEGACY(dev) ? 0u : VIRTQ__R32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
 }
 
 /* One config-space access of the given width (1, 2 or 4 bytes). */
@@ -4109,7 +4140,8 @@ static inline uint32_t virtq__t_cfg_len(const struct virtq_dev *dev)
 /* Feature bits virtq cannot drive, so never negotiates: the packed ring
    unless it is built in (VIRTQ_RINGS, ring_select.h); plus, per device,
    what its transport cannot carry (virtq__t_unsupported). */
-#define VIRTQ__UNSUPPORTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES)
+#define VIRTQ__UNSUPPORTED \
+    ((VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES) | VIRTQ__FEATURES_OUT)
 
 #ifndef VIRTQ_CONFIG_RETRIES
 #define VIRTQ_CONFIG_RETRIES 64u /* ConfigGeneration retries before EIO */
@@ -4174,7 +4206,7 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
         return VIRTQ_EINVAL;
     /* "Legacy Interface: Device Initialization": a modern device must be
        driven as one, which VERSION_1 says. */
-    if (dev->version >= 2u)
+    if (!VIRTQ__LEGACY(dev))
         required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
     required |= VIRTQ__RING_REQUIRED; /* a packed-only build needs RING_PACKED */
     /* Never accept what virtq cannot drive (the packed ring, for now): a
@@ -4188,7 +4220,7 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
     accepted = dev->device_features & (wanted | required | VIRTQ__RING_FEATURES) &
                ~unsupported;
     virtq__t_set_features(dev, accepted);
-    if (dev->version >= 2u) {
+    if (!VIRTQ__LEGACY(dev)) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
         virtq__add_status(dev, VIRTIO_STATUS_FEATURES_OK);
         if (!(virtq__t_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
@@ -4219,10 +4251,10 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     int rc;
     if (!virtq__dev_ok(dev) || vq == NULL || num == 0u || !virtq__setup_allowed(dev))
         return VIRTQ_EINVAL;
-    align = dev->version == 1u ? VIRTQ_ALIGN_LEGACY : VIRTQ_ALIGN_MODERN;
+    align = VIRTQ__LEGACY(dev) ? VIRTQ_ALIGN_LEGACY : VIRTQ_ALIGN_MODERN;
     /* Legacy QueuePFN is a 32-bit page number. */
     /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 bounds pointer values */
-    if (dev->version == 1u && page != (uint32_t)page)
+    if (VIRTQ__LEGACY(dev) && page != (uint32_t)page)
         return VIRTQ_EINVAL;
     rc = virtq__t_queue_max(dev, index, &max);
     if (rc != VIRTQ_OK)

@@ -70,6 +70,9 @@ ROWS = [
     ("ring+mmio minimal", None, MINIMAL,
      "only what a polled blk-style driver calls: probe, begin, negotiate, queue_setup, "
      "driver_ok, config_read64, add, kick, get"),
+    ("ring+mmio minimal, v2 only, no event idx", "bench/size/cfg_min.h", MINIMAL,
+     "the same calls built with VIRTQ_EVENT_IDX 0 and VIRTQ_MMIO_LEGACY 0 "
+     "(split ring, spin waits, no indirect: bench/size/cfg_min.h)"),
     ("ring+mmio+indirect", None, RING + MMIO + INDIRECT,
      "+ virtq_add_indirect"),
     ("+wait SPIN", None, RING + MMIO + INDIRECT + WAIT,

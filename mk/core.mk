@@ -37,7 +37,16 @@ $(CORE_BUILD)/test_core_clang: $(CORE_SRCS) $(CORE_HDRS) $(CORE_FAKE_SRCS) $(COR
 	@mkdir -p $(@D)
 	$(CORE_CLANG) $(FAKE_CFLAGS) $(FAKE_INC) -Itests/core $(CORE_SRCS) $(CORE_FAKE_SRCS) -lcmocka -o $@
 
-test-core: $(CORE_BUILD)/test_core_gcc $(CORE_BUILD)/test_core_clang
+# The smallest build (VIRTQ_EVENT_IDX 0, VIRTQ_MMIO_LEGACY 0): its own
+# implementation unit and tests (tests/core/min), the rig helpers shared.
+CORE_MIN_SRCS := tests/core/core_impl.c tests/core/core_common.c tests/core/core_watchdog.c \
+  $(wildcard tests/core/min/*.c)
+$(CORE_BUILD)/test_core_min: $(CORE_MIN_SRCS) $(CORE_HDRS) $(FAKE_LIB) virtq.h mk/core.mk
+	@mkdir -p $(@D)
+	$(FAKE_CC) $(FAKE_CFLAGS) $(FAKE_INC) -Itests/core -DVIRTQ_EVENT_IDX=0 -DVIRTQ_MMIO_LEGACY=0 \
+	  $(CORE_MIN_SRCS) $(FAKE_LDLIBS) -o $@
+
+test-core: $(CORE_BUILD)/test_core_gcc $(CORE_BUILD)/test_core_clang $(CORE_BUILD)/test_core_min
 	@set -e; for b in $^; do echo "--- $$b"; \
 	  $(CORE_ENV) timeout $(CORE_TIMEOUT) ./$$b $(CORE_FILTER); done
 else

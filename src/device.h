@@ -5,7 +5,8 @@
 /* Feature bits virtq cannot drive, so never negotiates: the packed ring
    unless it is built in (VIRTQ_RINGS, ring_select.h); plus, per device,
    what its transport cannot carry (virtq__t_unsupported). */
-#define VIRTQ__UNSUPPORTED (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES)
+#define VIRTQ__UNSUPPORTED \
+    ((VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) & ~VIRTQ__RING_FEATURES) | VIRTQ__FEATURES_OUT)
 
 #ifndef VIRTQ_CONFIG_RETRIES
 #define VIRTQ_CONFIG_RETRIES 64u /* ConfigGeneration retries before EIO */
@@ -70,7 +71,7 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
         return VIRTQ_EINVAL;
     /* "Legacy Interface: Device Initialization": a modern device must be
        driven as one, which VERSION_1 says. */
-    if (dev->version >= 2u)
+    if (!VIRTQ__LEGACY(dev))
         required |= VIRTQ_FEATURE(VIRTIO_F_VERSION_1);
     required |= VIRTQ__RING_REQUIRED; /* a packed-only build needs RING_PACKED */
     /* Never accept what virtq cannot drive (the packed ring, for now): a
@@ -84,7 +85,7 @@ VIRTQ_API int virtq_dev_negotiate(struct virtq_dev *dev, uint64_t wanted, uint64
     accepted = dev->device_features & (wanted | required | VIRTQ__RING_FEATURES) &
                ~unsupported;
     virtq__t_set_features(dev, accepted);
-    if (dev->version >= 2u) {
+    if (!VIRTQ__LEGACY(dev)) {
         /* Step 5-6: FEATURES_OK, then re-read it: the device may refuse. */
         virtq__add_status(dev, VIRTIO_STATUS_FEATURES_OK);
         if (!(virtq__t_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
@@ -115,10 +116,10 @@ VIRTQ_API int virtq_dev_queue_setup(struct virtq_dev *dev, struct virtq *vq, uin
     int rc;
     if (!virtq__dev_ok(dev) || vq == NULL || num == 0u || !virtq__setup_allowed(dev))
         return VIRTQ_EINVAL;
-    align = dev->version == 1u ? VIRTQ_ALIGN_LEGACY : VIRTQ_ALIGN_MODERN;
+    align = VIRTQ__LEGACY(dev) ? VIRTQ_ALIGN_LEGACY : VIRTQ_ALIGN_MODERN;
     /* Legacy QueuePFN is a 32-bit page number. */
     /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 bounds pointer values */
-    if (dev->version == 1u && page != (uint32_t)page)
+    if (VIRTQ__LEGACY(dev) && page != (uint32_t)page)
         return VIRTQ_EINVAL;
     rc = virtq__t_queue_max(dev, index, &max);
     if (rc != VIRTQ_OK)

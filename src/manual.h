@@ -262,6 +262,13 @@
                           VIRTQ_RING_PACKED, or both or'ed; with both the
                           packed ring is used whenever the device offers
                           it; one kind builds no dispatch     (impl only)
+   VIRTQ_EVENT_IDX        0: no VIRTIO_F_EVENT_IDX (never negotiated,
+                          refused by virtq_init()); the rings run on the
+                          flags alone and the event code compiles away
+                          (default 1)                          (impl only)
+   VIRTQ_MMIO_LEGACY      0: no virtio-mmio version 1; virtq_mmio_probe()
+                          refuses it with VIRTQ_ENOTSUP and the legacy
+                          code compiles away (default 1)       (impl only)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
    VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock

@@ -3,7 +3,19 @@
 /* Set by virtq_init() from the negotiated features (EVENT_IDX, INDIRECT,
    PLATFORM, PACKED) and by the ring as it runs.  Early in the manifest
    because the barrier helpers (shim_access.h) read PLATFORM. */
+/* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
+   negotiated (device.h), refused by virtq_init(), and the flag below is
+   the constant 0, so every event-index branch compiles away. */
+#ifndef VIRTQ_EVENT_IDX
+#define VIRTQ_EVENT_IDX 1
+#endif
+#if VIRTQ_EVENT_IDX
 #define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
+#else
+#define VIRTQ__Q_EVENT_IDX 0u
+#endif
+/* Features virtq_init() refuses because they were compiled out. */
+#define VIRTQ__FEATURES_OUT (VIRTQ_EVENT_IDX ? (uint64_t)0 : VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
 #define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
 #define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
 #define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */

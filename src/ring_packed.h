@@ -123,6 +123,8 @@ static int virtq__packed_init(struct virtq *vq, uint32_t num, uint32_t align, vo
        structures 4 (they follow at 16 num and 16 num + 4). */
     if ((base & 15u) != 0u)
         return VIRTQ_EINVAL;
+    if (features & VIRTQ__FEATURES_OUT)
+        return VIRTQ_ENOTSUP;
     vq->desc = (struct virtq_desc *)mem;
     vq->avail = (struct virtq_avail *)(void *)(base + (uintptr_t)16u * num);
     vq->used = (struct virtq_used *)(void *)(base + (uintptr_t)16u * num + 4u);
@@ -634,7 +636,8 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
     /* Keep the device interrupting for the next used descriptor, as the
        split ring moves used_event.  A hint: no barrier, every sleep
        re-arms through virtq_enable_intr(). */
-    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+    if (VIRTQ__Q_EVENT_IDX != 0u &&
+        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
     /* Free the id. */
     vq->num_free = (uint16_t)(vq->num_free + n);

@@ -62,7 +62,7 @@ VIRTQ_API int virtq_init(struct virtq *vq, uint32_t num, uint32_t align, void *m
        on the QueueAlign boundary. */
     if ((base & ((align > 16u ? align : 16u) - 1u)) != 0u)
         return VIRTQ_EINVAL;
-    if (features & VIRTQ_FEATURE(VIRTIO_F_RING_PACKED))
+    if (features & (VIRTQ_FEATURE(VIRTIO_F_RING_PACKED) | VIRTQ__FEATURES_OUT))
         return VIRTQ_ENOTSUP;
     vq->desc = (struct virtq_desc *)mem;
     vq->avail = (struct virtq_avail *)(void *)(base + (uintptr_t)16u * num);
@@ -542,7 +542,8 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
     vq->last_used = last;
     /* Keep the device interrupting for the next buffer.  No barrier: this
        is a hint, and every sleep re-arms through virtq_enable_intr(). */
-    if ((vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+    if (VIRTQ__Q_EVENT_IDX != 0u &&
+        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, last);
     return VIRTQ_OK;
 }

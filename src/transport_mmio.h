@@ -16,7 +16,7 @@ VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
     if (VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
         return VIRTQ_ENODEV;
     version = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_VERSION);
-    if (version != 1u && version != 2u)
+    if (version != 2u && !(VIRTQ_MMIO_LEGACY && version == 1u))
         return VIRTQ_ENOTSUP;
     /* "Device ID 0 is a placeholder": an empty virtio-mmio slot. */
     id = VIRTQ_MMIO_READ32(base + VIRTIO_MMIO_DEVICE_ID);
@@ -78,7 +78,7 @@ static void virtq__mmio_set_features(const struct virtq_dev *dev, uint64_t f)
 static int virtq__mmio_queue_max(const struct virtq_dev *dev, uint16_t index, uint32_t *max)
 {
     VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_SEL, index);
-    if (VIRTQ__R32(dev, dev->version == 1u ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
+    if (VIRTQ__R32(dev, VIRTQ__LEGACY(dev) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
         return VIRTQ_EBUSY;
     *max = VIRTQ__R32(dev, VIRTIO_MMIO_QUEUE_NUM_MAX);
     return *max == 0u ? VIRTQ_ENODEV : VIRTQ_OK;
@@ -89,7 +89,7 @@ static int virtq__mmio_queue_enable(const struct virtq_dev *dev, const struct vi
 {
     uint64_t desc = VIRTQ_VIRT_TO_DMA(vq->desc);
     VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NUM, vq->num);
-    if (dev->version == 1u) {
+    if (VIRTQ__LEGACY(dev)) {
         /* "Legacy interface": GuestPageSize before QueuePFN, which names
            the page holding the whole contiguous ring. */
         VIRTQ__W32(dev, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTQ__PAGE);
@@ -134,7 +134,7 @@ static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 static uint32_t virtq__mmio_generation(const struct virtq_dev *dev)
 {
     /* Legacy devices have no ConfigGeneration: treat it as constant. */
-    return dev->version == 1u ? 0u : VIRTQ__R32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
+    return VIRTQ__LEGACY(dev) ? 0u : VIRTQ__R32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
 }
 
 /* One config-space access of the given width (1, 2 or 4 bytes). */

@@ -16,6 +16,14 @@
 
 #define VIRTQ__PAGE 4096u /* legacy GuestPageSize and QueueAlign we use */
 
+/* VIRTQ_MMIO_LEGACY 0 leaves out virtio-mmio version 1 ("Legacy
+   interface"): virtq_mmio_probe() refuses such a device with
+   VIRTQ_ENOTSUP, and every legacy branch compiles away. */
+#ifndef VIRTQ_MMIO_LEGACY
+#define VIRTQ_MMIO_LEGACY 1
+#endif
+#define VIRTQ__LEGACY(dev) (VIRTQ_MMIO_LEGACY && (dev)->version == 1u)
+
 #ifndef VIRTQ_RESET_POLLS
 #define VIRTQ_RESET_POLLS 100000u /* reads before a device or queue reset times out */
 #endif
