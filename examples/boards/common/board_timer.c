@@ -24,22 +24,24 @@ void board__timer_start(void)
     timer_program();
 }
 
-void board_alarm_us(uint64_t deadline_us)
+/* One of the two deadlines moves: masked, so the ISR never sees half. */
+static void set_deadline(uint64_t *at, uint64_t ticks)
 {
     uintptr_t s = board_irq_save();
 
-    alarm_at = board__us_to_ticks(deadline_us);
+    *at = ticks;
     timer_program();
     board_irq_restore(s);
 }
 
+void board_alarm_us(uint64_t deadline_us)
+{
+    set_deadline(&alarm_at, board__us_to_ticks(deadline_us));
+}
+
 void board_alarm_cancel(void)
 {
-    uintptr_t s = board_irq_save();
-
-    alarm_at = BOARD_NEVER;
-    timer_program();
-    board_irq_restore(s);
+    set_deadline(&alarm_at, BOARD_NEVER);
 }
 
 int board_alarm_pending(void)
@@ -60,11 +62,7 @@ board_switch_fn board__switch_hook(void) { return sched_switch_fn; }
 
 void board_sched_timer_at(uint64_t deadline_us)
 {
-    uintptr_t s = board_irq_save();
-
-    sched_at = board__us_to_ticks(deadline_us);
-    timer_program();
-    board_irq_restore(s);
+    set_deadline(&sched_at, board__us_to_ticks(deadline_us));
 }
 
 void board__timer_isr(void)
