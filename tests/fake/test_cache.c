@@ -39,11 +39,21 @@ static struct virtq_fake_dev *blk(void)
     return virtq_fake_blk_create(&bp);
 }
 
+static void publish_notify(struct md *m)
+{
+    md_publish(m, 0);
+    md_notify(m, 0);
+}
+
+/* How io() syncs: every segment as virtq_add() does, none, or all but the
+   data (whose state the test set up itself). */
+enum { SYNC_ALL, SYNC_NONE, SYNC_NOT_DATA };
+
 /* One request: header, data, status at descriptors 0..2, synced for the
-   device as virtq_add() does (each segment, device_writes as its flag)
-   unless nosync; returns the used len. */
+   device as sync says (each segment with device_writes as its flag);
+   returns the used len. */
 static uint32_t io(struct md *m, struct virtio_blk_outhdr *hdr, uint8_t *status, uint32_t type,
-                   uint64_t sector, void *data, uint32_t len, int nosync)
+                   uint64_t sector, void *data, uint32_t len, int sync)
 {
     uint32_t id = 0xdead, ulen = 0;
     int in = type != VIRTIO_BLK_T_OUT;
@@ -54,13 +64,13 @@ static uint32_t io(struct md *m, struct virtio_blk_outhdr *hdr, uint8_t *status,
     md_desc(m, 0, hdr, sizeof *hdr, VIRTQ_DESC_F_NEXT, 1);
     md_desc(m, 1, data, len, (uint16_t)(VIRTQ_DESC_F_NEXT | (in ? VIRTQ_DESC_F_WRITE : 0)), 2);
     md_desc(m, 2, status, 1, VIRTQ_DESC_F_WRITE, 0);
-    if (!nosync) {
+    if (sync != SYNC_NONE) {
         virtq_fake_dma_sync_for_device(hdr, sizeof *hdr, 0);
-        virtq_fake_dma_sync_for_device(data, len, in);
+        if (sync == SYNC_ALL)
+            virtq_fake_dma_sync_for_device(data, len, in);
         virtq_fake_dma_sync_for_device(status, 1, 1);
     }
-    md_publish(m, 0);
-    md_notify(m, 0);
+    publish_notify(m);
     assert_true(md_get(m, &id, &ulen));
     assert_int_equal(id, 0);
     return ulen;
@@ -86,6 +96,20 @@ static struct cache_env {
     struct virtq_fake_dev *d;
     struct md m;
 } env;
+
+/* A FLUSH at descriptors 0..1, header and status filled and synced for the
+   device, not yet published: the test touches memory in between. */
+static void flush_prepare(struct virtio_blk_outhdr *hdr, uint8_t *status)
+{
+    md_desc(&env.m, 0, hdr, sizeof *hdr, VIRTQ_DESC_F_NEXT, 1);
+    md_desc(&env.m, 1, status, 1, VIRTQ_DESC_F_WRITE, 0);
+    hdr->type = VIRTIO_BLK_T_FLUSH;
+    hdr->reserved = 0;
+    hdr->sector = 0;
+    *status = 0xff;
+    virtq_fake_dma_sync_for_device(hdr, sizeof *hdr, 0);
+    virtq_fake_dma_sync_for_device(status, 1, 1);
+}
 
 static void up(uint64_t seed, unsigned evict, unsigned refill)
 {
@@ -115,7 +139,7 @@ static void off_is_coherent(void **state)
     env.d = blk();
     md_init(&env.m, virtq_fake_base(env.d), 0, 16);
     memset(buf, 0x3c, sizeof buf);
-    assert_int_equal(io(&env.m, &hdr, &status, VIRTIO_BLK_T_OUT, 2, buf, 512, 1), 1);
+    assert_int_equal(io(&env.m, &hdr, &status, VIRTIO_BLK_T_OUT, 2, buf, 512, SYNC_NONE), 1);
     assert_int_equal(status, VIRTIO_BLK_S_OK);
     assert_int_equal(disk[2 * 512 + 7], 0x3c);
     assert_int_equal(virtq_fake_cache_enabled(), 0);
@@ -137,12 +161,12 @@ static void correct_sequence_is_silent(void **state)
     up(1, 25, 25);
     for (int round = 0; round < 8; round++) {
         memset(buf, 0x40 + round, 512);
-        assert_int_equal(io(&env.m, &hdr, &status, VIRTIO_BLK_T_OUT, 1, buf, 512, 0), 1);
+        assert_int_equal(io(&env.m, &hdr, &status, VIRTIO_BLK_T_OUT, 1, buf, 512, SYNC_ALL), 1);
         virtq_fake_dma_sync_for_cpu(&status, 1);
         assert_int_equal(status, VIRTIO_BLK_S_OK);
         assert_int_equal(disk[512 + 100], 0x40 + round);
         memset(buf, 0, sizeof buf);
-        assert_int_equal(io(&env.m, &hdr, &status, VIRTIO_BLK_T_IN, 4, buf, 1024, 0), 1025);
+        assert_int_equal(io(&env.m, &hdr, &status, VIRTIO_BLK_T_IN, 4, buf, 1024, SYNC_ALL), 1025);
         virtq_fake_dma_sync_for_cpu(&status, 1);
         virtq_fake_dma_sync_for_cpu(buf, 1024);
         assert_int_equal(status, VIRTIO_BLK_S_OK);
@@ -165,7 +189,7 @@ static void never_synced(void **state)
     (void)state;
     up(2, 0, 0);
     memset(buf, 0x11, 512);
-    io(&env.m, &hdr, &status, VIRTIO_BLK_T_OUT, 1, buf, 512, 1);
+    io(&env.m, &hdr, &status, VIRTIO_BLK_T_OUT, 1, buf, 512, SYNC_NONE);
     assert_int_equal(virtq_fake_violation_count(), 8); /* at most 8 held reports: hdr, 7 of buf's 8 lines */
     snprintf(want, sizeof want, "segment %p offset 448 (q0 head 0)", (void *)buf);
     if (strstr(virtq_fake_last_violation(), want) != NULL)
@@ -176,7 +200,7 @@ static void never_synced(void **state)
        (an OUT), which the blk model then finds malformed. */
     seen_log[0] = '\0';
     virtq_fake_set_violation_handler(log_violation, NULL);
-    io(&env.m, &hdr, &status, VIRTIO_BLK_T_GET_ID, 0, buf + 512, 20, 1);
+    io(&env.m, &hdr, &status, VIRTIO_BLK_T_GET_ID, 0, buf + 512, 20, SYNC_NONE);
     assert_int_equal(virtq_fake_violation_count(), 2);
     snprintf(want, sizeof want, "the device read stale memory at segment %p offset 0 (q0 head 0): the driver "
              "wrote it and never cleaned it", (void *)&hdr);
@@ -198,17 +222,7 @@ static void stale_device_read(void **state)
         memset(buf, 0x22, 512);
         virtq_fake_dma_sync_for_device(buf, 512, 0);
         buf[77] = 0x99; /* after the clean: only in the CPU's cache */
-        md_desc(&env.m, 0, &hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1);
-        md_desc(&env.m, 1, buf, 512, VIRTQ_DESC_F_NEXT, 2);
-        md_desc(&env.m, 2, &status, 1, VIRTQ_DESC_F_WRITE, 0);
-        hdr.type = VIRTIO_BLK_T_OUT;
-        hdr.reserved = 0;
-        hdr.sector = 6;
-        status = 0xff;
-        virtq_fake_dma_sync_for_device(&hdr, sizeof hdr, 0);
-        virtq_fake_dma_sync_for_device(&status, 1, 1);
-        md_publish(&env.m, 0);
-        md_notify(&env.m, 0);
+        io(&env.m, &hdr, &status, VIRTIO_BLK_T_OUT, 6, buf, 512, SYNC_NOT_DATA);
         assert_int_equal(virtq_fake_violation_count(), 1);
         snprintf(want, sizeof want, "segment %p offset 77 (q0 head 0)", (void *)buf);
         last_says(want, "never cleaned it (VIRTQ_DMA_SYNC_FOR_DEVICE)");
@@ -227,7 +241,7 @@ static void missing_invalidate(void **state)
     (void)state;
     up(4, 0, 0);
     memset(buf, 0, sizeof buf);
-    assert_int_equal(io(&env.m, &hdr, &status, VIRTIO_BLK_T_IN, 3, buf, 512, 0), 513);
+    assert_int_equal(io(&env.m, &hdr, &status, VIRTIO_BLK_T_IN, 3, buf, 512, SYNC_ALL), 513);
     assert_int_equal(status, 0xff); /* the CPU's copy: the device's OK is in memory */
     assert_int_equal(buf[1], 0);
     virtq_fake_dma_sync_for_cpu(&status, 1);
@@ -238,7 +252,7 @@ static void missing_invalidate(void **state)
     last_says(want, "handed it to the device again without invalidating it");
     virtq_fake_clear_violations();
     /* ... and so is finishing without it. */
-    io(&env.m, &hdr, &status, VIRTIO_BLK_T_IN, 5, buf, 512, 0);
+    io(&env.m, &hdr, &status, VIRTIO_BLK_T_IN, 5, buf, 512, SYNC_ALL);
     virtq_fake_dma_sync_for_cpu(&status, 1);
     assert_int_equal(virtq_fake_cache_check(), 1);
     last_says(want, "finished without invalidating it");
@@ -263,17 +277,9 @@ static void shared_line(void **state)
     (void)state;
     up(5, 0, 0);
     s.busy = 0;
-    md_desc(&env.m, 0, &s.hdr, sizeof s.hdr, VIRTQ_DESC_F_NEXT, 1);
-    md_desc(&env.m, 1, &s.status, 1, VIRTQ_DESC_F_WRITE, 0);
-    s.hdr.type = VIRTIO_BLK_T_FLUSH;
-    s.hdr.reserved = 0;
-    s.hdr.sector = 0;
-    s.status = 0xff;
-    virtq_fake_dma_sync_for_device(&s.hdr, sizeof s.hdr, 0);
-    virtq_fake_dma_sync_for_device(&s.status, 1, 1);
+    flush_prepare(&s.hdr, &s.status);
     s.busy = 1; /* the CPU writes the status's line while the device owns it */
-    md_publish(&env.m, 0);
-    md_notify(&env.m, 0);
+    publish_notify(&env.m);
     assert_int_equal(virtq_fake_violation_count(), 1);
     snprintf(want, sizeof want, "segment %p offset 0 (q0 head 0) while the CPU holds its line %p dirty",
              (void *)&s.status, (void *)&s);
@@ -288,17 +294,9 @@ static void shared_line(void **state)
     }
 
     o.busy = 0;
-    md_desc(&env.m, 0, &o.hdr, sizeof o.hdr, VIRTQ_DESC_F_NEXT, 1);
-    md_desc(&env.m, 1, &o.status, 1, VIRTQ_DESC_F_WRITE, 0);
-    o.hdr.type = VIRTIO_BLK_T_FLUSH;
-    o.hdr.reserved = 0;
-    o.hdr.sector = 0;
-    o.status = 0xff;
-    virtq_fake_dma_sync_for_device(&o.hdr, sizeof o.hdr, 0);
-    virtq_fake_dma_sync_for_device(&o.status, 1, 1);
+    flush_prepare(&o.hdr, &o.status);
     o.busy = 1; /* a line the device only reads: harmless */
-    md_publish(&env.m, 0);
-    md_notify(&env.m, 0);
+    publish_notify(&env.m);
     virtq_fake_dma_sync_for_cpu(&o.status, 1);
     assert_int_equal(o.status, VIRTIO_BLK_S_OK);
     assert_clean();
@@ -315,17 +313,9 @@ static void cpu_wrote_owned_line(void **state)
     (void)state;
     up(7, 0, 0);
     virtq_fake_set_mode(env.d, VIRTQ_FAKE_DEFERRED, 0);
-    md_desc(&env.m, 0, &s.hdr, sizeof s.hdr, VIRTQ_DESC_F_NEXT, 1);
-    md_desc(&env.m, 1, &s.status, 1, VIRTQ_DESC_F_WRITE, 0);
-    s.hdr.type = VIRTIO_BLK_T_FLUSH;
-    s.hdr.reserved = 0;
-    s.hdr.sector = 0;
-    s.status = 0xff;
     s.busy = 0;
-    virtq_fake_dma_sync_for_device(&s.hdr, sizeof s.hdr, 0);
-    virtq_fake_dma_sync_for_device(&s.status, 1, 1);
-    md_publish(&env.m, 0);
-    md_notify(&env.m, 0);
+    flush_prepare(&s.hdr, &s.status);
+    publish_notify(&env.m);
     assert_int_equal(virtq_fake_step(env.d, 0, -1), 1); /* the device wrote the status */
     assert_clean();
     s.busy = 1; /* now the CPU dirties the line before taking it back */
@@ -359,8 +349,7 @@ static void indirect_table(void **state)
     virtq_fake_dma_sync_for_device(buf, 512, 1);
     virtq_fake_dma_sync_for_device(&status, 1, 1);
     md_desc(&env.m, 0, table, sizeof table, VIRTQ_DESC_F_INDIRECT, 0);
-    md_publish(&env.m, 0);
-    md_notify(&env.m, 0);
+    publish_notify(&env.m);
     assert_int_equal(virtq_fake_violation_count(), 1);
     snprintf(want, sizeof want, "stale memory at indirect table %p offset ", (void *)table);
     last_says(want, "never cleaned it");
@@ -376,7 +365,7 @@ static unsigned long run_seed(uint64_t seed)
     up(seed, 50, 50);
     for (int round = 0; round < 16; round++) {
         memset(buf, round, sizeof buf);
-        io(&env.m, &hdr, &status, VIRTIO_BLK_T_IN, 2, buf, 1024, 0);
+        io(&env.m, &hdr, &status, VIRTIO_BLK_T_IN, 2, buf, 1024, SYNC_ALL);
         virtq_fake_dma_sync_for_cpu(&status, 1);
         virtq_fake_dma_sync_for_cpu(buf, 1024);
         assert_memory_equal(buf, disk + 2 * 512, 1024);
