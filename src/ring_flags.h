@@ -3,19 +3,14 @@
 /* Set by virtq_init() from the negotiated features (EVENT_IDX, INDIRECT,
    PLATFORM, PACKED) and by the ring as it runs.  Early in the manifest
    because the barrier helpers (shim_access.h) read PLATFORM. */
-/* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
-   negotiated (device.h), refused by virtq_init(), and the flag below is
-   the constant 0, so every event-index branch compiles away. */
 #ifndef VIRTQ_EVENT_IDX
 #define VIRTQ_EVENT_IDX 1
 #endif
 #if VIRTQ_EVENT_IDX
 #define VIRTQ__Q_EVENT_IDX 1u /* VIRTIO_F_EVENT_IDX negotiated */
 #else
-#define VIRTQ__Q_EVENT_IDX 0u
+#define VIRTQ__Q_EVENT_IDX 0u /* VIRTQ_EVENT_IDX 0: every event branch folds away */
 #endif
-/* Features virtq_init() refuses because they were compiled out. */
-#define VIRTQ__FEATURES_OUT (VIRTQ_EVENT_IDX ? (uint64_t)0 : VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))
 #define VIRTQ__Q_INDIRECT 2u  /* VIRTIO_F_INDIRECT_DESC negotiated */
 #define VIRTQ__Q_PLATFORM 4u  /* VIRTIO_F_ORDER_PLATFORM: DMA barriers */
 #define VIRTQ__Q_BROKEN 8u    /* protocol violation seen: latched */
@@ -23,3 +18,8 @@
 #define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
 #define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
 #define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
+
+/* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
+   negotiated (device.h), and virtq_init() refuses it, since a ring that
+   ignored a negotiated event index would miss the device's thresholds. */
+#define VIRTQ__FEATURES_OUT (VIRTQ_EVENT_IDX ? (uint64_t)0 : VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX))

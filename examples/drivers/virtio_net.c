@@ -387,11 +387,17 @@ out:
    available and avail_event already past them, so no later publish asked
    for a kick ("Driver notifications": the driver only kicks when the new
    avail.idx crosses avail_event), and the link stayed silent for good. */
-static void tx_watchdog(struct virtio_net *n, int rc)
+static int tx_watchdog(struct virtio_net *n, int rc)
 {
-    if (rc != VIRTQ_ETIMEDOUT || tx_reclaim(n) != VIRTQ_OK || n->tx_nfree == n->tx_num) {
+    int rrc;
+    if (rc != VIRTQ_ETIMEDOUT) {
         n->tx_watch = 0;
-        return;
+        return rc;
+    }
+    rrc = tx_reclaim(n);
+    if (rrc != VIRTQ_OK || n->tx_nfree == n->tx_num) {
+        n->tx_watch = 0;
+        return rrc != VIRTQ_OK ? rrc : rc; /* a broken transmit queue says so */
     }
     if (n->tx_watch && n->tx_watch_done == n->stats.tx_completed) {
         virtq_dev_notify(n->dev, &n->tx);
@@ -399,16 +405,14 @@ static void tx_watchdog(struct virtio_net *n, int rc)
     }
     n->tx_watch = 1;
     n->tx_watch_done = n->stats.tx_completed;
+    return rc;
 }
 
 int virtio_net_wait(struct virtio_net *n, uint32_t timeout_us)
 {
-    int rc;
     if (n == NULL || !n->up)
         return VIRTQ_EINVAL;
-    rc = virtq_wait(n->dev, &n->rx, timeout_us);
-    tx_watchdog(n, rc);
-    return rc;
+    return tx_watchdog(n, virtq_wait(n->dev, &n->rx, timeout_us));
 }
 
 int virtio_net_wait_tx(struct virtio_net *n, uint32_t timeout_us)
@@ -421,7 +425,7 @@ int virtio_net_wait_tx(struct virtio_net *n, uint32_t timeout_us)
         return rc;
     rc = virtq_wait(n->dev, &n->tx, timeout_us);
     virtq_disable_intr(&n->tx); /* virtq_wait armed it (WFI, OS) */
-    tx_watchdog(n, rc);
+    rc = tx_watchdog(n, rc);
     if (rc != VIRTQ_OK)
         return rc;
     rc = tx_reclaim(n);

@@ -239,7 +239,8 @@ int virtio_net_poll(struct virtio_net *n, virtio_net_rx_fn fn, void *ctx, unsign
    before it both ran out while transmit buffers stayed with the device and
    none came back, the transmit queue is notified again (a device that
    missed a notification would otherwise sit on them for good; counted in
-   stats.tx_renotified). */
+   stats.tx_renotified).  A transmit queue found broken meanwhile makes a
+   timed-out wait return VIRTQ_EBROKEN. */
 int virtio_net_wait(struct virtio_net *n, uint32_t timeout_us);
 
 /* Wait until a transmit buffer is free (reclaiming): VIRTQ_OK,

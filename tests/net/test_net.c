@@ -582,6 +582,23 @@ static void tx_renotify_after_silent_waits(void **state)
     assert_clean();
 }
 
+/* A device that breaks the transmit ring while the caller only waits for
+   frames: the timed-out wait reports VIRTQ_EBROKEN, not a plain timeout. */
+static void wait_reports_broken_tx(void **state)
+{
+    struct virtq_fake_net_params p;
+    (void)state;
+    params(&p, 2);
+    env_up(&p, NULL);
+    virtq_fake_set_mode(fd, VIRTQ_FAKE_DEFERRED, 0);
+    send_ok(1, 64);
+    assert_int_equal(virtq_fake_inject(fd, VIRTIO_NET_TX_ID, VIRTQ_FAKE_FAULT_ID_RANGE, 1), 0);
+    assert_int_equal(virtq_fake_step(fd, VIRTIO_NET_TX_ID, -1), 1);
+    assert_int_equal(virtio_net_wait(net, 1000), VIRTQ_EBROKEN);
+    assert_true(virtq_is_broken(&net->tx));
+    assert_int_equal(net->stats.tx_renotified, 0);
+}
+
 static void bad_arguments(void **state)
 {
     struct virtq_fake_net_params p;
@@ -850,6 +867,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(hostile_rx_headers, teardown),
         cmocka_unit_test_teardown(tx_full_and_reclaim, teardown),
         cmocka_unit_test_teardown(tx_renotify_after_silent_waits, teardown),
+        cmocka_unit_test_teardown(wait_reports_broken_tx, teardown),
         cmocka_unit_test_teardown(bad_arguments, teardown),
         cmocka_unit_test_teardown(link_status, teardown),
         cmocka_unit_test_teardown(stop_and_reinit, teardown),
