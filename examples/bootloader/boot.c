@@ -89,13 +89,49 @@ static int optional(int err)
     return err == BL_EGPT_NOTFOUND ? BL_OK : err;
 }
 
+/* Step 5: kernel and initrd through one window of requests: the initrd's
+   request is queued behind the kernel's last chunks and published with
+   them, so the device has it without a round trip of its own (the
+   completion, its interrupt and our next submission and kick). */
+static int load(struct vblk *b, const struct bl_config *cfg, uint32_t per_block,
+                struct bl_result *r)
+{
+    const struct bl_layout *L = cfg->layout;
+    const char *what = r->initrd ? "kernel+initrd" : "kernel";
+    struct bl_extent ext[2];
+    unsigned n = r->initrd ? 2u : 1u, failed = 0;
+    uint64_t t1;
+    int err;
+    ext[0].sector = r->kernel->first_lba * per_block;
+    ext[0].dst = cfg->ram + (r->plan.kernel_entry - L->ram_base);
+    ext[0].bytes = r->plan.kernel_load;
+    if (r->initrd) {
+        ext[1].sector = r->initrd->first_lba * per_block;
+        ext[1].dst = cfg->ram + (r->plan.initrd_start - L->ram_base);
+        ext[1].bytes = r->plan.initrd_bytes;
+    }
+    r->stage = BL_STAGE_LOAD_KERNEL;
+    if (cfg->progress)
+        cfg->progress(what, r->plan.kernel_load + r->plan.initrd_bytes, 0);
+    t1 = now(cfg);
+    err = bl_load_extents(b, ext, n, cfg->chunk, cfg->depth, &r->load_st, &failed);
+    r->us_load = now(cfg) - t1;
+    r->kernel_bytes = ext[0].done;
+    r->initrd_bytes = r->initrd ? ext[1].done : 0u;
+    if (cfg->progress)
+        cfg->progress(what, r->plan.kernel_load + r->plan.initrd_bytes, 1);
+    if (err != BL_OK && failed == 1u)
+        r->stage = BL_STAGE_LOAD_INITRD;
+    return err;
+}
+
 int bl_prepare(struct vblk *b, const struct bl_config *cfg, struct bl_result *r)
 {
     const struct bl_layout *L = cfg->layout;
     struct disk_ctx dc;
     struct gpt_disk disk;
     uint8_t *scratch = (uint8_t *)cfg->scratch;
-    uint64_t t0 = now(cfg), t1, initrd_bytes = 0;
+    uint64_t t0 = now(cfg), initrd_bytes = 0;
     uint32_t got;
     struct bl_chosen ch;
     int err;
@@ -160,32 +196,10 @@ int bl_prepare(struct vblk *b, const struct bl_config *cfg, struct bl_result *r)
     if (err != BL_OK)
         return err;
 
-    /* 5. Load, several requests in flight. */
-    r->stage = BL_STAGE_LOAD_KERNEL;
-    if (cfg->progress)
-        cfg->progress("kernel", r->plan.kernel_load, 0);
-    t1 = now(cfg);
-    err = bl_load(b, r->kernel->first_lba * dc.per_block, cfg->ram + (r->plan.kernel_entry - L->ram_base),
-                  r->plan.kernel_load, cfg->chunk, cfg->depth, &r->kernel_st);
-    r->us_kernel = now(cfg) - t1;
-    if (cfg->progress)
-        cfg->progress("kernel", r->plan.kernel_load, 1);
+    /* 5. Load kernel and initrd, several requests in flight. */
+    err = load(b, cfg, dc.per_block, r);
     if (err != BL_OK)
         return err;
-    if (r->initrd) {
-        r->stage = BL_STAGE_LOAD_INITRD;
-        if (cfg->progress)
-            cfg->progress("initrd", r->plan.initrd_bytes, 0);
-        t1 = now(cfg);
-        err = bl_load(b, r->initrd->first_lba * dc.per_block,
-                      cfg->ram + (r->plan.initrd_start - L->ram_base), r->plan.initrd_bytes,
-                      cfg->chunk, cfg->depth, &r->initrd_st);
-        r->us_initrd = now(cfg) - t1;
-        if (cfg->progress)
-            cfg->progress("initrd", r->plan.initrd_bytes, 1);
-        if (err != BL_OK)
-            return err;
-    }
 
     /* 6. The DTB the kernel gets: the firmware's, /chosen set. */
     r->stage = BL_STAGE_FDT;

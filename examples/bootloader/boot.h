@@ -8,7 +8,7 @@
  *   3. check the kernel's Image header (arm64_image.h);
  *   4. check the placement of kernel, initrd and DTB (place.h) — nothing
  *      is written to RAM before this passes;
- *   5. load kernel and initrd with several requests in flight (load.h);
+ *   5. load kernel and initrd through one window of requests (load.h);
  *   6. copy the firmware's DTB to its place with /chosen set (fdt_chosen.h).
  *
  * The caller then quiesces the device (vblk_reset: status reads 0) and
@@ -45,8 +45,9 @@ struct bl_config {
     uint32_t chunk;              /* bytes per load request */
     unsigned depth;              /* requests in flight */
     uint64_t (*now_us)(void);    /* a clock for the figures, or NULL */
-    /* Called just before (done 0) and after (done 1) each load, e.g. to
-       print a line a host can time; NULL: nothing. */
+    /* Called just before (done 0) and after (done 1) the load of kernel
+       and initrd ("kernel+initrd", or "kernel" alone), e.g. to print a
+       line a host can time; NULL: nothing. */
     void (*progress)(const char *what, uint64_t bytes, int done);
     void *scratch;               /* >= BL_SCRATCH_BYTES, 8-byte aligned */
 };
@@ -59,8 +60,9 @@ struct bl_result {
     const struct gpt_part *kernel, *initrd, *cmdline_part;
     struct arm64_image img;
     struct bl_plan plan;
-    struct bl_load_stats kernel_st, initrd_st;
-    uint64_t us_gpt, us_kernel, us_initrd, us_total;
+    struct bl_load_stats load_st; /* the one load of kernel and initrd */
+    uint64_t kernel_bytes, initrd_bytes; /* read into RAM */
+    uint64_t us_gpt, us_load, us_total;
     size_t dtb_size;
     char cmdline[BL_CMDLINE_MAX];
 };

@@ -110,8 +110,7 @@ static long long mib_s(uint64_t bytes, uint64_t us)
 static void report(void)
 {
     const struct bl_plan *p = &res.plan;
-    uint64_t bytes = res.kernel_st.bytes + res.initrd_st.bytes;
-    uint64_t us = res.us_kernel + res.us_initrd;
+    uint64_t bytes = res.kernel_bytes + res.initrd_bytes;
 
     printf("bootloader: GPT %s header, %u partitions", res.gpt.used == GPT_USED_PRIMARY ? "primary" : "backup",
            (unsigned)res.gpt.nparts);
@@ -122,24 +121,25 @@ static void report(void)
            (unsigned long long)res.kernel->first_lba, (unsigned long long)res.kernel->last_lba,
            (unsigned long long)res.img.text_offset, (unsigned long long)res.img.image_size,
            (unsigned long long)res.img.flags, res.img.pe ? " (EFI stub, PE length checked)" : "");
-    printf("bootloader: kernel 0x%llx..0x%llx (%llu bytes loaded, %u requests, %u in flight at most)\n",
+    printf("bootloader: kernel 0x%llx..0x%llx (%llu bytes loaded)\n",
            (unsigned long long)p->kernel_entry, (unsigned long long)(p->kernel_entry + p->kernel_span),
-           (unsigned long long)p->kernel_load, (unsigned)res.kernel_st.requests,
-           (unsigned)res.kernel_st.max_inflight);
+           (unsigned long long)res.kernel_bytes);
     if (res.initrd)
-        printf("bootloader: initrd 0x%llx..0x%llx (%llu bytes, %u requests)\n",
+        printf("bootloader: initrd 0x%llx..0x%llx (%llu bytes loaded)\n",
                (unsigned long long)p->initrd_start, (unsigned long long)(p->initrd_start + p->initrd_bytes),
-               (unsigned long long)p->initrd_bytes, (unsigned)res.initrd_st.requests);
+               (unsigned long long)res.initrd_bytes);
+    printf("bootloader: one load of %llu bytes: %u requests, %u in flight at most, %u kicks\n",
+           (unsigned long long)bytes, (unsigned)res.load_st.requests,
+           (unsigned)res.load_st.max_inflight, (unsigned)res.load_st.kicks);
     printf("bootloader: dtb 0x%llx (%u bytes), bootargs \"%s\" (%s)\n", (unsigned long long)p->dtb,
            (unsigned)res.dtb_size, res.cmdline, res.cmdline_part ? "cmdline partition" : "default");
     board_figure("gpt_us", (long long)res.us_gpt, "us");
-    board_figure("kernel_bytes", (long long)res.kernel_st.bytes, "B");
-    board_figure("kernel_load_us", (long long)res.us_kernel, "us");
-    board_figure("initrd_bytes", (long long)res.initrd_st.bytes, "B");
-    board_figure("initrd_load_us", (long long)res.us_initrd, "us");
-    board_figure("load_mib_s", mib_s(bytes, us), "MiB/s");
-    board_figure("requests", (long long)(res.kernel_st.requests + res.initrd_st.requests), "count");
-    board_figure("max_inflight", (long long)res.kernel_st.max_inflight, "count");
+    board_figure("kernel_bytes", (long long)res.kernel_bytes, "B");
+    board_figure("initrd_bytes", (long long)res.initrd_bytes, "B");
+    board_figure("load_us", (long long)res.us_load, "us");
+    board_figure("load_mib_s", mib_s(bytes, res.us_load), "MiB/s");
+    board_figure("requests", (long long)res.load_st.requests, "count");
+    board_figure("max_inflight", (long long)res.load_st.max_inflight, "count");
     board_figure("prepare_us", (long long)res.us_total, "us");
 }
 
