@@ -150,10 +150,9 @@ TRACE_LINE = re.compile(r'^\d+@(\d+)\.(\d+):virtio_blk_(handle_read|rw_complete)
                         r'req (0x[0-9a-f]+)(?: sector (\d+) nsectors (\d+))?', re.M)
 
 
-def device_window(trace_text, first, blocks):
-    """Seconds the device spent loading blocks first..first+blocks-1: walk
-    the reads touching them from the last one back to the last read that
-    starts at first; from its submission to the last completion."""
+def trace_reads(trace_text):
+    """The reads in a QEMU trace, in submission order: {'t0': submitted,
+    't1': completed or None, 'lo': first sector, 'n': sectors}."""
     reads, open_req = [], {}
     for m in TRACE_LINE.finditer(trace_text):
         t = int(m.group(1)) + int(m.group(2)) / 1e6
@@ -163,6 +162,13 @@ def device_window(trace_text, first, blocks):
             open_req[m.group(4)] = r
         elif m.group(4) in open_req:
             open_req.pop(m.group(4))['t1'] = t
+    return reads
+
+
+def device_window(reads, first, blocks):
+    """Seconds the device spent loading blocks first..first+blocks-1: walk
+    the reads touching them from the last one back to the last read that
+    starts at first; from its submission to the last completion."""
     touching = [r for r in reads if r['lo'] < first + blocks and r['lo'] + r['n'] > first]
     t1 = None
     for r in reversed(touching):
@@ -174,21 +180,12 @@ def device_window(trace_text, first, blocks):
     return None
 
 
-def device_span(trace_text, regions):
+def device_span(reads, regions):
     """Seconds the device spent on the whole load: the last run of reads in
     the trace that all touch kernel or initrd (the run ends at the kernel's
     entry, where the trace stops; the read before it, a GPT or command-line
     block, is not part of the load), from its first submission to its last
     completion, whatever the order or overlap of the files' requests."""
-    reads, open_req = [], {}
-    for m in TRACE_LINE.finditer(trace_text):
-        t = int(m.group(1)) + int(m.group(2)) / 1e6
-        if m.group(3) == 'handle_read':
-            r = {'t0': t, 't1': None, 'lo': int(m.group(5)), 'n': int(m.group(6))}
-            reads.append(r)
-            open_req[m.group(4)] = r
-        elif m.group(4) in open_req:
-            open_req.pop(m.group(4))['t1'] = t
     run = []
     for r in reversed(reads):
         if not any(r['lo'] < lo + n and r['lo'] + r['n'] > lo for lo, n in regions):
@@ -272,8 +269,9 @@ def one_run(a, loader, flash, port):
     with open(trace) as f:
         tt = f.read()
     os.remove(trace)
-    dev = [device_window(tt, lo, n) for lo, n in a.regions]
-    span = device_span(tt, a.regions)
+    reads = trace_reads(tt)
+    dev = [device_window(reads, lo, n) for lo, n in a.regions]
+    span = device_span(reads, a.regions)
     if None in dev or span is None:
         raise RuntimeError('%s: the QEMU trace does not show the whole load' % loader)
     res['dev_files_s'] = sum(dev)

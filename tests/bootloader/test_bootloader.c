@@ -659,6 +659,16 @@ static struct bl_config cfg_std(void)
     return c;
 }
 
+/* The standard disk, untouched RAM, QEMU's DTB, the device up (sync). */
+static struct bl_config std_up(void)
+{
+    disk_std(K_SECS, I_SECS, NULL);
+    memset(ram, 0xa5, 16u * MIB);
+    make_dtb(1, 1);
+    dev_up(0);
+    return cfg_std();
+}
+
 static int run(int threaded)
 {
     struct bl_config c = cfg_std();
@@ -746,12 +756,8 @@ static void boot_default_cmdline_no_initrd(void **state)
    every request comes back. */
 static void boot_load_error_names_initrd(void **state)
 {
-    struct bl_config c = cfg_std();
+    struct bl_config c = std_up();
     (void)state;
-    disk_std(K_SECS, I_SECS, NULL);
-    memset(ram, 0xa5, 16u * MIB);
-    make_dtb(1, 1);
-    dev_up(0);
     shrink_at_load = I_FIRST + 8u;
     assert_int_equal(bl_prepare(&blk, &c, &res), VBLK_ERANGE);
     shrink_at_load = 0;
@@ -847,12 +853,8 @@ static void boot_hostile(void **state)
 /* The firmware's DTB where a load would land: refused before any load. */
 static void boot_dtb_in_the_way(void **state)
 {
-    struct bl_config c = cfg_std();
+    struct bl_config c = std_up();
     (void)state;
-    disk_std(K_SECS, I_SECS, NULL);
-    memset(ram, 0xa5, 16u * MIB);
-    make_dtb(1, 1);
-    dev_up(0);
     memcpy(ram + 8u * MIB + 4096u, dtb_in, fdt_totalsize(dtb_in)); /* in the initrd's range */
     c.dtb_in = ram + 8u * MIB + 4096u;
     c.dtb_in_max = fdt_totalsize(dtb_in);
@@ -905,6 +907,18 @@ static void load_errors(void **state)
     dev_down(0);
 }
 
+/* Extents k (from the kernel partition) and i (from the initrd's). */
+static void two_extents(struct bl_extent *k, uint64_t kbytes, struct bl_extent *i,
+                        uint8_t *idst, uint64_t ibytes)
+{
+    k->sector = K_FIRST;
+    k->dst = ram;
+    k->bytes = kbytes;
+    i->sector = I_FIRST;
+    i->dst = idst;
+    i->bytes = ibytes;
+}
+
 /* Two extents through one window: the second's request is queued with the
    first's, before any completion is taken, and one kick publishes all. */
 static void load_extents_share_window(void **state)
@@ -916,15 +930,9 @@ static void load_extents_share_window(void **state)
     disk_std(K_SECS, I_SECS, NULL);
     memset(ram, 0xa5, 16u * MIB);
     dev_up(0);
-    e[0].sector = K_FIRST;
-    e[0].dst = ram;
-    e[0].bytes = 3u * 256u * 1024u; /* three chunks */
-    e[1].sector = 0; /* empty: skipped */
-    e[1].dst = ram;
-    e[1].bytes = 0;
-    e[2].sector = I_FIRST;
-    e[2].dst = ram + 4u * MIB;
-    e[2].bytes = 3u * DB_SEC;
+    two_extents(&e[0], 3u * 256u * 1024u, &e[2], ram + 4u * MIB, 3u * DB_SEC); /* 3 chunks, 1 */
+    e[1] = e[0];
+    e[1].bytes = 0; /* empty: skipped */
     e[2].done = 12345; /* reset by the call */
     assert_int_equal(bl_load_extents(&blk, e, 3, 256u * 1024u, 8, &st, &failed), BL_OK);
     assert_int_equal(failed, 99); /* untouched on success */
@@ -952,12 +960,7 @@ static void load_extents_threaded(void **state)
     disk_std(K_SECS, I_SECS, NULL);
     memset(ram, 0xa5, 16u * MIB);
     dev_up(1);
-    e[0].sector = K_FIRST;
-    e[0].dst = ram;
-    e[0].bytes = 4u * MIB;
-    e[1].sector = I_FIRST;
-    e[1].dst = ram + 8u * MIB;
-    e[1].bytes = 1u * MIB;
+    two_extents(&e[0], 4u * MIB, &e[1], ram + 8u * MIB, 1u * MIB);
     assert_int_equal(bl_load_extents(&blk, e, 2, 128u * 1024u, 5, &st, NULL), BL_OK);
     assert_memory_equal(ram, disk + K_FIRST * DB_SEC, 4u * MIB);
     assert_memory_equal(ram + 8u * MIB, disk + I_FIRST * DB_SEC, 1u * MIB);
@@ -982,12 +985,7 @@ static void load_extents_errors(void **state)
     disk_std(K_SECS, I_SECS, NULL);
     memset(ram, 0xa5, 16u * MIB);
     dev_up(0);
-    e[0].sector = K_FIRST;
-    e[0].dst = ram;
-    e[0].bytes = 1u * MIB;
-    e[1].sector = I_FIRST;
-    e[1].dst = ram + 4u * MIB;
-    e[1].bytes = 1000; /* not whole blocks */
+    two_extents(&e[0], 1u * MIB, &e[1], ram + 4u * MIB, 1000); /* not whole blocks */
     assert_int_equal(bl_load_extents(&blk, NULL, 2, 4096, 4, &st, &failed), BL_EARG);
     assert_int_equal(bl_load_extents(&blk, e, 2, 4096, 4, NULL, &failed), BL_EARG);
     assert_int_equal(bl_load_extents(&blk, e, 0, 4096, 4, &st, &failed), BL_EARG);
