@@ -9,6 +9,11 @@
 #
 #   make bench-boot                 (BENCH_TARGETS) BENCH_BOOT_RUNS (5) runs each
 #   make bench-boot BENCH_BOOT_RUNS=2
+#   make test-bench-boot-smoke      (TEST_TARGETS) one run of each loader on
+#                                   fresh RAM, results under build/: the
+#                                   harness boots both, finds both loads in
+#                                   QEMU's trace and parses both consoles
+#                                   (no figure is judged)
 
 # Sorts before bootloader.mk: take its variables first (it is guarded).
 include mk/bootloader.mk
@@ -17,8 +22,9 @@ DEPS_PKGS += u-boot-qemu qemu-system-arm
 BENCH_BOOT_RUNS ?= 5
 BENCH_BOOT_UBOOT ?= /usr/lib/u-boot/qemu_arm64/u-boot.bin
 
-.PHONY: bench-boot
+.PHONY: bench-boot test-bench-boot-smoke
 BENCH_TARGETS += bench-boot
+TEST_TARGETS += test-bench-boot-smoke
 
 bench-boot: $(A64_BUILD)/bootloader.elf $(BL_DISK)
 	$(PYTHON) bench/boot_bench.py --disk $(BL_DISK) --image $(BL_IMAGE) \
@@ -27,3 +33,8 @@ bench-boot: $(A64_BUILD)/bootloader.elf $(BL_DISK)
 	$(PYTHON) bench/boot_bench.py --disk $(BL_DISK) --image $(BL_IMAGE) \
 	  --elf $(A64_BUILD)/bootloader.elf --uboot $(BENCH_BOOT_UBOOT) --prealloc \
 	  --runs $(BENCH_BOOT_RUNS) --out bench/results/boot_prealloc.csv --logdir $(BUILD)/bench-boot
+
+test-bench-boot-smoke: $(A64_BUILD)/bootloader.elf $(BL_DISK)
+	$(PYTHON) bench/boot_bench.py --disk $(BL_DISK) --image $(BL_IMAGE) \
+	  --elf $(A64_BUILD)/bootloader.elf --uboot $(BENCH_BOOT_UBOOT) \
+	  --runs 1 --out $(BUILD)/bench-boot-smoke/boot.csv --logdir $(BUILD)/bench-boot-smoke
