@@ -138,7 +138,7 @@ int bl_load_extents(struct vblk *b, struct bl_extent *ext, unsigned n, uint32_t 
     unsigned i, queued;
 
     if (!ext || !st)
-        return BL_EARG;
+        return bl__fail(ext, 0, failed, BL_EARG);
     for (i = 0; i < n; i++)
         ext[i].done = 0;
     first_err = bl__check(b, ext, n, &chunk, &depth);

@@ -987,6 +987,7 @@ static void load_extents_errors(void **state)
     dev_up(0);
     two_extents(&e[0], 1u * MIB, &e[1], ram + 4u * MIB, 1000); /* not whole blocks */
     assert_int_equal(bl_load_extents(&blk, NULL, 2, 4096, 4, &st, &failed), BL_EARG);
+    assert_int_equal(failed, 0); /* every error sets it */
     assert_int_equal(bl_load_extents(&blk, e, 2, 4096, 4, NULL, &failed), BL_EARG);
     assert_int_equal(bl_load_extents(&blk, e, 0, 4096, 4, &st, &failed), BL_EARG);
     assert_int_equal(bl_load_extents(&blk, e, 2, 4096, 4, &st, &failed), BL_ELOAD_ALIGN);
