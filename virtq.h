@@ -82,6 +82,13 @@
    virtq_publish(vq, &notify)
                           make queued requests visible; *notify says whether
                           the device wants a notification
+   virtq_publish_defer(vq), virtq_kick_prepare(vq, &notify)
+                          virtq_publish in two steps (Linux's add and
+                          kick_prepare): visible now, decided later, with
+                          other work (taking completions) in between; the
+                          decision is owed until made, and MUST be made
+                          before waiting for the device (EBUSY: one owed
+                          at a time)
    virtq_submit(vq, bufs, out, in, cookie, &notify)
                           virtq_add + virtq_publish in one call: the
                           cheapest way to send one request at a time
@@ -740,7 +747,7 @@ struct virtq_slot {
    The layout is the same whatever VIRTQ_RINGS says.  A packed ring reuses
    the fields: desc is the descriptor ring (struct pvirtq_desc), avail the
    driver and used the device event suppression structure; avail_idx,
-   published_idx and last_used are ring positions with the wrap counter in
+   published_idx, kicked_idx and last_used are ring positions with the wrap counter in
    bit 15 (the event suppression "desc" encoding); mask is the number of
    the batch being added, align and avail_event the flags and the place
    of the head virtq_publish() makes available (ring_packed.h). */
@@ -756,6 +763,7 @@ struct virtq {
     uint16_t free_head;    /* first free descriptor (valid if num_free) */
     uint16_t avail_idx;    /* next avail index to fill (private copy) */
     uint16_t published_idx; /* avail.idx as last written by virtq_publish() */
+    uint16_t kicked_idx;   /* published_idx at the last kick decision */
     uint16_t last_used;    /* next used index to consume */
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
@@ -818,6 +826,25 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
    VIRTQ_EINVAL (NULL vq or notify, queue not initialised) or VIRTQ_EBROKEN.
    virtq_dev_kick() does both. */
 VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
+
+/* virtq_publish() in two steps, as Linux's virtqueue_add() and
+   virtqueue_kick_prepare() split it: virtq_publish_defer() makes every added
+   request visible now and owes the kick decision; virtq_kick_prepare() makes
+   it, for everything published since the last decision, with the same full
+   barrier.  Work done in between (taking used buffers, say) overlaps the
+   wait for the avail.idx store that the barrier would otherwise spend
+   alone: with two CPUs polling one queue a request at a time, that wait
+   is the cost of the request.
+   A decision is owed until virtq_kick_prepare() or virtq_publish() makes
+   it, and a driver MUST make it before it waits for the device, or a
+   device that went idle is never notified.  virtq_publish_defer():
+   VIRTQ_OK (also when nothing was added), VIRTQ_EINVAL (NULL vq, queue not
+   initialised), VIRTQ_EBROKEN, or VIRTQ_EBUSY while an earlier deferred
+   decision is still owed (nothing published then).  virtq_kick_prepare():
+   as virtq_publish() (*notify false when no decision was owed); it
+   publishes nothing. */
+VIRTQ_API int virtq_publish_defer(struct virtq *vq);
+VIRTQ_API int virtq_kick_prepare(struct virtq *vq, bool *notify);
 
 /* virtq_add() then virtq_publish() in one call, for a driver that makes
    each request visible as it adds it (the cheapest path for one request
@@ -1111,11 +1138,13 @@ extern "C" {
 #if defined(__GNUC__) || defined(__clang__)
 #define VIRTQ__INLINE static inline __attribute__((always_inline))
 #define VIRTQ__COLD __attribute__((cold, noinline))
+#define VIRTQ__NOINLINE __attribute__((noinline))
 #define VIRTQ__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define VIRTQ__LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define VIRTQ__INLINE static inline
 #define VIRTQ__COLD
+#define VIRTQ__NOINLINE
 #define VIRTQ__UNLIKELY(x) (x)
 #define VIRTQ__LIKELY(x) (x)
 #endif
@@ -1158,6 +1187,7 @@ extern "C" {
 #define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
 #define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
 #define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
+#define VIRTQ__Q_OWED 256u    /* virtq_publish_defer() left a kick decision owed */
 
 /* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
    negotiated (device.h), and virtq_init() refuses it, since a ring that
@@ -1845,8 +1875,9 @@ static void virtq__packed_reset(struct virtq *vq)
     VIRTQ__P_BATCH(vq) = 1;
     VIRTQ__P_HEADF(vq) = 0;
     VIRTQ__P_SET_HEADP(vq, &VIRTQ__PDESC(vq)[0]);
+    vq->kicked_idx = VIRTQ__PW_WRAP;
     vq->detach_pos = 0;
-    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
@@ -2223,18 +2254,12 @@ VIRTQ__INLINE bool virtq__packed_need_event(uint16_t num, uint16_t ev, uint16_t 
     return virtq_need_event(e, (uint16_t)(now & VIRTQ__PW_POS), o);
 }
 
-/* Publish the batch old..now (not empty, its number closed): the oldest
-   head's flags, then the kick decision. */
-VIRTQ__P_HOT int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uint16_t flags,
-                                             uint16_t old, uint16_t now)
+/* The kick decision for old..now, all published. */
+VIRTQ__INLINE bool virtq__packed_decide(const struct virtq *vq, uint16_t flags, uint16_t old,
+                                        uint16_t now)
 {
     const struct pvirtq_event_suppress *dev_ev;
     uint16_t ev;
-    /* "Updating flags": every descriptor of every chain added since the
-       last publish (later heads included) before the oldest head's flags,
-       which make the whole batch available at once. */
-    VIRTQ__ST16_RELEASE(vq, &VIRTQ__P_HEADP(vq)->flags, (uint16_t)VIRTQ__P_HEADF(vq));
-    vq->published_idx = now;
     /* "Sending Available Buffer Notifications": the flags must be visible
        before we read the device's suppression structure, or both sides
        skip the notification. */
@@ -2245,11 +2270,29 @@ VIRTQ__P_HOT int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uin
         /* The event at old (a device that went idle waiting for the next
            descriptor) is among them without the arithmetic. */
         ev = VIRTQ__LD16(&dev_ev->desc);
-        *notify = ev == old || virtq__packed_need_event(vq->num, ev, old, now);
-    } else
-        /* DESC without EVENT_IDX and the reserved value 3 mean nothing
-           the driver may rely on: notify. */
-        *notify = ev != RING_EVENT_FLAGS_DISABLE;
+        return ev == old || virtq__packed_need_event(vq->num, ev, old, now);
+    }
+    /* DESC without EVENT_IDX and the reserved value 3 mean nothing the
+       driver may rely on: notify. */
+    return ev != RING_EVENT_FLAGS_DISABLE;
+}
+
+/* Publish the batch old..now (not empty, its number closed): the oldest
+   head's flags, then the kick decision. */
+VIRTQ__P_HOT int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uint16_t flags,
+                                             uint16_t old, uint16_t now)
+{
+    /* "Updating flags": every descriptor of every chain added since the
+       last publish (later heads included) before the oldest head's flags,
+       which make the whole batch available at once. */
+    VIRTQ__ST16_RELEASE(vq, &VIRTQ__P_HEADP(vq)->flags, (uint16_t)VIRTQ__P_HEADF(vq));
+    vq->published_idx = now;
+    if (VIRTQ__UNLIKELY(flags & VIRTQ__Q_OWED)) {
+        /* virtq_publish_defer(): the decision waits for virtq_kick_prepare(). */
+        *notify = false;
+        return VIRTQ_OK;
+    }
+    *notify = virtq__packed_decide(vq, flags, old, now);
     return VIRTQ_OK;
 }
 
@@ -2269,16 +2312,11 @@ static VIRTQ__COLD int virtq__packed_publish_renumbered(struct virtq *vq, bool *
     return virtq__packed_publish_batch(vq, notify, flags, old, now);
 }
 
-VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
+/* Make the added batch available: EBUSY-free part of virtq_publish()
+   (flags as the caller read them, OWED meaning "no decision now"). */
+VIRTQ__INLINE int virtq__packed_publish_as(struct virtq *vq, bool *notify, uint16_t flags)
 {
-    uint16_t flags, old, now;
-    if (VIRTQ__UNLIKELY(vq == NULL))
-        return virtq__packed_publish_error(vq, notify);
-    flags = vq->flags;
-    if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
-        return virtq__packed_publish_error(vq, notify);
-    old = vq->published_idx;
-    now = vq->avail_idx;
+    uint16_t old = vq->published_idx, now = vq->avail_idx;
     if (old == now) {
         *notify = false; /* nothing added (a full ring of adds differs in wrap) */
         return VIRTQ_OK;
@@ -2287,6 +2325,70 @@ VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
     if (VIRTQ__UNLIKELY(++VIRTQ__P_BATCH(vq) == 0u))
         return virtq__packed_publish_renumbered(vq, notify, flags, old, now);
     return virtq__packed_publish_batch(vq, notify, flags, old, now);
+}
+
+/* A publish while virtq_publish_defer() left a decision owed (cold): the
+   new batch (if any), then one decision from kicked_idx.  The deferred
+   batch and the adds since are each at most a ring, so the window is at
+   most two laps; the event arithmetic is exact up to one, and a wider
+   window (a ring run through between the two calls) just notifies, which
+   is always safe. */
+static VIRTQ__COLD int virtq__packed_publish_owed(struct virtq *vq, bool *notify)
+{
+    uint16_t old = vq->kicked_idx;
+    uint32_t dist;
+    (void)virtq__packed_publish_as(vq, notify, vq->flags); /* OWED: no decision */
+    vq->flags &= (uint16_t)~VIRTQ__Q_OWED;
+    dist = virtq__pw_dist(vq, old, vq->published_idx);
+    *notify = virtq__packed_decide(vq, vq->flags, old, vq->published_idx) || dist == 0u ||
+              dist > vq->num;
+    return VIRTQ_OK;
+}
+
+VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
+{
+    uint16_t flags;
+    if (VIRTQ__UNLIKELY(vq == NULL))
+        return virtq__packed_publish_error(vq, notify);
+    flags = vq->flags;
+    if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return virtq__packed_publish_error(vq, notify);
+    if (VIRTQ__UNLIKELY(flags & VIRTQ__Q_OWED))
+        return virtq__packed_publish_owed(vq, notify);
+    return virtq__packed_publish_as(vq, notify, flags);
+}
+
+static int virtq__packed_publish_defer(struct virtq *vq)
+{
+    bool unused;
+    uint16_t flags;
+    if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
+        return virtq__packed_state_error(vq);
+    flags = vq->flags;
+    if (flags & VIRTQ__Q_OWED)
+        return VIRTQ_EBUSY; /* one deferred decision at a time */
+    if (vq->published_idx == vq->avail_idx)
+        return VIRTQ_OK; /* nothing added: nothing to decide */
+    vq->kicked_idx = vq->published_idx; /* decided up to here */
+    flags = (uint16_t)(flags | VIRTQ__Q_OWED);
+    vq->flags = flags;
+    return virtq__packed_publish_as(vq, &unused, flags);
+}
+
+static int virtq__packed_kick_prepare(struct virtq *vq, bool *notify)
+{
+    uint16_t flags;
+    if (vq == NULL || notify == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
+        return virtq__packed_publish_error(vq, notify);
+    flags = vq->flags;
+    if (!(flags & VIRTQ__Q_OWED)) {
+        *notify = false; /* nothing owed */
+        return VIRTQ_OK;
+    }
+    flags = (uint16_t)(flags & ~VIRTQ__Q_OWED);
+    vq->flags = flags;
+    *notify = virtq__packed_decide(vq, flags, vq->kicked_idx, vq->published_idx);
+    return VIRTQ_OK;
 }
 
 /* 1 when the descriptor at position pw is used in its lap: AVAIL and USED
@@ -2512,7 +2614,8 @@ static void virtq__reset(struct virtq *vq)
     vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
-    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->kicked_idx = 0;
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
@@ -2749,9 +2852,10 @@ static __attribute__((noinline)) int virtq__add_chain(struct virtq *vq,
 #define VIRTQ__ADD1_FAST 0
 #endif
 
-/* virtq_add()'s work, shared with virtq_submit(). */
+/* virtq_add()'s work, shared with virtq_submit(), which also refuses a
+   queue with any of the flags in `also` set (a constant). */
 VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                             unsigned in, void *cookie)
+                             unsigned in, void *cookie, uint16_t also)
 {
     unsigned n = out + in;
     /* Step 1, the queue and the counts (each refusal classified out of
@@ -2759,7 +2863,7 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
        beyond the free count (which also bounds it by the ring size). */
     if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL))
         return VIRTQ_EINVAL;
-    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN | also)) != VIRTQ__Q_READY))
         return virtq__state_error(vq);
     if (VIRTQ__UNLIKELY(n < out))
         return VIRTQ_EINVAL;
@@ -2788,7 +2892,7 @@ VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *buf
                                    unsigned out, unsigned in, void *cookie)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
-    return virtq__add(vq, bufs, out, in, cookie);
+    return virtq__add(vq, bufs, out, in, cookie, 0);
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
@@ -2843,22 +2947,70 @@ VIRTQ__INLINE void virtq__mb_of(uint16_t flags)
         VIRTQ_MB();
 }
 
+/* Make avail.idx = now visible: every chain added before it, descriptors
+   and ring entries, goes with it (release). */
+VIRTQ__INLINE void virtq__expose(struct virtq *vq, uint16_t now)
+{
+    VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
+    vq->published_idx = now;
+}
+
+/* After the full barrier: does the device want a notification for any of
+   old..now, all published? */
+VIRTQ__INLINE bool virtq__wants_kick(const struct virtq *vq, uint16_t flags, uint16_t old,
+                                     uint16_t now)
+{
+    if (flags & VIRTQ__Q_EVENT_IDX)
+        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    return (VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0u;
+}
+
+/* The kick decision for old..now with the queue's own full barrier. */
+VIRTQ__INLINE bool virtq__decide(const struct virtq *vq, uint16_t flags, uint16_t old,
+                                 uint16_t now)
+{
+    /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
+       read the device's suppression state, or both sides skip the kick. */
+    virtq__mb_of(flags);
+    return virtq__wants_kick(vq, flags, old, now);
+}
+
+/* The kick decision's less common cases, out of line: a queue ordered by
+   the platform's DMA barriers (VIRTIO_F_ORDER_PLATFORM), and one where
+   virtq_publish_defer() left a decision owed, whose window then starts at
+   the last decision, kicked_idx.  That window holds the deferred batch and
+   the adds since, each at most a ring, so it is at most 2^16 wide; exactly
+   2^16 (a Queue Size of 32768 run through twice) reads as empty, and gets
+   a notification, which is always safe. */
+static VIRTQ__NOINLINE bool virtq__decide_slow(struct virtq *vq, uint16_t flags, uint16_t old,
+                                               uint16_t now)
+{
+    bool wrapped = false;
+    if (flags & VIRTQ__Q_OWED) {
+        old = vq->kicked_idx;
+        wrapped = old == now;
+        flags = (uint16_t)(flags & ~VIRTQ__Q_OWED);
+        vq->flags = flags;
+    }
+    return virtq__decide(vq, flags, old, now) || wrapped;
+}
+
 /* Publish up to now, which is ahead of what was published (the queue
-   checked usable): write avail.idx and make the kick decision. */
+   checked usable): write avail.idx and decide. */
 VIRTQ__INLINE bool virtq__publish_new(struct virtq *vq, uint16_t flags, uint16_t old,
                                       uint16_t now)
 {
     /* Unpublished adds never exceed the ring size (each holds a descriptor),
        so old..now always fits the 16-bit event-index window: the "kick
        before 2^16 adds" rule holds by construction. */
-    VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
-    vq->published_idx = now;
+    virtq__expose(vq, now);
+    if (VIRTQ__UNLIKELY(flags & (VIRTQ__Q_PLATFORM | VIRTQ__Q_OWED)))
+        return virtq__decide_slow(vq, flags, old, now);
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
-       read the device's suppression state, or both sides skip the kick. */
-    virtq__mb_of(flags);
-    if (flags & VIRTQ__Q_EVENT_IDX)
-        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
-    return (VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0u;
+       read the device's suppression state, or both sides skip the kick
+       (the plain barrier: PLATFORM queues took the slow path). */
+    VIRTQ_MB();
+    return virtq__wants_kick(vq, flags, old, now);
 }
 
 VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now)
@@ -2869,6 +3021,15 @@ VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now
     return virtq__publish_new(vq, flags, old, now);
 }
 
+/* virtq_publish() while a decision is owed (cold): publish what is new,
+   then decide from the last decision, even when nothing was added. */
+static VIRTQ__COLD bool virtq__publish_owed(struct virtq *vq, uint16_t now)
+{
+    if (vq->published_idx != now)
+        virtq__expose(vq, now);
+    return virtq__decide_slow(vq, vq->flags, now, now);
+}
+
 VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
@@ -2876,10 +3037,50 @@ VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
     if (VIRTQ__UNLIKELY(vq == NULL))
         return virtq__publish_error(vq, notify);
     flags = vq->flags;
-    if (VIRTQ__UNLIKELY(notify == NULL ||
-                        (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return virtq__publish_error(vq, notify);
+    if (VIRTQ__UNLIKELY(notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN |
+                                                     VIRTQ__Q_OWED)) != VIRTQ__Q_READY)) {
+        if (notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+            return virtq__publish_error(vq, notify);
+        *notify = virtq__publish_owed(vq, vq->avail_idx);
+        return VIRTQ_OK;
+    }
     *notify = virtq__publish(vq, flags, vq->avail_idx);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_publish_defer(struct virtq *vq)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish_defer(vq))
+    uint16_t flags;
+    if (vq == NULL)
+        return VIRTQ_EINVAL;
+    flags = vq->flags;
+    if ((flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return virtq__state_error(vq);
+    if (flags & VIRTQ__Q_OWED)
+        return VIRTQ_EBUSY; /* one deferred decision at a time: the window stays < 2^16 */
+    if (vq->published_idx == vq->avail_idx)
+        return VIRTQ_OK; /* nothing added: nothing to decide */
+    vq->kicked_idx = vq->published_idx; /* decided up to here */
+    virtq__expose(vq, vq->avail_idx);
+    vq->flags = (uint16_t)(flags | VIRTQ__Q_OWED);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_kick_prepare(struct virtq *vq, bool *notify)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_kick_prepare(vq, notify))
+    uint16_t flags;
+    if (vq == NULL || notify == NULL)
+        return virtq__publish_error(vq, notify);
+    flags = vq->flags;
+    if ((flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return virtq__publish_error(vq, notify);
+    if (!(flags & VIRTQ__Q_OWED)) {
+        *notify = false; /* nothing owed */
+        return VIRTQ_OK;
+    }
+    *notify = virtq__decide_slow(vq, flags, vq->published_idx, vq->published_idx);
     return VIRTQ_OK;
 }
 
@@ -2888,7 +3089,7 @@ VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, 
                                 unsigned in, void *cookie, bool *notify)
 {
     uint16_t flags = vq->flags;
-    int rc = virtq__add(vq, bufs, out, in, cookie);
+    int rc = virtq__add(vq, bufs, out, in, cookie, 0);
     if (VIRTQ__UNLIKELY(rc != VIRTQ_OK)) {
         *notify = false;
         return rc;

@@ -61,8 +61,9 @@ static struct {
     unsigned ring, chain, batch, inflight;
     int event_idx, mode, wake, delayed, pin, csv;
     unsigned warmup_ms, run_ms;
+    int late;             /* kick decision after the reap (virtq_publish_defer) */
     int cpu_drv, cpu_dev; /* chosen once, before any thread is pinned */
-} cfg = {256, 1, 32, 0, 1, MODE_POLL, WAKE_EVENTFD, 1, 1, 0, 50, 300, -1, -1};
+} cfg = {256, 1, 32, 0, 1, MODE_POLL, WAKE_EVENTFD, 1, 1, 0, 50, 300, 1, -1, -1};
 
 /* ---- one notification channel: eventfd or futex word --------------------- */
 struct chan {
@@ -498,6 +499,23 @@ static void take(struct snap *s)
     s->interrupts = __atomic_load_n(&dev.interrupts, __ATOMIC_RELAXED);
 }
 
+/* The publish, or its two halves: rc of virtq_publish_defer(), then the
+   decision (virtq_publish or virtq_kick_prepare) and the kick it asks for. */
+static void drv_publish(int rc, int (*decide)(struct virtq *, bool *))
+{
+    bool notify = false;
+    if (rc == VIRTQ_OK && decide)
+        rc = decide(&drv.vq, &notify);
+    if (rc != VIRTQ_OK) {
+        fprintf(stderr, "ringbench: publish: %s\n", virtq_strerror(rc));
+        exit(1);
+    }
+    if (notify) {
+        drv.kicks++;
+        chan_signal(&kick_chan);
+    }
+}
+
 static void drv_run(struct snap *a, struct snap *b)
 {
     uint64_t t0 = now_ns();
@@ -522,19 +540,13 @@ static void drv_run(struct snap *a, struct snap *b)
         while (phase < 2 && added < cfg.batch && drv.inflight < cfg.inflight &&
                drv_add_one() == VIRTQ_OK)
             added++;
-        if (added) {
-            bool notify;
-            int rc = virtq_publish(&drv.vq, &notify);
-            if (rc != VIRTQ_OK) {
-                fprintf(stderr, "ringbench: virtq_publish: %s\n", virtq_strerror(rc));
-                exit(1);
-            }
-            if (notify) {
-                drv.kicks++;
-                chan_signal(&kick_chan);
-            }
-        }
+        if (added && cfg.late)
+            drv_publish(virtq_publish_defer(&drv.vq), NULL); /* decided after the reap */
+        else if (added)
+            drv_publish(VIRTQ_OK, virtq_publish);
         got = drv_reap();
+        if (added && cfg.late)
+            drv_publish(VIRTQ_OK, virtq_kick_prepare);
         if (phase == 2 && drv.inflight == 0)
             break;
         if (added || got)
@@ -622,6 +634,8 @@ static void usage(void)
         "                        or a side blocks when idle (poll)\n"
         "  -w eventfd|futex      how a sleeping side is woken (eventfd)\n"
         "  -d 0|1   with EVENT_IDX, re-arm with virtq_enable_intr_delayed (1)\n"
+        "  -k 0|1   1: publish with virtq_publish_defer, take used buffers, then\n"
+        "           decide the kick (virtq_kick_prepare); 0: virtq_publish (1)\n"
         "  -p 0|1   pin the two threads to different CPUs (1)\n"
         "  -W MS    warm-up (50)   -T MS  measured time (300)\n"
         "  --csv    print a CSV row (header with --csv-header)\n"
@@ -661,6 +675,7 @@ int main(int argc, char **argv)
         case 'i': cfg.inflight = (unsigned)atoi(v); break;
         case 'e': cfg.event_idx = atoi(v); break;
         case 'd': cfg.delayed = atoi(v); break;
+        case 'k': cfg.late = atoi(v); break;
         case 'p': cfg.pin = atoi(v); break;
         case 'W': cfg.warmup_ms = (unsigned)atoi(v); break;
         case 'T': cfg.run_ms = (unsigned)atoi(v); break;

@@ -89,7 +89,7 @@ struct virtq_slot {
    The layout is the same whatever VIRTQ_RINGS says.  A packed ring reuses
    the fields: desc is the descriptor ring (struct pvirtq_desc), avail the
    driver and used the device event suppression structure; avail_idx,
-   published_idx and last_used are ring positions with the wrap counter in
+   published_idx, kicked_idx and last_used are ring positions with the wrap counter in
    bit 15 (the event suppression "desc" encoding); mask is the number of
    the batch being added, align and avail_event the flags and the place
    of the head virtq_publish() makes available (ring_packed.h). */
@@ -105,6 +105,7 @@ struct virtq {
     uint16_t free_head;    /* first free descriptor (valid if num_free) */
     uint16_t avail_idx;    /* next avail index to fill (private copy) */
     uint16_t published_idx; /* avail.idx as last written by virtq_publish() */
+    uint16_t kicked_idx;   /* published_idx at the last kick decision */
     uint16_t last_used;    /* next used index to consume */
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
@@ -167,6 +168,25 @@ VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs,
    VIRTQ_EINVAL (NULL vq or notify, queue not initialised) or VIRTQ_EBROKEN.
    virtq_dev_kick() does both. */
 VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
+
+/* virtq_publish() in two steps, as Linux's virtqueue_add() and
+   virtqueue_kick_prepare() split it: virtq_publish_defer() makes every added
+   request visible now and owes the kick decision; virtq_kick_prepare() makes
+   it, for everything published since the last decision, with the same full
+   barrier.  Work done in between (taking used buffers, say) overlaps the
+   wait for the avail.idx store that the barrier would otherwise spend
+   alone: with two CPUs polling one queue a request at a time, that wait
+   is the cost of the request.
+   A decision is owed until virtq_kick_prepare() or virtq_publish() makes
+   it, and a driver MUST make it before it waits for the device, or a
+   device that went idle is never notified.  virtq_publish_defer():
+   VIRTQ_OK (also when nothing was added), VIRTQ_EINVAL (NULL vq, queue not
+   initialised), VIRTQ_EBROKEN, or VIRTQ_EBUSY while an earlier deferred
+   decision is still owed (nothing published then).  virtq_kick_prepare():
+   as virtq_publish() (*notify false when no decision was owed); it
+   publishes nothing. */
+VIRTQ_API int virtq_publish_defer(struct virtq *vq);
+VIRTQ_API int virtq_kick_prepare(struct virtq *vq, bool *notify);
 
 /* virtq_add() then virtq_publish() in one call, for a driver that makes
    each request visible as it adds it (the cheapest path for one request

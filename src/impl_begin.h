@@ -11,11 +11,13 @@ extern "C" {
 #if defined(__GNUC__) || defined(__clang__)
 #define VIRTQ__INLINE static inline __attribute__((always_inline))
 #define VIRTQ__COLD __attribute__((cold, noinline))
+#define VIRTQ__NOINLINE __attribute__((noinline))
 #define VIRTQ__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define VIRTQ__LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define VIRTQ__INLINE static inline
 #define VIRTQ__COLD
+#define VIRTQ__NOINLINE
 #define VIRTQ__UNLIKELY(x) (x)
 #define VIRTQ__LIKELY(x) (x)
 #endif

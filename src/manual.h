@@ -82,6 +82,13 @@
    virtq_publish(vq, &notify)
                           make queued requests visible; *notify says whether
                           the device wants a notification
+   virtq_publish_defer(vq), virtq_kick_prepare(vq, &notify)
+                          virtq_publish in two steps (Linux's add and
+                          kick_prepare): visible now, decided later, with
+                          other work (taking completions) in between; the
+                          decision is owed until made, and MUST be made
+                          before waiting for the device (EBUSY: one owed
+                          at a time)
    virtq_submit(vq, bufs, out, in, cookie, &notify)
                           virtq_add + virtq_publish in one call: the
                           cheapest way to send one request at a time

@@ -108,8 +108,9 @@ static void virtq__packed_reset(struct virtq *vq)
     VIRTQ__P_BATCH(vq) = 1;
     VIRTQ__P_HEADF(vq) = 0;
     VIRTQ__P_SET_HEADP(vq, &VIRTQ__PDESC(vq)[0]);
+    vq->kicked_idx = VIRTQ__PW_WRAP;
     vq->detach_pos = 0;
-    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
@@ -486,18 +487,12 @@ VIRTQ__INLINE bool virtq__packed_need_event(uint16_t num, uint16_t ev, uint16_t 
     return virtq_need_event(e, (uint16_t)(now & VIRTQ__PW_POS), o);
 }
 
-/* Publish the batch old..now (not empty, its number closed): the oldest
-   head's flags, then the kick decision. */
-VIRTQ__P_HOT int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uint16_t flags,
-                                             uint16_t old, uint16_t now)
+/* The kick decision for old..now, all published. */
+VIRTQ__INLINE bool virtq__packed_decide(const struct virtq *vq, uint16_t flags, uint16_t old,
+                                        uint16_t now)
 {
     const struct pvirtq_event_suppress *dev_ev;
     uint16_t ev;
-    /* "Updating flags": every descriptor of every chain added since the
-       last publish (later heads included) before the oldest head's flags,
-       which make the whole batch available at once. */
-    VIRTQ__ST16_RELEASE(vq, &VIRTQ__P_HEADP(vq)->flags, (uint16_t)VIRTQ__P_HEADF(vq));
-    vq->published_idx = now;
     /* "Sending Available Buffer Notifications": the flags must be visible
        before we read the device's suppression structure, or both sides
        skip the notification. */
@@ -508,11 +503,29 @@ VIRTQ__P_HOT int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uin
         /* The event at old (a device that went idle waiting for the next
            descriptor) is among them without the arithmetic. */
         ev = VIRTQ__LD16(&dev_ev->desc);
-        *notify = ev == old || virtq__packed_need_event(vq->num, ev, old, now);
-    } else
-        /* DESC without EVENT_IDX and the reserved value 3 mean nothing
-           the driver may rely on: notify. */
-        *notify = ev != RING_EVENT_FLAGS_DISABLE;
+        return ev == old || virtq__packed_need_event(vq->num, ev, old, now);
+    }
+    /* DESC without EVENT_IDX and the reserved value 3 mean nothing the
+       driver may rely on: notify. */
+    return ev != RING_EVENT_FLAGS_DISABLE;
+}
+
+/* Publish the batch old..now (not empty, its number closed): the oldest
+   head's flags, then the kick decision. */
+VIRTQ__P_HOT int virtq__packed_publish_batch(struct virtq *vq, bool *notify, uint16_t flags,
+                                             uint16_t old, uint16_t now)
+{
+    /* "Updating flags": every descriptor of every chain added since the
+       last publish (later heads included) before the oldest head's flags,
+       which make the whole batch available at once. */
+    VIRTQ__ST16_RELEASE(vq, &VIRTQ__P_HEADP(vq)->flags, (uint16_t)VIRTQ__P_HEADF(vq));
+    vq->published_idx = now;
+    if (VIRTQ__UNLIKELY(flags & VIRTQ__Q_OWED)) {
+        /* virtq_publish_defer(): the decision waits for virtq_kick_prepare(). */
+        *notify = false;
+        return VIRTQ_OK;
+    }
+    *notify = virtq__packed_decide(vq, flags, old, now);
     return VIRTQ_OK;
 }
 
@@ -532,16 +545,11 @@ static VIRTQ__COLD int virtq__packed_publish_renumbered(struct virtq *vq, bool *
     return virtq__packed_publish_batch(vq, notify, flags, old, now);
 }
 
-VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
+/* Make the added batch available: EBUSY-free part of virtq_publish()
+   (flags as the caller read them, OWED meaning "no decision now"). */
+VIRTQ__INLINE int virtq__packed_publish_as(struct virtq *vq, bool *notify, uint16_t flags)
 {
-    uint16_t flags, old, now;
-    if (VIRTQ__UNLIKELY(vq == NULL))
-        return virtq__packed_publish_error(vq, notify);
-    flags = vq->flags;
-    if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
-        return virtq__packed_publish_error(vq, notify);
-    old = vq->published_idx;
-    now = vq->avail_idx;
+    uint16_t old = vq->published_idx, now = vq->avail_idx;
     if (old == now) {
         *notify = false; /* nothing added (a full ring of adds differs in wrap) */
         return VIRTQ_OK;
@@ -550,6 +558,70 @@ VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
     if (VIRTQ__UNLIKELY(++VIRTQ__P_BATCH(vq) == 0u))
         return virtq__packed_publish_renumbered(vq, notify, flags, old, now);
     return virtq__packed_publish_batch(vq, notify, flags, old, now);
+}
+
+/* A publish while virtq_publish_defer() left a decision owed (cold): the
+   new batch (if any), then one decision from kicked_idx.  The deferred
+   batch and the adds since are each at most a ring, so the window is at
+   most two laps; the event arithmetic is exact up to one, and a wider
+   window (a ring run through between the two calls) just notifies, which
+   is always safe. */
+static VIRTQ__COLD int virtq__packed_publish_owed(struct virtq *vq, bool *notify)
+{
+    uint16_t old = vq->kicked_idx;
+    uint32_t dist;
+    (void)virtq__packed_publish_as(vq, notify, vq->flags); /* OWED: no decision */
+    vq->flags &= (uint16_t)~VIRTQ__Q_OWED;
+    dist = virtq__pw_dist(vq, old, vq->published_idx);
+    *notify = virtq__packed_decide(vq, vq->flags, old, vq->published_idx) || dist == 0u ||
+              dist > vq->num;
+    return VIRTQ_OK;
+}
+
+VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
+{
+    uint16_t flags;
+    if (VIRTQ__UNLIKELY(vq == NULL))
+        return virtq__packed_publish_error(vq, notify);
+    flags = vq->flags;
+    if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
+        return virtq__packed_publish_error(vq, notify);
+    if (VIRTQ__UNLIKELY(flags & VIRTQ__Q_OWED))
+        return virtq__packed_publish_owed(vq, notify);
+    return virtq__packed_publish_as(vq, notify, flags);
+}
+
+static int virtq__packed_publish_defer(struct virtq *vq)
+{
+    bool unused;
+    uint16_t flags;
+    if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
+        return virtq__packed_state_error(vq);
+    flags = vq->flags;
+    if (flags & VIRTQ__Q_OWED)
+        return VIRTQ_EBUSY; /* one deferred decision at a time */
+    if (vq->published_idx == vq->avail_idx)
+        return VIRTQ_OK; /* nothing added: nothing to decide */
+    vq->kicked_idx = vq->published_idx; /* decided up to here */
+    flags = (uint16_t)(flags | VIRTQ__Q_OWED);
+    vq->flags = flags;
+    return virtq__packed_publish_as(vq, &unused, flags);
+}
+
+static int virtq__packed_kick_prepare(struct virtq *vq, bool *notify)
+{
+    uint16_t flags;
+    if (vq == NULL || notify == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
+        return virtq__packed_publish_error(vq, notify);
+    flags = vq->flags;
+    if (!(flags & VIRTQ__Q_OWED)) {
+        *notify = false; /* nothing owed */
+        return VIRTQ_OK;
+    }
+    flags = (uint16_t)(flags & ~VIRTQ__Q_OWED);
+    vq->flags = flags;
+    *notify = virtq__packed_decide(vq, flags, vq->kicked_idx, vq->published_idx);
+    return VIRTQ_OK;
 }
 
 /* 1 when the descriptor at position pw is used in its lap: AVAIL and USED

@@ -47,7 +47,8 @@ static void virtq__reset(struct virtq *vq)
     vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
-    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF);
+    vq->kicked_idx = 0;
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
@@ -284,9 +285,10 @@ static __attribute__((noinline)) int virtq__add_chain(struct virtq *vq,
 #define VIRTQ__ADD1_FAST 0
 #endif
 
-/* virtq_add()'s work, shared with virtq_submit(). */
+/* virtq_add()'s work, shared with virtq_submit(), which also refuses a
+   queue with any of the flags in `also` set (a constant). */
 VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                             unsigned in, void *cookie)
+                             unsigned in, void *cookie, uint16_t also)
 {
     unsigned n = out + in;
     /* Step 1, the queue and the counts (each refusal classified out of
@@ -294,7 +296,7 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
        beyond the free count (which also bounds it by the ring size). */
     if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL))
         return VIRTQ_EINVAL;
-    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN | also)) != VIRTQ__Q_READY))
         return virtq__state_error(vq);
     if (VIRTQ__UNLIKELY(n < out))
         return VIRTQ_EINVAL;
@@ -323,7 +325,7 @@ VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *buf
                                    unsigned out, unsigned in, void *cookie)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
-    return virtq__add(vq, bufs, out, in, cookie);
+    return virtq__add(vq, bufs, out, in, cookie, 0);
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
@@ -378,22 +380,70 @@ VIRTQ__INLINE void virtq__mb_of(uint16_t flags)
         VIRTQ_MB();
 }
 
+/* Make avail.idx = now visible: every chain added before it, descriptors
+   and ring entries, goes with it (release). */
+VIRTQ__INLINE void virtq__expose(struct virtq *vq, uint16_t now)
+{
+    VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
+    vq->published_idx = now;
+}
+
+/* After the full barrier: does the device want a notification for any of
+   old..now, all published? */
+VIRTQ__INLINE bool virtq__wants_kick(const struct virtq *vq, uint16_t flags, uint16_t old,
+                                     uint16_t now)
+{
+    if (flags & VIRTQ__Q_EVENT_IDX)
+        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
+    return (VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0u;
+}
+
+/* The kick decision for old..now with the queue's own full barrier. */
+VIRTQ__INLINE bool virtq__decide(const struct virtq *vq, uint16_t flags, uint16_t old,
+                                 uint16_t now)
+{
+    /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
+       read the device's suppression state, or both sides skip the kick. */
+    virtq__mb_of(flags);
+    return virtq__wants_kick(vq, flags, old, now);
+}
+
+/* The kick decision's less common cases, out of line: a queue ordered by
+   the platform's DMA barriers (VIRTIO_F_ORDER_PLATFORM), and one where
+   virtq_publish_defer() left a decision owed, whose window then starts at
+   the last decision, kicked_idx.  That window holds the deferred batch and
+   the adds since, each at most a ring, so it is at most 2^16 wide; exactly
+   2^16 (a Queue Size of 32768 run through twice) reads as empty, and gets
+   a notification, which is always safe. */
+static VIRTQ__NOINLINE bool virtq__decide_slow(struct virtq *vq, uint16_t flags, uint16_t old,
+                                               uint16_t now)
+{
+    bool wrapped = false;
+    if (flags & VIRTQ__Q_OWED) {
+        old = vq->kicked_idx;
+        wrapped = old == now;
+        flags = (uint16_t)(flags & ~VIRTQ__Q_OWED);
+        vq->flags = flags;
+    }
+    return virtq__decide(vq, flags, old, now) || wrapped;
+}
+
 /* Publish up to now, which is ahead of what was published (the queue
-   checked usable): write avail.idx and make the kick decision. */
+   checked usable): write avail.idx and decide. */
 VIRTQ__INLINE bool virtq__publish_new(struct virtq *vq, uint16_t flags, uint16_t old,
                                       uint16_t now)
 {
     /* Unpublished adds never exceed the ring size (each holds a descriptor),
        so old..now always fits the 16-bit event-index window: the "kick
        before 2^16 adds" rule holds by construction. */
-    VIRTQ__ST16_RELEASE(vq, &vq->avail->idx, now);
-    vq->published_idx = now;
+    virtq__expose(vq, now);
+    if (VIRTQ__UNLIKELY(flags & (VIRTQ__Q_PLATFORM | VIRTQ__Q_OWED)))
+        return virtq__decide_slow(vq, flags, old, now);
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
-       read the device's suppression state, or both sides skip the kick. */
-    virtq__mb_of(flags);
-    if (flags & VIRTQ__Q_EVENT_IDX)
-        return virtq_need_event(VIRTQ__LD16(vq->avail_event), now, old);
-    return (VIRTQ__LD16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0u;
+       read the device's suppression state, or both sides skip the kick
+       (the plain barrier: PLATFORM queues took the slow path). */
+    VIRTQ_MB();
+    return virtq__wants_kick(vq, flags, old, now);
 }
 
 VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now)
@@ -404,6 +454,15 @@ VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now
     return virtq__publish_new(vq, flags, old, now);
 }
 
+/* virtq_publish() while a decision is owed (cold): publish what is new,
+   then decide from the last decision, even when nothing was added. */
+static VIRTQ__COLD bool virtq__publish_owed(struct virtq *vq, uint16_t now)
+{
+    if (vq->published_idx != now)
+        virtq__expose(vq, now);
+    return virtq__decide_slow(vq, vq->flags, now, now);
+}
+
 VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_publish(vq, notify))
@@ -411,10 +470,50 @@ VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
     if (VIRTQ__UNLIKELY(vq == NULL))
         return virtq__publish_error(vq, notify);
     flags = vq->flags;
-    if (VIRTQ__UNLIKELY(notify == NULL ||
-                        (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
-        return virtq__publish_error(vq, notify);
+    if (VIRTQ__UNLIKELY(notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN |
+                                                     VIRTQ__Q_OWED)) != VIRTQ__Q_READY)) {
+        if (notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+            return virtq__publish_error(vq, notify);
+        *notify = virtq__publish_owed(vq, vq->avail_idx);
+        return VIRTQ_OK;
+    }
     *notify = virtq__publish(vq, flags, vq->avail_idx);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_publish_defer(struct virtq *vq)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_publish_defer(vq))
+    uint16_t flags;
+    if (vq == NULL)
+        return VIRTQ_EINVAL;
+    flags = vq->flags;
+    if ((flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return virtq__state_error(vq);
+    if (flags & VIRTQ__Q_OWED)
+        return VIRTQ_EBUSY; /* one deferred decision at a time: the window stays < 2^16 */
+    if (vq->published_idx == vq->avail_idx)
+        return VIRTQ_OK; /* nothing added: nothing to decide */
+    vq->kicked_idx = vq->published_idx; /* decided up to here */
+    virtq__expose(vq, vq->avail_idx);
+    vq->flags = (uint16_t)(flags | VIRTQ__Q_OWED);
+    return VIRTQ_OK;
+}
+
+VIRTQ_API int virtq_kick_prepare(struct virtq *vq, bool *notify)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_kick_prepare(vq, notify))
+    uint16_t flags;
+    if (vq == NULL || notify == NULL)
+        return virtq__publish_error(vq, notify);
+    flags = vq->flags;
+    if ((flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
+        return virtq__publish_error(vq, notify);
+    if (!(flags & VIRTQ__Q_OWED)) {
+        *notify = false; /* nothing owed */
+        return VIRTQ_OK;
+    }
+    *notify = virtq__decide_slow(vq, flags, vq->published_idx, vq->published_idx);
     return VIRTQ_OK;
 }
 
@@ -423,7 +522,7 @@ VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, 
                                 unsigned in, void *cookie, bool *notify)
 {
     uint16_t flags = vq->flags;
-    int rc = virtq__add(vq, bufs, out, in, cookie);
+    int rc = virtq__add(vq, bufs, out, in, cookie, 0);
     if (VIRTQ__UNLIKELY(rc != VIRTQ_OK)) {
         *notify = false;
         return rc;

@@ -187,6 +187,115 @@ static void test_publish_event_idx_idle_device(void **state)
     rt_ring_free(&r);
 }
 
+/* virtq_publish_defer() + virtq_kick_prepare(), mixed at random with
+   virtq_publish() and virtq_submit(): every decision, whichever call makes
+   it, covers everything published since the last decision (a deferred
+   batch is never left out: "Notifying The Device"), checked against the
+   model's window; a second defer while one is owed is EBUSY and publishes
+   nothing; a prepare with nothing owed says no.  Positions cross the
+   16-bit wrap. */
+static void run_deferred(uint64_t features)
+{
+    struct rt_ring r;
+    struct rt_dev d;
+    struct virtq_buf b = {&byte, 1};
+    uint32_t seed = 0x2545f491u;
+    uint16_t decided = 0; /* avail.idx at the last decision */
+    int owed = 0, ev = (features & RT_F_EVENT_IDX) != 0;
+    unsigned long decisions = 0, spanned = 0;
+    unsigned it;
+    rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, features);
+    rt_dev_attach(&d, &r.vq, features);
+    for (it = 0; it < 4000; it++) {
+        unsigned op = rt_rand(&seed) % 4u, k = 1u + rt_rand(&seed) % 3u, added = 0;
+        uint16_t before = r.vq.avail->idx, e;
+        int no_notify = (rt_rand(&seed) % 3u) == 0u, want = -1;
+        bool notify = false;
+        if (it == 2000 && !owed) { /* to just before the wrap */
+            rt_advance(&r.vq, &d, (uint16_t)(65536u - 20u - before));
+            decided = before = r.vq.avail->idx;
+        }
+        e = (uint16_t)(decided - 2u + rt_rand(&seed) % 12u); /* around the window */
+        rt_dev_set_avail_event(&d, e);
+        rt_dev_set_no_notify(&d, no_notify);
+        if (op == 2u) { /* the deferred decision alone */
+            assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_OK);
+            want = owed && (ev ? rt_in_window(e, before, decided) : !no_notify);
+            if (owed) {
+                spanned++;
+                decided = before;
+            }
+            owed = 0;
+        } else if (op == 3u) { /* submit: add + publish, one decision */
+            assert_int_equal(virtq_submit(&r.vq, &b, 1, 0, &byte, &notify), VIRTQ_OK);
+            added = 1;
+            owed = 0;
+        } else {
+            for (; added < k; added++)
+                assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &byte), VIRTQ_OK);
+            if (op == 1u && !owed) {
+                assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+                assert_int_equal(r.vq.avail->idx, (uint16_t)(before + added)); /* visible */
+                owed = 1;
+            } else {
+                if (op == 1u) { /* owed already: refused, nothing published */
+                    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_EBUSY);
+                    assert_int_equal(r.vq.avail->idx, before);
+                }
+                assert_int_equal(virtq_publish(&r.vq, &notify), VIRTQ_OK);
+                owed = 0;
+            }
+        }
+        if (op == 3u || (op != 2u && !owed)) { /* a publish decided */
+            uint16_t now = (uint16_t)(before + added);
+            want = ev ? rt_in_window(e, now, decided) : !no_notify;
+            decided = now;
+        }
+        if (want >= 0) {
+            assert_int_equal(notify, want);
+            decisions++;
+        }
+        assert_int_equal(r.vq.avail->idx, (uint16_t)(before + added));
+        drain(&r.vq, &d, added);
+    }
+    assert_true(decisions > 2000u);
+    assert_true(spanned > 100u);
+    rt_ring_free(&r);
+}
+
+static void test_publish_deferred(void **state)
+{
+    (void)state;
+    run_deferred(0);
+    run_deferred(RT_F_EVENT_IDX);
+}
+
+/* The two calls' refusals: NULL, broken, a NULL notify; nothing added is
+   nothing owed. */
+static void test_publish_deferred_errors(void **state)
+{
+    struct rt_ring r;
+    bool notify = true;
+    (void)state;
+    rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, RT_F_EVENT_IDX);
+    assert_int_equal(virtq_publish_defer(NULL), VIRTQ_EINVAL);
+    assert_int_equal(virtq_kick_prepare(NULL, &notify), VIRTQ_EINVAL);
+    assert_false(notify);
+    assert_int_equal(virtq_kick_prepare(&r.vq, NULL), VIRTQ_EINVAL);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK); /* nothing added */
+    notify = true;
+    assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_OK);
+    assert_false(notify);
+    add_n(&r.vq, 1);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+    virtq_break(&r.vq);
+    notify = true;
+    assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_EBROKEN);
+    assert_false(notify);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_EBROKEN);
+    rt_ring_free(&r);
+}
+
 int rt_group_publish(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +304,8 @@ int rt_group_publish(void)
         cmocka_unit_test(test_publish_flag_mode),
         cmocka_unit_test(test_publish_event_idx),
         cmocka_unit_test(test_publish_event_idx_idle_device),
+        cmocka_unit_test(test_publish_deferred),
+        cmocka_unit_test(test_publish_deferred_errors),
     };
     return cmocka_run_group_tests_name("ring_publish", tests, NULL, NULL);
 }

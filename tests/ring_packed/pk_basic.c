@@ -704,6 +704,84 @@ static void t_submit(void **st)
     pk_ring_free(&r);
 }
 
+/* virtq_publish_defer() + virtq_kick_prepare() on a packed queue: the
+   deferred batch is visible at once and its decision made later; a
+   publish or submit while one is owed decides over both batches (an
+   event at the deferred head still asks for the notification); a second
+   defer is EBUSY and publishes nothing. */
+static void pk_drain_all(struct pk_ring *r, struct pk_dev *d, unsigned n)
+{
+    void *c;
+    unsigned i;
+    assert_int_equal(pk_dev_complete_all(d, 0), n);
+    for (i = 0; i < n; i++)
+        assert_int_equal(virtq_get(&r->vq, &c, NULL), VIRTQ_OK);
+}
+
+static void t_publish_deferred(void **st)
+{
+    struct pk_ring r;
+    struct pk_dev d;
+    struct virtq_buf b = seg(0, 8);
+    bool notify = true;
+    void *c;
+    (void)st;
+    pk_ring_init(&r, 8, VIRTQ_FEATURE(VIRTIO_F_EVENT_IDX));
+    pk_dev_attach(&d, &r);
+    /* Positions 0, 1 deferred: visible, decided later at the first head. */
+    pk_dev_set_event(&d, RING_EVENT_FLAGS_DESC, 0, 1);
+    assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
+    assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+    assert_int_equal(pk_dev_complete_all(&d, 0), 2); /* the device sees both */
+    assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_OK);
+    assert_true(notify);
+    assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_OK);
+    assert_false(notify); /* nothing owed */
+    assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
+    assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
+    /* Position 2 deferred, 3 refused a defer, then published: one decision
+       over 2..3, which the event at 2 is in. */
+    pk_dev_set_event(&d, RING_EVENT_FLAGS_DESC, 2, 1);
+    assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+    assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_EBUSY);
+    assert_int_equal(pk_dev_complete_all(&d, 0), 1); /* only position 2 visible */
+    notify = false;
+    assert_int_equal(pk_pub(&r.vq), 1);
+    assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_OK);
+    assert_false(notify);
+    pk_drain_all(&r, &d, 1);
+    assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
+    /* Deferred then submitted: the same, through virtq_submit(). */
+    pk_dev_set_event(&d, RING_EVENT_FLAGS_DESC, 4, 1);
+    assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+    notify = false;
+    assert_int_equal(virtq_submit(&r.vq, &b, 0, 1, &r, &notify), VIRTQ_OK);
+    assert_true(notify);
+    pk_drain_all(&r, &d, 2);
+    /* The device asked for none: deferred or not, no notification. */
+    pk_dev_set_event(&d, RING_EVENT_FLAGS_DISABLE, 0, 0);
+    assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+    notify = true;
+    assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_OK);
+    assert_false(notify);
+    pk_drain_all(&r, &d, 1);
+    /* Refusals. */
+    assert_int_equal(virtq_kick_prepare(&r.vq, NULL), VIRTQ_EINVAL);
+    assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+    virtq_break(&r.vq);
+    notify = true;
+    assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_EBROKEN);
+    assert_false(notify);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_EBROKEN);
+    pk_ring_free(&r);
+}
+
 int pk_group_basic(void)
 {
     const struct CMUnitTest tests[] = {
@@ -713,6 +791,7 @@ int pk_group_basic(void)
         cmocka_unit_test(t_indirect),
         cmocka_unit_test(t_kick_decision), cmocka_unit_test(t_intr),
         cmocka_unit_test(t_intr_delayed),  cmocka_unit_test(t_order_publish),
+        cmocka_unit_test(t_publish_deferred),
         cmocka_unit_test(t_order_get),     cmocka_unit_test(t_order_arm),
         cmocka_unit_test(t_detach),        cmocka_unit_test(t_bad_args),
         cmocka_unit_test(t_refused_add_leaves_nothing), cmocka_unit_test(t_submit),

@@ -832,7 +832,8 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
         FAIL("pthread_create");
 
     while (done < total) {
-        unsigned nadd = (unsigned)(rnd(&rng) % (cfg->num + 1u)), added = 0;
+        unsigned nadd = (unsigned)(rnd(&rng) % (cfg->num + 1u)), added = 0, got;
+        int deferred;
         /* Submit: random chain shapes. */
         while (added < nadd && submitted < total && nfree > 0u) {
             struct ctx *c = freectx[nfree - 1u];
@@ -868,10 +869,16 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
             submitted++;
             added++;
         }
+        deferred = 0;
         if (added) {
             if (cfg->mode == MODE_DEV) {
                 rc = virtq_dev_kick(&dev, &vq);
                 CHECK(rc == VIRTQ_OK, "kick = %d", rc);
+            } else if (rnd(&rng) & 1u) {
+                /* Half the time the decision comes after the drain below. */
+                rc = virtq_publish_defer(&vq);
+                CHECK(rc == VIRTQ_OK, "publish_defer = %d", rc);
+                deferred = 1;
             } else {
                 bool notify;
                 rc = virtq_publish(&vq, &notify);
@@ -880,9 +887,18 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
                     driver_notify();
             }
         }
-        /* Complete: drain, and sleep when nothing came back. */
-        if (drain(&done) == 0u && done < submitted && (nfree == 0u || submitted == total ||
-                                                        (rnd(&rng) & 3u) == 0u))
+        /* Complete: drain, decide a deferred kick (before any sleep), and
+           sleep when nothing came back. */
+        got = drain(&done);
+        if (deferred) {
+            bool notify;
+            rc = virtq_kick_prepare(&vq, &notify);
+            CHECK(rc == VIRTQ_OK, "kick_prepare = %d", rc);
+            if (notify)
+                driver_notify();
+        }
+        if (got == 0u && done < submitted && (nfree == 0u || submitted == total ||
+                                              (rnd(&rng) & 3u) == 0u))
             sleep_for_interrupt(&rng);
     }
 
