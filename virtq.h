@@ -88,7 +88,7 @@
                           other work (taking completions) in between; the
                           decision is owed until made, and MUST be made
                           before waiting for the device (EBUSY: one owed
-                          at a time)
+                          at a time; VIRTQ_PUBLISH_DEFER 1 builds them)
    virtq_submit(vq, bufs, out, in, cookie, &notify)
                           virtq_add + virtq_publish in one call: the
                           cheapest way to send one request at a time
@@ -276,6 +276,10 @@
    VIRTQ_MMIO_LEGACY      0: no virtio-mmio version 1; virtq_mmio_probe()
                           refuses it with VIRTQ_ENOTSUP and the legacy
                           code compiles away (default 1)       (impl only)
+   VIRTQ_PUBLISH_DEFER    1: build virtq_publish_defer() and
+                          virtq_kick_prepare() (default 0: not declared,
+                          no code; define it the same in every file that
+                          includes virtq.h)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
    VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock
@@ -454,6 +458,12 @@
    CPU writes meanwhile; the example drivers align them to this. */
 #ifndef VIRTQ_DMA_ALIGN
 #define VIRTQ_DMA_ALIGN 64
+#endif
+
+/* 1 builds virtq_publish_defer() and virtq_kick_prepare() (the publish in
+   two steps); 0, the default, leaves them out and costs nothing. */
+#ifndef VIRTQ_PUBLISH_DEFER
+#define VIRTQ_PUBLISH_DEFER 0
 #endif
 
 #if defined(__cplusplus)
@@ -842,9 +852,11 @@ VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
    initialised), VIRTQ_EBROKEN, or VIRTQ_EBUSY while an earlier deferred
    decision is still owed (nothing published then).  virtq_kick_prepare():
    as virtq_publish() (*notify false when no decision was owed); it
-   publishes nothing. */
+   publishes nothing.  Built with VIRTQ_PUBLISH_DEFER 1 only. */
+#if VIRTQ_PUBLISH_DEFER
 VIRTQ_API int virtq_publish_defer(struct virtq *vq);
 VIRTQ_API int virtq_kick_prepare(struct virtq *vq, bool *notify);
+#endif
 
 /* virtq_add() then virtq_publish() in one call, for a driver that makes
    each request visible as it adds it (the cheapest path for one request
@@ -1187,7 +1199,11 @@ extern "C" {
 #define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
 #define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
 #define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
+#if VIRTQ_PUBLISH_DEFER
 #define VIRTQ__Q_OWED 256u    /* virtq_publish_defer() left a kick decision owed */
+#else
+#define VIRTQ__Q_OWED 0u      /* never set: every owed branch folds away */
+#endif
 
 /* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
    negotiated (device.h), and virtq_init() refuses it, since a ring that
@@ -2327,6 +2343,7 @@ VIRTQ__INLINE int virtq__packed_publish_as(struct virtq *vq, bool *notify, uint1
     return virtq__packed_publish_batch(vq, notify, flags, old, now);
 }
 
+#if VIRTQ_PUBLISH_DEFER
 /* A publish while virtq_publish_defer() left a decision owed (cold): the
    new batch (if any), then one decision from kicked_idx.  The deferred
    batch and the adds since are each at most a ring, so the window is at
@@ -2344,6 +2361,7 @@ static VIRTQ__COLD int virtq__packed_publish_owed(struct virtq *vq, bool *notify
               dist > vq->num;
     return VIRTQ_OK;
 }
+#endif
 
 VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
 {
@@ -2353,11 +2371,14 @@ VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
     flags = vq->flags;
     if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
         return virtq__packed_publish_error(vq, notify);
+#if VIRTQ_PUBLISH_DEFER
     if (VIRTQ__UNLIKELY(flags & VIRTQ__Q_OWED))
         return virtq__packed_publish_owed(vq, notify);
+#endif
     return virtq__packed_publish_as(vq, notify, flags);
 }
 
+#if VIRTQ_PUBLISH_DEFER
 static int virtq__packed_publish_defer(struct virtq *vq)
 {
     bool unused;
@@ -2390,6 +2411,7 @@ static int virtq__packed_kick_prepare(struct virtq *vq, bool *notify)
     *notify = virtq__packed_decide(vq, flags, vq->kicked_idx, vq->published_idx);
     return VIRTQ_OK;
 }
+#endif
 
 /* 1 when the descriptor at position pw is used in its lap: AVAIL and USED
    both equal the wrap counter ("Driver and Device Ring Wrap Counters").
@@ -2975,6 +2997,7 @@ VIRTQ__INLINE bool virtq__decide(const struct virtq *vq, uint16_t flags, uint16_
     return virtq__wants_kick(vq, flags, old, now);
 }
 
+#if VIRTQ_PUBLISH_DEFER
 /* The kick decision's less common cases, out of line: a queue ordered by
    the platform's DMA barriers (VIRTIO_F_ORDER_PLATFORM), and one where
    virtq_publish_defer() left a decision owed, whose window then starts at
@@ -2994,6 +3017,7 @@ static VIRTQ__NOINLINE bool virtq__decide_slow(struct virtq *vq, uint16_t flags,
     }
     return virtq__decide(vq, flags, old, now) || wrapped;
 }
+#endif
 
 /* Publish up to now, which is ahead of what was published (the queue
    checked usable): write avail.idx and decide. */
@@ -3004,6 +3028,7 @@ VIRTQ__INLINE bool virtq__publish_new(struct virtq *vq, uint16_t flags, uint16_t
        so old..now always fits the 16-bit event-index window: the "kick
        before 2^16 adds" rule holds by construction. */
     virtq__expose(vq, now);
+#if VIRTQ_PUBLISH_DEFER
     if (VIRTQ__UNLIKELY(flags & (VIRTQ__Q_PLATFORM | VIRTQ__Q_OWED)))
         return virtq__decide_slow(vq, flags, old, now);
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
@@ -3011,6 +3036,9 @@ VIRTQ__INLINE bool virtq__publish_new(struct virtq *vq, uint16_t flags, uint16_t
        (the plain barrier: PLATFORM queues took the slow path). */
     VIRTQ_MB();
     return virtq__wants_kick(vq, flags, old, now);
+#else
+    return virtq__decide(vq, flags, old, now);
+#endif
 }
 
 VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now)
@@ -3021,6 +3049,7 @@ VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now
     return virtq__publish_new(vq, flags, old, now);
 }
 
+#if VIRTQ_PUBLISH_DEFER
 /* virtq_publish() while a decision is owed (cold): publish what is new,
    then decide from the last decision, even when nothing was added. */
 static VIRTQ__COLD bool virtq__publish_owed(struct virtq *vq, uint16_t now)
@@ -3029,6 +3058,7 @@ static VIRTQ__COLD bool virtq__publish_owed(struct virtq *vq, uint16_t now)
         virtq__expose(vq, now);
     return virtq__decide_slow(vq, vq->flags, now, now);
 }
+#endif
 
 VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
 {
@@ -3041,13 +3071,16 @@ VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
                                                      VIRTQ__Q_OWED)) != VIRTQ__Q_READY)) {
         if (notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
             return virtq__publish_error(vq, notify);
+#if VIRTQ_PUBLISH_DEFER
         *notify = virtq__publish_owed(vq, vq->avail_idx);
+#endif
         return VIRTQ_OK;
     }
     *notify = virtq__publish(vq, flags, vq->avail_idx);
     return VIRTQ_OK;
 }
 
+#if VIRTQ_PUBLISH_DEFER
 VIRTQ_API int virtq_publish_defer(struct virtq *vq)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_publish_defer(vq))
@@ -3083,6 +3116,7 @@ VIRTQ_API int virtq_kick_prepare(struct virtq *vq, bool *notify)
     *notify = virtq__decide_slow(vq, flags, vq->published_idx, vq->published_idx);
     return VIRTQ_OK;
 }
+#endif
 
 /* virtq_submit()'s work (vq and notify checked). */
 VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,

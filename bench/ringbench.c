@@ -63,7 +63,7 @@ static struct {
     unsigned warmup_ms, run_ms;
     int late;             /* kick decision after the reap (virtq_publish_defer) */
     int cpu_drv, cpu_dev; /* chosen once, before any thread is pinned */
-} cfg = {256, 1, 32, 0, 1, MODE_POLL, WAKE_EVENTFD, 1, 1, 0, 50, 300, 1, -1, -1};
+} cfg = {256, 1, 32, 0, 1, MODE_POLL, WAKE_EVENTFD, 1, 1, 0, 50, 300, VIRTQ_PUBLISH_DEFER, -1, -1};
 
 /* ---- one notification channel: eventfd or futex word --------------------- */
 struct chan {
@@ -540,13 +540,18 @@ static void drv_run(struct snap *a, struct snap *b)
         while (phase < 2 && added < cfg.batch && drv.inflight < cfg.inflight &&
                drv_add_one() == VIRTQ_OK)
             added++;
+#if VIRTQ_PUBLISH_DEFER
         if (added && cfg.late)
             drv_publish(virtq_publish_defer(&drv.vq), NULL); /* decided after the reap */
-        else if (added)
+        else
+#endif
+        if (added)
             drv_publish(VIRTQ_OK, virtq_publish);
         got = drv_reap();
+#if VIRTQ_PUBLISH_DEFER
         if (added && cfg.late)
             drv_publish(VIRTQ_OK, virtq_kick_prepare);
+#endif
         if (phase == 2 && drv.inflight == 0)
             break;
         if (added || got)
@@ -635,7 +640,8 @@ static void usage(void)
         "  -w eventfd|futex      how a sleeping side is woken (eventfd)\n"
         "  -d 0|1   with EVENT_IDX, re-arm with virtq_enable_intr_delayed (1)\n"
         "  -k 0|1   1: publish with virtq_publish_defer, take used buffers, then\n"
-        "           decide the kick (virtq_kick_prepare); 0: virtq_publish (1)\n"
+        "           decide the kick (virtq_kick_prepare); 0: virtq_publish (1 when\n"
+        "           built with VIRTQ_PUBLISH_DEFER)\n"
         "  -p 0|1   pin the two threads to different CPUs (1)\n"
         "  -W MS    warm-up (50)   -T MS  measured time (300)\n"
         "  --csv    print a CSV row (header with --csv-header)\n"
@@ -693,7 +699,8 @@ int main(int argc, char **argv)
         }
     }
     if (cfg.ring < 16 || cfg.ring > MAX_RING || (cfg.ring & (cfg.ring - 1u)) ||
-        (cfg.chain != 1 && cfg.chain != 3) || cfg.batch == 0 || cfg.run_ms == 0)
+        (cfg.chain != 1 && cfg.chain != 3) || cfg.batch == 0 || cfg.run_ms == 0 ||
+        (cfg.late && !VIRTQ_PUBLISH_DEFER))
         usage();
     cfg.cpu_drv = cpu_for(0);
     cfg.cpu_dev = cpu_for(1);

@@ -184,9 +184,11 @@ VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
    initialised), VIRTQ_EBROKEN, or VIRTQ_EBUSY while an earlier deferred
    decision is still owed (nothing published then).  virtq_kick_prepare():
    as virtq_publish() (*notify false when no decision was owed); it
-   publishes nothing. */
+   publishes nothing.  Built with VIRTQ_PUBLISH_DEFER 1 only. */
+#if VIRTQ_PUBLISH_DEFER
 VIRTQ_API int virtq_publish_defer(struct virtq *vq);
 VIRTQ_API int virtq_kick_prepare(struct virtq *vq, bool *notify);
+#endif
 
 /* virtq_add() then virtq_publish() in one call, for a driver that makes
    each request visible as it adds it (the cheapest path for one request

@@ -40,6 +40,12 @@
 #define VIRTQ_DMA_ALIGN 64
 #endif
 
+/* 1 builds virtq_publish_defer() and virtq_kick_prepare() (the publish in
+   two steps); 0, the default, leaves them out and costs nothing. */
+#ifndef VIRTQ_PUBLISH_DEFER
+#define VIRTQ_PUBLISH_DEFER 0
+#endif
+
 #if defined(__cplusplus)
 extern "C" {
 #endif

@@ -88,7 +88,7 @@
                           other work (taking completions) in between; the
                           decision is owed until made, and MUST be made
                           before waiting for the device (EBUSY: one owed
-                          at a time)
+                          at a time; VIRTQ_PUBLISH_DEFER 1 builds them)
    virtq_submit(vq, bufs, out, in, cookie, &notify)
                           virtq_add + virtq_publish in one call: the
                           cheapest way to send one request at a time
@@ -276,6 +276,10 @@
    VIRTQ_MMIO_LEGACY      0: no virtio-mmio version 1; virtq_mmio_probe()
                           refuses it with VIRTQ_ENOTSUP and the legacy
                           code compiles away (default 1)       (impl only)
+   VIRTQ_PUBLISH_DEFER    1: build virtq_publish_defer() and
+                          virtq_kick_prepare() (default 0: not declared,
+                          no code; define it the same in every file that
+                          includes virtq.h)
    VIRTQ_NOW_US()         monotonic microseconds; without it waits count
                           polls (VIRTQ_SPINS_PER_US per us)   (impl only)
    VIRTQ_SPINS_PER_US     polls per microsecond of timeout without a clock

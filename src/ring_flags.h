@@ -18,7 +18,11 @@
 #define VIRTQ__Q_READY 32u    /* virtq_init() succeeded */
 #define VIRTQ__Q_ANY_LEN 64u  /* used.len not bounded: virtq_ignore_used_len() */
 #define VIRTQ__Q_PACKED 128u  /* a packed ring (ring_packed.h) */
+#if VIRTQ_PUBLISH_DEFER
 #define VIRTQ__Q_OWED 256u    /* virtq_publish_defer() left a kick decision owed */
+#else
+#define VIRTQ__Q_OWED 0u      /* never set: every owed branch folds away */
+#endif
 
 /* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
    negotiated (device.h), and virtq_init() refuses it, since a ring that

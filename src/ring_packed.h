@@ -560,6 +560,7 @@ VIRTQ__INLINE int virtq__packed_publish_as(struct virtq *vq, bool *notify, uint1
     return virtq__packed_publish_batch(vq, notify, flags, old, now);
 }
 
+#if VIRTQ_PUBLISH_DEFER
 /* A publish while virtq_publish_defer() left a decision owed (cold): the
    new batch (if any), then one decision from kicked_idx.  The deferred
    batch and the adds since are each at most a ring, so the window is at
@@ -577,6 +578,7 @@ static VIRTQ__COLD int virtq__packed_publish_owed(struct virtq *vq, bool *notify
               dist > vq->num;
     return VIRTQ_OK;
 }
+#endif
 
 VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
 {
@@ -586,11 +588,14 @@ VIRTQ__P_HOT int virtq__packed_publish(struct virtq *vq, bool *notify)
     flags = vq->flags;
     if (VIRTQ__UNLIKELY(notify == NULL || (flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY))
         return virtq__packed_publish_error(vq, notify);
+#if VIRTQ_PUBLISH_DEFER
     if (VIRTQ__UNLIKELY(flags & VIRTQ__Q_OWED))
         return virtq__packed_publish_owed(vq, notify);
+#endif
     return virtq__packed_publish_as(vq, notify, flags);
 }
 
+#if VIRTQ_PUBLISH_DEFER
 static int virtq__packed_publish_defer(struct virtq *vq)
 {
     bool unused;
@@ -623,6 +628,7 @@ static int virtq__packed_kick_prepare(struct virtq *vq, bool *notify)
     *notify = virtq__packed_decide(vq, flags, vq->kicked_idx, vq->published_idx);
     return VIRTQ_OK;
 }
+#endif
 
 /* 1 when the descriptor at position pw is used in its lap: AVAIL and USED
    both equal the wrap counter ("Driver and Device Ring Wrap Counters").

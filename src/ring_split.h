@@ -408,6 +408,7 @@ VIRTQ__INLINE bool virtq__decide(const struct virtq *vq, uint16_t flags, uint16_
     return virtq__wants_kick(vq, flags, old, now);
 }
 
+#if VIRTQ_PUBLISH_DEFER
 /* The kick decision's less common cases, out of line: a queue ordered by
    the platform's DMA barriers (VIRTIO_F_ORDER_PLATFORM), and one where
    virtq_publish_defer() left a decision owed, whose window then starts at
@@ -427,6 +428,7 @@ static VIRTQ__NOINLINE bool virtq__decide_slow(struct virtq *vq, uint16_t flags,
     }
     return virtq__decide(vq, flags, old, now) || wrapped;
 }
+#endif
 
 /* Publish up to now, which is ahead of what was published (the queue
    checked usable): write avail.idx and decide. */
@@ -437,6 +439,7 @@ VIRTQ__INLINE bool virtq__publish_new(struct virtq *vq, uint16_t flags, uint16_t
        so old..now always fits the 16-bit event-index window: the "kick
        before 2^16 adds" rule holds by construction. */
     virtq__expose(vq, now);
+#if VIRTQ_PUBLISH_DEFER
     if (VIRTQ__UNLIKELY(flags & (VIRTQ__Q_PLATFORM | VIRTQ__Q_OWED)))
         return virtq__decide_slow(vq, flags, old, now);
     /* 2.7.13.4 "Notifying The Device": avail.idx must be visible before we
@@ -444,6 +447,9 @@ VIRTQ__INLINE bool virtq__publish_new(struct virtq *vq, uint16_t flags, uint16_t
        (the plain barrier: PLATFORM queues took the slow path). */
     VIRTQ_MB();
     return virtq__wants_kick(vq, flags, old, now);
+#else
+    return virtq__decide(vq, flags, old, now);
+#endif
 }
 
 VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now)
@@ -454,6 +460,7 @@ VIRTQ__INLINE bool virtq__publish(struct virtq *vq, uint16_t flags, uint16_t now
     return virtq__publish_new(vq, flags, old, now);
 }
 
+#if VIRTQ_PUBLISH_DEFER
 /* virtq_publish() while a decision is owed (cold): publish what is new,
    then decide from the last decision, even when nothing was added. */
 static VIRTQ__COLD bool virtq__publish_owed(struct virtq *vq, uint16_t now)
@@ -462,6 +469,7 @@ static VIRTQ__COLD bool virtq__publish_owed(struct virtq *vq, uint16_t now)
         virtq__expose(vq, now);
     return virtq__decide_slow(vq, vq->flags, now, now);
 }
+#endif
 
 VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
 {
@@ -474,13 +482,16 @@ VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
                                                      VIRTQ__Q_OWED)) != VIRTQ__Q_READY)) {
         if (notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
             return virtq__publish_error(vq, notify);
+#if VIRTQ_PUBLISH_DEFER
         *notify = virtq__publish_owed(vq, vq->avail_idx);
+#endif
         return VIRTQ_OK;
     }
     *notify = virtq__publish(vq, flags, vq->avail_idx);
     return VIRTQ_OK;
 }
 
+#if VIRTQ_PUBLISH_DEFER
 VIRTQ_API int virtq_publish_defer(struct virtq *vq)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_publish_defer(vq))
@@ -516,6 +527,7 @@ VIRTQ_API int virtq_kick_prepare(struct virtq *vq, bool *notify)
     *notify = virtq__decide_slow(vq, flags, vq->published_idx, vq->published_idx);
     return VIRTQ_OK;
 }
+#endif
 
 /* virtq_submit()'s work (vq and notify checked). */
 VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,

@@ -69,10 +69,12 @@ def wait_flag(*names):
 SPIN = ("spin", [], [], False)
 # Both transports in the "all" builds, PCI alone in the atomics one.
 BOTH_TRANSPORTS = "-DVIRTQ_TRANSPORTS=(VIRTQ_TRANSPORT_MMIO|VIRTQ_TRANSPORT_PCI)"
+# The "all" builds also build the options that add functions.
+OPTION_FLAGS = ["-DVIRTQ_PUBLISH_DEFER=1"]
 ALL_WFI = ("all", ["GATE_NOW", "GATE_ALARM", "GATE_OS", "GATE_CUSTOM"],
-           [wait_flag(W_SPIN, W_WFI, W_OS, W_CUSTOM), BOTH_TRANSPORTS], True)
+           [wait_flag(W_SPIN, W_WFI, W_OS, W_CUSTOM), BOTH_TRANSPORTS] + OPTION_FLAGS, True)
 ALL_NOWFI = ("all", ["GATE_NOW", "GATE_OS", "GATE_CUSTOM"],
-             [wait_flag(W_SPIN, W_OS, W_CUSTOM), BOTH_TRANSPORTS], False)
+             [wait_flag(W_SPIN, W_OS, W_CUSTOM), BOTH_TRANSPORTS] + OPTION_FLAGS, False)
 CLOCK = ("spin-clock", ["GATE_NOW"], [], False)
 WFI_TICK = ("wfi-tick", ["GATE_NOW", "GATE_TICK"], [wait_flag(W_SPIN, W_WFI)], True)
 ATOMICS = ("atomics", ["GATE_NOW", "GATE_OS", "GATE_CUSTOM"],
@@ -219,15 +221,34 @@ FS_TARGETS = [
 # Symbol checks on implementation objects
 
 
+API_RE = r"\bVIRTQ_API\b[^;{()]*?\b(virtq_\w+)\s*\("
+
+
 def public_functions():
     """Every function virtq.h declares with VIRTQ_API."""
     with open(HEADER, encoding="utf-8") as f:
         text = f.read()
     decl = text.split("VIRTQ_IMPLEMENTATION_INCLUDED", 1)[0]
-    names = set(re.findall(r"\bVIRTQ_API\b[^;{()]*?\b(virtq_\w+)\s*\(", decl))
+    names = set(re.findall(API_RE, decl))
     if len(names) < 10:
         raise Failure("could not find the VIRTQ_API declarations in virtq.h")
     return names
+
+
+def option_functions():
+    """The functions declared only under an option (#if VIRTQ_PUBLISH_DEFER)."""
+    with open(HEADER, encoding="utf-8") as f:
+        decl = f.read().split("VIRTQ_IMPLEMENTATION_INCLUDED", 1)[0]
+    blocks = re.findall(r"#if VIRTQ_PUBLISH_DEFER\n(.*?)#endif", decl, re.S)
+    names = set(n for b in blocks for n in re.findall(API_RE, b))
+    if not names:
+        raise Failure("could not find the VIRTQ_PUBLISH_DEFER declarations in virtq.h")
+    return names
+
+
+def api_for(extra, api, optional):
+    """The API an implementation built with these flags must define."""
+    return api if all(f in extra for f in OPTION_FLAGS) else api - optional
 
 
 def nm_symbols(r, nm, obj):
@@ -271,6 +292,7 @@ def check_impl_symbols(r, nm, obj, allowed_undef, api):
 
 def compile_gates(r):
     api = public_functions()
+    optional = option_functions()
     incdirs = {}
     items = []
 
@@ -286,10 +308,10 @@ def compile_gates(r):
                 cmd = [cc, std, opt] + warn + ["-I" + ROOT] + hook_flags(hooks) + extra + \
                     ["-c", IMPL, "-o", obj]
 
-                def host_impl(cmd=cmd, obj=obj, cc=cc, hooks=hooks):
+                def host_impl(cmd=cmd, obj=obj, cc=cc, hooks=hooks, want=api_for(extra, api, optional)):
                     must_compile(r, cmd)
                     nm = "nm" if cc == "gcc" else LLVM_NM
-                    check_impl_symbols(r, nm, obj, hook_symbols(hooks), api)
+                    check_impl_symbols(r, nm, obj, hook_symbols(hooks), want)
                 items.append(("host %s %s %s impl(%s)" % (cc, std, opt, name), host_impl))
         for std in C_STDS:
             obj = r.out("host", os.path.basename(cc), std[5:], "decl") + ".o"
@@ -321,9 +343,9 @@ def compile_gates(r):
             obj = r.out("fs", tname, std[5:], opt[1:], cname) + ".o"
             cmd = base + [std, opt] + hook_flags(hooks) + extra + ["-c", IMPL, "-o", obj]
 
-            def fs_impl(cmd=cmd, obj=obj, nm=nm, hooks=hooks):
+            def fs_impl(cmd=cmd, obj=obj, nm=nm, hooks=hooks, want=api_for(extra, api, optional)):
                 must_compile(r, cmd)
-                check_impl_symbols(r, nm, obj, hook_symbols(hooks), api)
+                check_impl_symbols(r, nm, obj, hook_symbols(hooks), want)
             items.append(("freestanding %s %s %s impl(%s)" % (tname, std, opt, cname), fs_impl))
 
     # 3. C++: declarations and implementation.

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#define VIRTQ_PUBLISH_DEFER 1 /* the publish in two steps is tested here */
 #include "virtq.h"
 #include "../common/vq_test.h"
 

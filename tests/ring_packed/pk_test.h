@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#define VIRTQ_PUBLISH_DEFER 1 /* the publish in two steps is tested here */
 #define VIRTQ_RINGS (VIRTQ_RING_SPLIT | VIRTQ_RING_PACKED)
 #include "virtq.h"
 

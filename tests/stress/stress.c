@@ -55,6 +55,7 @@ static void st_mmio_write(uintptr_t a, uint32_t v);
 /* The clock and the OS wait/wake are the POSIX shim's (shims/posix): the
    same channel also carries this test's own kick and interrupt signals. */
 #define VIRTQ_CONFIG_FILE "shims/posix/virtq_posix.h"
+#define VIRTQ_PUBLISH_DEFER 1 /* half the rounds defer the kick decision */
 #define VIRTQ_MMIO_READ32(a) st_mmio_read(a)
 #define VIRTQ_MMIO_WRITE32(a, v) st_mmio_write((a), (v))
 #define VIRTQ_IMPLEMENTATION
