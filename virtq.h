@@ -773,13 +773,13 @@ struct virtq {
     uint16_t free_head;    /* first free descriptor (valid if num_free) */
     uint16_t avail_idx;    /* next avail index to fill (private copy) */
     uint16_t published_idx; /* avail.idx as last written by virtq_publish() */
-    uint16_t kicked_idx;   /* published_idx at the last kick decision */
     uint16_t last_used;    /* next used index to consume */
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
     uint16_t detach_pos;   /* scan cursor for virtq_detach() */
     uint16_t mask;         /* num - 1 */
     uint16_t broken_reason; /* enum virtq_broken_reason */
+    uint16_t kicked_idx;   /* while a decision is owed: published_idx at the last one */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
     uintptr_t notify;      /* transport: where this queue's notifications go (PCI) */
     void *user;            /* free for the caller */
@@ -1891,7 +1891,6 @@ static void virtq__packed_reset(struct virtq *vq)
     VIRTQ__P_BATCH(vq) = 1;
     VIRTQ__P_HEADF(vq) = 0;
     VIRTQ__P_SET_HEADP(vq, &VIRTQ__PDESC(vq)[0]);
-    vq->kicked_idx = VIRTQ__PW_WRAP;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
@@ -2328,8 +2327,8 @@ static VIRTQ__COLD int virtq__packed_publish_renumbered(struct virtq *vq, bool *
     return virtq__packed_publish_batch(vq, notify, flags, old, now);
 }
 
-/* Make the added batch available: EBUSY-free part of virtq_publish()
-   (flags as the caller read them, OWED meaning "no decision now"). */
+/* The publish of a checked queue: close the added batch and make it
+   available, then decide, unless flags has OWED (the decision waits). */
 VIRTQ__INLINE int virtq__packed_publish_as(struct virtq *vq, bool *notify, uint16_t flags)
 {
     uint16_t old = vq->published_idx, now = vq->avail_idx;
@@ -2636,7 +2635,6 @@ static void virtq__reset(struct virtq *vq)
     vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
-    vq->kicked_idx = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
@@ -2874,10 +2872,9 @@ static __attribute__((noinline)) int virtq__add_chain(struct virtq *vq,
 #define VIRTQ__ADD1_FAST 0
 #endif
 
-/* virtq_add()'s work, shared with virtq_submit(), which also refuses a
-   queue with any of the flags in `also` set (a constant). */
+/* virtq_add()'s work, shared with virtq_submit(). */
 VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                             unsigned in, void *cookie, uint16_t also)
+                             unsigned in, void *cookie)
 {
     unsigned n = out + in;
     /* Step 1, the queue and the counts (each refusal classified out of
@@ -2885,7 +2882,7 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
        beyond the free count (which also bounds it by the ring size). */
     if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL))
         return VIRTQ_EINVAL;
-    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN | also)) != VIRTQ__Q_READY))
+    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
         return virtq__state_error(vq);
     if (VIRTQ__UNLIKELY(n < out))
         return VIRTQ_EINVAL;
@@ -2914,7 +2911,7 @@ VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *buf
                                    unsigned out, unsigned in, void *cookie)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
-    return virtq__add(vq, bufs, out, in, cookie, 0);
+    return virtq__add(vq, bufs, out, in, cookie);
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
@@ -3067,15 +3064,15 @@ VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
     if (VIRTQ__UNLIKELY(vq == NULL))
         return virtq__publish_error(vq, notify);
     flags = vq->flags;
-    if (VIRTQ__UNLIKELY(notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN |
-                                                     VIRTQ__Q_OWED)) != VIRTQ__Q_READY)) {
-        if (notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
-            return virtq__publish_error(vq, notify);
+    if (VIRTQ__UNLIKELY(notify == NULL ||
+                        (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+        return virtq__publish_error(vq, notify);
 #if VIRTQ_PUBLISH_DEFER
+    if (VIRTQ__UNLIKELY(flags & VIRTQ__Q_OWED)) {
         *notify = virtq__publish_owed(vq, vq->avail_idx);
-#endif
         return VIRTQ_OK;
     }
+#endif
     *notify = virtq__publish(vq, flags, vq->avail_idx);
     return VIRTQ_OK;
 }
@@ -3123,7 +3120,7 @@ VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, 
                                 unsigned in, void *cookie, bool *notify)
 {
     uint16_t flags = vq->flags;
-    int rc = virtq__add(vq, bufs, out, in, cookie, 0);
+    int rc = virtq__add(vq, bufs, out, in, cookie);
     if (VIRTQ__UNLIKELY(rc != VIRTQ_OK)) {
         *notify = false;
         return rc;

@@ -105,13 +105,13 @@ struct virtq {
     uint16_t free_head;    /* first free descriptor (valid if num_free) */
     uint16_t avail_idx;    /* next avail index to fill (private copy) */
     uint16_t published_idx; /* avail.idx as last written by virtq_publish() */
-    uint16_t kicked_idx;   /* published_idx at the last kick decision */
     uint16_t last_used;    /* next used index to consume */
     uint16_t flags;        /* VIRTQ__Q_* */
     uint16_t index;        /* queue index on its device */
     uint16_t detach_pos;   /* scan cursor for virtq_detach() */
     uint16_t mask;         /* num - 1 */
     uint16_t broken_reason; /* enum virtq_broken_reason */
+    uint16_t kicked_idx;   /* while a decision is owed: published_idx at the last one */
     uint32_t align;        /* used-ring alignment given to virtq_init() */
     uintptr_t notify;      /* transport: where this queue's notifications go (PCI) */
     void *user;            /* free for the caller */

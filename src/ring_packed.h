@@ -108,7 +108,6 @@ static void virtq__packed_reset(struct virtq *vq)
     VIRTQ__P_BATCH(vq) = 1;
     VIRTQ__P_HEADF(vq) = 0;
     VIRTQ__P_SET_HEADP(vq, &VIRTQ__PDESC(vq)[0]);
-    vq->kicked_idx = VIRTQ__PW_WRAP;
     vq->detach_pos = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
@@ -545,8 +544,8 @@ static VIRTQ__COLD int virtq__packed_publish_renumbered(struct virtq *vq, bool *
     return virtq__packed_publish_batch(vq, notify, flags, old, now);
 }
 
-/* Make the added batch available: EBUSY-free part of virtq_publish()
-   (flags as the caller read them, OWED meaning "no decision now"). */
+/* The publish of a checked queue: close the added batch and make it
+   available, then decide, unless flags has OWED (the decision waits). */
 VIRTQ__INLINE int virtq__packed_publish_as(struct virtq *vq, bool *notify, uint16_t flags)
 {
     uint16_t old = vq->published_idx, now = vq->avail_idx;

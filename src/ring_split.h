@@ -47,7 +47,6 @@ static void virtq__reset(struct virtq *vq)
     vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
-    vq->kicked_idx = 0;
     vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
@@ -285,10 +284,9 @@ static __attribute__((noinline)) int virtq__add_chain(struct virtq *vq,
 #define VIRTQ__ADD1_FAST 0
 #endif
 
-/* virtq_add()'s work, shared with virtq_submit(), which also refuses a
-   queue with any of the flags in `also` set (a constant). */
+/* virtq_add()'s work, shared with virtq_submit(). */
 VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                             unsigned in, void *cookie, uint16_t also)
+                             unsigned in, void *cookie)
 {
     unsigned n = out + in;
     /* Step 1, the queue and the counts (each refusal classified out of
@@ -296,7 +294,7 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
        beyond the free count (which also bounds it by the ring size). */
     if (VIRTQ__UNLIKELY(vq == NULL || bufs == NULL || cookie == NULL))
         return VIRTQ_EINVAL;
-    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN | also)) != VIRTQ__Q_READY))
+    if (VIRTQ__UNLIKELY((vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
         return virtq__state_error(vq);
     if (VIRTQ__UNLIKELY(n < out))
         return VIRTQ_EINVAL;
@@ -325,7 +323,7 @@ VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *buf
                                    unsigned out, unsigned in, void *cookie)
 {
     VIRTQ__RING_DISPATCH(vq, virtq__packed_add(vq, bufs, out, in, cookie))
-    return virtq__add(vq, bufs, out, in, cookie, 0);
+    return virtq__add(vq, bufs, out, in, cookie);
 }
 
 VIRTQ_API int virtq_add_indirect(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
@@ -478,15 +476,15 @@ VIRTQ_API VIRTQ__HOT int virtq_publish(struct virtq *vq, bool *notify)
     if (VIRTQ__UNLIKELY(vq == NULL))
         return virtq__publish_error(vq, notify);
     flags = vq->flags;
-    if (VIRTQ__UNLIKELY(notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN |
-                                                     VIRTQ__Q_OWED)) != VIRTQ__Q_READY)) {
-        if (notify == NULL || (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
-            return virtq__publish_error(vq, notify);
+    if (VIRTQ__UNLIKELY(notify == NULL ||
+                        (flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY))
+        return virtq__publish_error(vq, notify);
 #if VIRTQ_PUBLISH_DEFER
+    if (VIRTQ__UNLIKELY(flags & VIRTQ__Q_OWED)) {
         *notify = virtq__publish_owed(vq, vq->avail_idx);
-#endif
         return VIRTQ_OK;
     }
+#endif
     *notify = virtq__publish(vq, flags, vq->avail_idx);
     return VIRTQ_OK;
 }
@@ -534,7 +532,7 @@ VIRTQ__INLINE int virtq__submit(struct virtq *vq, const struct virtq_buf *bufs, 
                                 unsigned in, void *cookie, bool *notify)
 {
     uint16_t flags = vq->flags;
-    int rc = virtq__add(vq, bufs, out, in, cookie, 0);
+    int rc = virtq__add(vq, bufs, out, in, cookie);
     if (VIRTQ__UNLIKELY(rc != VIRTQ_OK)) {
         *notify = false;
         return rc;

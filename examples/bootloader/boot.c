@@ -100,7 +100,7 @@ static int load(struct vblk *b, const struct bl_config *cfg, uint32_t per_block,
     const char *what = r->initrd ? "kernel+initrd" : "kernel";
     struct bl_extent ext[2];
     unsigned n = r->initrd ? 2u : 1u, failed = 0;
-    uint64_t t1;
+    uint64_t total = r->plan.kernel_load + r->plan.initrd_bytes, t1;
     int err;
     ext[0].sector = r->kernel->first_lba * per_block;
     ext[0].dst = cfg->ram + (r->plan.kernel_entry - L->ram_base);
@@ -112,14 +112,14 @@ static int load(struct vblk *b, const struct bl_config *cfg, uint32_t per_block,
     }
     r->stage = BL_STAGE_LOAD_KERNEL;
     if (cfg->progress)
-        cfg->progress(what, r->plan.kernel_load + r->plan.initrd_bytes, 0);
+        cfg->progress(what, total, 0);
     t1 = now(cfg);
     err = bl_load_extents(b, ext, n, cfg->chunk, cfg->depth, &r->load_st, &failed);
     r->us_load = now(cfg) - t1;
     r->kernel_bytes = ext[0].done;
     r->initrd_bytes = r->initrd ? ext[1].done : 0u;
     if (cfg->progress)
-        cfg->progress(what, r->plan.kernel_load + r->plan.initrd_bytes, 1);
+        cfg->progress(what, total, 1);
     if (err != BL_OK && failed == 1u)
         r->stage = BL_STAGE_LOAD_INITRD;
     return err;

@@ -16,7 +16,7 @@ struct bl__window {
     unsigned n, cur;    /* extents; the one being submitted */
     uint64_t off;       /* next byte of ext[cur] to submit */
     uint32_t chunk;
-    unsigned depth, inflight;
+    unsigned inflight;
     uint64_t busy;      /* one bit per slot in flight */
     struct bl__slot slot[BL_LOAD_MAX_DEPTH];
     struct bl_load_stats *st;
@@ -148,7 +148,6 @@ int bl_load_extents(struct vblk *b, struct bl_extent *ext, unsigned n, uint32_t 
     w.cur = 0;
     w.off = 0;
     w.chunk = chunk;
-    w.depth = depth;
     w.inflight = 0;
     w.busy = 0;
     w.st = st;
