@@ -230,21 +230,22 @@ VIRTQ_API uint32_t virtq_dev_isr(struct virtq_dev *dev)
 }
 
 /* Config reads: whole field(s) inside one stable ConfigGeneration
-   ("Device Configuration Space"). */
+   ("Device Configuration Space").  Width 1 fills buf with len bytes; width
+   2 or 4 fills it with one uint32_t per access, the register's value. */
 static int virtq__cfg(struct virtq_dev *dev, uint32_t off, void *buf, uint32_t len, unsigned width)
 {
-    uint32_t tries, i;
+    uint32_t tries, i, k;
     if (!virtq__dev_ok(dev) || buf == NULL || len == 0u || (off & (width - 1u)) != 0u ||
         off > virtq__t_cfg_len(dev) || len > virtq__t_cfg_len(dev) - off)
         return VIRTQ_EINVAL;
     for (tries = 0; tries < VIRTQ_CONFIG_RETRIES; tries++) {
         uint32_t gen = virtq__t_generation(dev);
-        for (i = 0; i < len; i += width) {
+        for (i = 0, k = 0; i < len; i += width, k++) {
             uint32_t v = virtq__t_cfg_read(dev, off + i, width);
-            uint8_t *p = (uint8_t *)buf + i;
-            unsigned b;
-            for (b = 0; b < width; b++)
-                p[b] = (uint8_t)(v >> (8u * b)); /* little-endian layout */
+            if (width == 1u)
+                ((uint8_t *)buf)[k] = (uint8_t)v;
+            else
+                ((uint32_t *)buf)[k] = v;
         }
         if (virtq__t_generation(dev) == gen)
             return VIRTQ_OK;
@@ -252,52 +253,45 @@ static int virtq__cfg(struct virtq_dev *dev, uint32_t off, void *buf, uint32_t l
     return VIRTQ_EIO;
 }
 
-/* A little-endian field of size bytes; 64-bit ones as two 32-bit reads
-   inside one generation. */
-static int virtq__cfg_uint(struct virtq_dev *dev, uint32_t off, unsigned size, uint64_t *out)
+/* A field of size bytes into *out, which has that size (uint8_t ..
+   uint64_t); 64-bit ones as two 32-bit reads, low word first, inside one
+   generation.  *out is written only on VIRTQ_OK. */
+static int virtq__cfg_uint(struct virtq_dev *dev, uint32_t off, unsigned size, void *out)
 {
-    uint8_t b[8];
-    uint64_t v = 0;
-    unsigned i;
-    int rc = virtq__cfg(dev, off, b, size, size > 4u ? 4u : size);
+    uint32_t w[2] = {0, 0};
+    unsigned width = size > 4u ? 4u : size;
+    int rc = out == NULL ? VIRTQ_EINVAL : virtq__cfg(dev, off, w, size, width);
     if (rc != VIRTQ_OK)
         return rc;
-    for (i = size; i-- > 0u;)
-        v = (v << 8) | b[i];
-    *out = v;
+    if (size == 1u)
+        *(uint8_t *)out = *(const uint8_t *)w; /* stored as a byte */
+    else if (size == 2u)
+        *(uint16_t *)out = (uint16_t)w[0];
+    else if (size == 4u)
+        *(uint32_t *)out = w[0];
+    else
+        *(uint64_t *)out = (uint64_t)w[1] << 32 | w[0];
     return VIRTQ_OK;
 }
 
 VIRTQ_API int virtq_dev_config_read8(struct virtq_dev *dev, uint32_t off, uint8_t *val)
 {
-    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
-    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 1, &v);
-    if (rc == VIRTQ_OK)
-        *val = (uint8_t)v;
-    return rc;
+    return virtq__cfg_uint(dev, off, 1, val);
 }
 
 VIRTQ_API int virtq_dev_config_read16(struct virtq_dev *dev, uint32_t off, uint16_t *val)
 {
-    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
-    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 2, &v);
-    if (rc == VIRTQ_OK)
-        *val = (uint16_t)v;
-    return rc;
+    return virtq__cfg_uint(dev, off, 2, val);
 }
 
 VIRTQ_API int virtq_dev_config_read32(struct virtq_dev *dev, uint32_t off, uint32_t *val)
 {
-    uint64_t v = 0; /* set on VIRTQ_OK; 0 keeps -Wconditional-uninitialized quiet */
-    int rc = val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 4, &v);
-    if (rc == VIRTQ_OK)
-        *val = (uint32_t)v;
-    return rc;
+    return virtq__cfg_uint(dev, off, 4, val);
 }
 
 VIRTQ_API int virtq_dev_config_read64(struct virtq_dev *dev, uint32_t off, uint64_t *val)
 {
-    return val == NULL ? VIRTQ_EINVAL : virtq__cfg_uint(dev, off, 8, val);
+    return virtq__cfg_uint(dev, off, 8, val);
 }
 
 VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, void *buf,
