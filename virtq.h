@@ -3417,8 +3417,11 @@ static inline uint32_t virtq__notify_data(const struct virtq *vq)
    through transport.h. */
 #if VIRTQ__HAS_MMIO
 
-#define VIRTQ__R32(dev, off) VIRTQ_MMIO_READ32((dev)->base + (uintptr_t)(off))
-#define VIRTQ__W32(dev, off, v) VIRTQ_MMIO_WRITE32((dev)->base + (uintptr_t)(off), (uint32_t)(v))
+/* Register accesses from a base address.  Functions with several take
+   dev->base into a local first: every access's barrier is also a compiler
+   barrier, which would reload it from *dev each time. */
+#define VIRTQ__R32(base, off) VIRTQ_MMIO_READ32((base) + (uintptr_t)(off))
+#define VIRTQ__W32(base, off, v) VIRTQ_MMIO_WRITE32((base) + (uintptr_t)(off), (uint32_t)(v))
 
 VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
 {
@@ -3456,12 +3459,12 @@ VIRTQ_API int virtq_mmio_probe(struct virtq_dev *dev, uintptr_t base)
 
 static uint32_t virtq__mmio_status(const struct virtq_dev *dev)
 {
-    return VIRTQ__R32(dev, VIRTIO_MMIO_STATUS);
+    return VIRTQ__R32(dev->base, VIRTIO_MMIO_STATUS);
 }
 
 static void virtq__mmio_set_status(const struct virtq_dev *dev, uint32_t status)
 {
-    VIRTQ__W32(dev, VIRTIO_MMIO_STATUS, status);
+    VIRTQ__W32(dev->base, VIRTIO_MMIO_STATUS, status);
 }
 
 /* 64-bit features through two 32-bit windows; the select register is
@@ -3469,56 +3472,63 @@ static void virtq__mmio_set_status(const struct virtq_dev *dev, uint32_t status)
    Layout"). */
 static uint64_t virtq__mmio_features(const struct virtq_dev *dev)
 {
+    const uintptr_t base = dev->base;
     uint64_t f;
-    VIRTQ__W32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    f = VIRTQ__R32(dev, VIRTIO_MMIO_DEVICE_FEATURES);
-    VIRTQ__W32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    f |= (uint64_t)VIRTQ__R32(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+    VIRTQ__W32(base, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    f = VIRTQ__R32(base, VIRTIO_MMIO_DEVICE_FEATURES);
+    VIRTQ__W32(base, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    f |= (uint64_t)VIRTQ__R32(base, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
     return f;
 }
 
 static void virtq__mmio_set_features(const struct virtq_dev *dev, uint64_t f)
 {
-    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    VIRTQ__W32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
+    const uintptr_t base = dev->base;
+    VIRTQ__W32(base, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    VIRTQ__W32(base, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+    VIRTQ__W32(base, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    VIRTQ__W32(base, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
 }
 
 /* Select queue index and report its QueueNumMax, or an error if it is
    missing or already live. */
 static int virtq__mmio_queue_max(const struct virtq_dev *dev, uint16_t index, uint32_t *max)
 {
-    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_SEL, index);
-    if (VIRTQ__R32(dev, VIRTQ__LEGACY(dev) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
+    const uintptr_t base = dev->base;
+    VIRTQ__W32(base, VIRTIO_MMIO_QUEUE_SEL, index);
+    if (VIRTQ__R32(base, VIRTQ__LEGACY(dev) ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY))
         return VIRTQ_EBUSY;
-    *max = VIRTQ__R32(dev, VIRTIO_MMIO_QUEUE_NUM_MAX);
+    *max = VIRTQ__R32(base, VIRTIO_MMIO_QUEUE_NUM_MAX);
     return *max == 0u ? VIRTQ_ENODEV : VIRTQ_OK;
 }
 
 /* Hand the (selected, initialised) ring to the device. */
 static int virtq__mmio_queue_enable(const struct virtq_dev *dev, const struct virtq *vq)
 {
+    const uintptr_t base = dev->base;
     uint64_t desc = VIRTQ_VIRT_TO_DMA(vq->desc);
-    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NUM, vq->num);
+    VIRTQ__W32(base, VIRTIO_MMIO_QUEUE_NUM, vq->num);
     if (VIRTQ__LEGACY(dev)) {
         /* "Legacy interface": GuestPageSize before QueuePFN, which names
            the page holding the whole contiguous ring. */
-        VIRTQ__W32(dev, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTQ__PAGE);
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_ALIGN, VIRTQ__PAGE);
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(desc / VIRTQ__PAGE));
+        VIRTQ__W32(base, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTQ__PAGE);
+        VIRTQ__W32(base, VIRTIO_MMIO_QUEUE_ALIGN, VIRTQ__PAGE);
+        VIRTQ__W32(base, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(desc / VIRTQ__PAGE));
         return VIRTQ_OK;
     }
     {
-        uint64_t avail = VIRTQ_VIRT_TO_DMA(vq->avail), used = VIRTQ_VIRT_TO_DMA(vq->used);
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
-        VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_READY, 1);
-        return VIRTQ__R32(dev, VIRTIO_MMIO_QUEUE_READY) == 1u ? VIRTQ_OK : VIRTQ_EIO;
+        /* QueueDesc, QueueDriver, QueueDevice: low/high pairs 0x10 apart. */
+        uint64_t area[3];
+        unsigned i;
+        area[0] = desc;
+        area[1] = VIRTQ_VIRT_TO_DMA(vq->avail);
+        area[2] = VIRTQ_VIRT_TO_DMA(vq->used);
+        for (i = 0; i < 3u; i++) {
+            VIRTQ__W32(base, VIRTIO_MMIO_QUEUE_DESC_LOW + 0x10u * i, (uint32_t)area[i]);
+            VIRTQ__W32(base, VIRTIO_MMIO_QUEUE_DESC_HIGH + 0x10u * i, (uint32_t)(area[i] >> 32));
+        }
+        VIRTQ__W32(base, VIRTIO_MMIO_QUEUE_READY, 1);
+        return VIRTQ__R32(base, VIRTIO_MMIO_QUEUE_READY) == 1u ? VIRTQ_OK : VIRTQ_EIO;
     }
 }
 
@@ -3526,7 +3536,7 @@ static void virtq__mmio_notify(const struct virtq_dev *dev, const struct virtq *
 {
     /* The MMIO write is ordered after the avail.idx store by the shim
        (RISC-V "fence w,o"): "Available Buffer Notifications". */
-    VIRTQ__W32(dev, VIRTIO_MMIO_QUEUE_NOTIFY,
+    VIRTQ__W32(dev->base, VIRTIO_MMIO_QUEUE_NOTIFY,
                (dev->features & VIRTQ_FEATURE(VIRTIO_F_NOTIFICATION_DATA)) ? virtq__notify_data(vq)
                                                                            : vq->index);
 }
@@ -3536,17 +3546,18 @@ static void virtq__mmio_notify(const struct virtq_dev *dev, const struct virtq *
    define, so they are neither reported nor acknowledged. */
 static uint32_t virtq__mmio_isr(const struct virtq_dev *dev)
 {
-    uint32_t st = VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
+    const uintptr_t base = dev->base;
+    uint32_t st = VIRTQ__R32(base, VIRTIO_MMIO_INTERRUPT_STATUS) &
                   (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
     if (st != 0u)
-        VIRTQ__W32(dev, VIRTIO_MMIO_INTERRUPT_ACK, st);
+        VIRTQ__W32(base, VIRTIO_MMIO_INTERRUPT_ACK, st);
     return st;
 }
 
 static uint32_t virtq__mmio_generation(const struct virtq_dev *dev)
 {
     /* Legacy devices have no ConfigGeneration: treat it as constant. */
-    return VIRTQ__LEGACY(dev) ? 0u : VIRTQ__R32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
+    return VIRTQ__LEGACY(dev) ? 0u : VIRTQ__R32(dev->base, VIRTIO_MMIO_CONFIG_GENERATION);
 }
 
 /* One config-space access of the given width (1, 2 or 4 bytes). */
@@ -3569,7 +3580,7 @@ static void virtq__mmio_cfg_write(const struct virtq_dev *dev, uint32_t off, uin
     else if (width == 2u)
         VIRTQ_MMIO_WRITE16(a, (uint16_t)v);
     else
-        VIRTQ__W32(dev, VIRTIO_MMIO_CONFIG + off, v);
+        VIRTQ_MMIO_WRITE32(a, v);
 }
 
 /* Bytes of device configuration space the register window holds. */
@@ -3584,7 +3595,7 @@ static uint32_t virtq__mmio_cfg_len(const struct virtq_dev *dev)
    interrupt handler still sees it. */
 static int virtq__mmio_poll(const struct virtq_dev *dev)
 {
-    return (VIRTQ__R32(dev, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTQ_ISR_CONFIG) != 0u;
+    return (VIRTQ__R32(dev->base, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTQ_ISR_CONFIG) != 0u;
 }
 /* No QueueReset register exists before virtio 1.2's MMIO layout, and QEMU
    7.2 offers RING_RESET on virtio-mmio without one: never negotiate it. */
@@ -4386,7 +4397,7 @@ static inline uint32_t virtq__t_cfg_len(const struct virtq_dev *dev)
 #define VIRTQ__BUMP(p) ((void)(*(p) = *(p) + 1u))
 #endif
 
-static int virtq__dev_ok(const struct virtq_dev *dev)
+VIRTQ__INLINE int virtq__dev_ok(const struct virtq_dev *dev)
 {
     return dev != NULL && (dev->state & VIRTQ__D_PROBED);
 }
@@ -4671,13 +4682,14 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
    field as two 32-bit writes, low word first. */
 static int virtq__cfg_write(struct virtq_dev *dev, uint32_t off, uint64_t val, unsigned size)
 {
-    unsigned width = size > 4u ? 4u : size;
+    unsigned i, width = size > 4u ? 4u : size;
     if (!virtq__dev_ok(dev) || (off & (width - 1u)) != 0u || virtq__t_cfg_len(dev) < size ||
         off > virtq__t_cfg_len(dev) - size)
         return VIRTQ_EINVAL;
-    virtq__t_cfg_write(dev, off, (uint32_t)val, width);
-    if (size == 8u) /* constant shift: no libgcc helper on 32-bit CPUs */
-        virtq__t_cfg_write(dev, off + 4u, (uint32_t)(val >> 32), 4);
+    for (i = 0; i < size; i += width) {
+        virtq__t_cfg_write(dev, off + i, (uint32_t)val, width);
+        val >>= 32; /* constant shift: no libgcc helper on 32-bit CPUs */
+    }
     return VIRTQ_OK;
 }
 

@@ -19,7 +19,7 @@
 #define VIRTQ__BUMP(p) ((void)(*(p) = *(p) + 1u))
 #endif
 
-static int virtq__dev_ok(const struct virtq_dev *dev)
+VIRTQ__INLINE int virtq__dev_ok(const struct virtq_dev *dev)
 {
     return dev != NULL && (dev->state & VIRTQ__D_PROBED);
 }
@@ -304,13 +304,14 @@ VIRTQ_API int virtq_dev_config_read_bytes(struct virtq_dev *dev, uint32_t off, v
    field as two 32-bit writes, low word first. */
 static int virtq__cfg_write(struct virtq_dev *dev, uint32_t off, uint64_t val, unsigned size)
 {
-    unsigned width = size > 4u ? 4u : size;
+    unsigned i, width = size > 4u ? 4u : size;
     if (!virtq__dev_ok(dev) || (off & (width - 1u)) != 0u || virtq__t_cfg_len(dev) < size ||
         off > virtq__t_cfg_len(dev) - size)
         return VIRTQ_EINVAL;
-    virtq__t_cfg_write(dev, off, (uint32_t)val, width);
-    if (size == 8u) /* constant shift: no libgcc helper on 32-bit CPUs */
-        virtq__t_cfg_write(dev, off + 4u, (uint32_t)(val >> 32), 4);
+    for (i = 0; i < size; i += width) {
+        virtq__t_cfg_write(dev, off + i, (uint32_t)val, width);
+        val >>= 32; /* constant shift: no libgcc helper on 32-bit CPUs */
+    }
     return VIRTQ_OK;
 }
 
