@@ -4636,7 +4636,7 @@ static int virtq__cfg(struct virtq_dev *dev, uint32_t off, void *buf, uint32_t l
    generation.  *out is written only on VIRTQ_OK. */
 static int virtq__cfg_uint(struct virtq_dev *dev, uint32_t off, unsigned size, void *out)
 {
-    uint32_t w[2] = {0, 0};
+    uint32_t w[2]; /* filled on VIRTQ_OK (no initialiser: it may become memset) */
     unsigned width = size > 4u ? 4u : size;
     int rc = out == NULL ? VIRTQ_EINVAL : virtq__cfg(dev, off, w, size, width);
     if (rc != VIRTQ_OK)
