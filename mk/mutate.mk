@@ -41,12 +41,12 @@ MS_TRACE_OBJS := $(MS_BUILD)/trace/tr_rt.o $(MS_BUILD)/trace/tr_tests.o $(MS_BUI
 
 $(MS_BUILD)/ring/%.o: $(RING_DIR)/%.c
 	@mkdir -p $(@D)
-	$(RING_GCC) $(RING_CFLAGS) -c $< -o $@
+	$(RING_GCC) $(RING_CFLAGS) -O1 -c $< -o $@
 $(MS_BUILD)/ring/t_main.o: $(RING_DIR)/t_main.c virtq.h
 	@mkdir -p $(@D)
-	$(RING_GCC) $(RING_CFLAGS) -c $< -o $@
+	$(RING_GCC) $(RING_CFLAGS) -O1 -c $< -o $@
 $(MS_BUILD)/ring/test_ring: $(MS_BUILD)/ring/t_main.o $(MS_RING_OBJS)
-	$(RING_GCC) $(RING_CFLAGS) $^ $(RING_LIBS) -o $@
+	$(RING_GCC) $(RING_CFLAGS) -O1 $^ $(RING_LIBS) -o $@
 
 $(MS_BUILD)/fake/%.o: shims/fake/%.c
 	@mkdir -p $(@D)

@@ -243,16 +243,13 @@ VIRTQ__INLINE uint32_t virtq__write_chain(struct virtq *vq, const struct virtq_b
     return wlen;
 }
 
-/* Steps 2 and 3 of an add (the queue and the counts already checked). */
-VIRTQ__INLINE int virtq__add_segs(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
-                                  unsigned n, void *cookie)
+/* Step 3 of an add (the queue, the counts, the free count and every
+   segment already checked). */
+VIRTQ__INLINE int virtq__add_checked(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                     unsigned n, void *cookie)
 {
     uint16_t head, tail, after;
     uint32_t wlen;
-    /* Step 2, every segment, before anything is written: a refused add
-       leaves ring memory and private state exactly as they were. */
-    if (VIRTQ__UNLIKELY(!virtq__segs_ok(bufs, n)))
-        return VIRTQ_EINVAL;
     /* Step 3, write the chain, take it off the free list, record it and
        queue its head (not visible to the device before virtq_publish()). */
     head = vq->free_head;
@@ -261,6 +258,17 @@ VIRTQ__INLINE int virtq__add_segs(struct virtq *vq, const struct virtq_buf *bufs
     vq->num_free = (uint16_t)(vq->num_free - n);
     virtq__commit(vq, head, tail, (uint16_t)n, wlen, cookie);
     return VIRTQ_OK;
+}
+
+/* Steps 2 and 3 of an add (the queue and the counts already checked). */
+VIRTQ__INLINE int virtq__add_segs(struct virtq *vq, const struct virtq_buf *bufs, unsigned out,
+                                  unsigned n, void *cookie)
+{
+    /* Step 2, every segment, before anything is written: a refused add
+       leaves ring memory and private state exactly as they were. */
+    if (VIRTQ__UNLIKELY(!virtq__segs_ok(bufs, n)))
+        return VIRTQ_EINVAL;
+    return virtq__add_checked(vq, bufs, out, n, cookie);
 }
 
 #if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
@@ -298,6 +306,15 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
         return virtq__state_error(vq);
     if (VIRTQ__UNLIKELY(n < out))
         return VIRTQ_EINVAL;
+#if !VIRTQ__ADD1_FAST
+    /* Optimising for size: the same checks with one copy of the segment
+       loop, which then also classifies a chain that does not fit. */
+    if (VIRTQ__UNLIKELY(n == 0u || n > vq->num || !virtq__segs_ok(bufs, n)))
+        return VIRTQ_EINVAL;
+    if (VIRTQ__UNLIKELY(n > vq->num_free))
+        return VIRTQ_ENOSPC;
+    return virtq__add_checked(vq, bufs, out, n, cookie);
+#else
     if (VIRTQ__UNLIKELY(n - 1u >= vq->num_free)) {
         /* "The Virtqueue Descriptor Table": a chain is at most Queue Size
            long; a valid one that does not fit now waits for virtq_get().
@@ -307,7 +324,6 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
             return VIRTQ_EINVAL;
         return VIRTQ_ENOSPC;
     }
-#if VIRTQ__ADD1_FAST
     /* A variable count: one segment (a receive buffer, a single transfer)
        takes a straight path, longer chains the loops. */
     if (!VIRTQ__CONST_SMALL(n)) {
@@ -315,8 +331,8 @@ VIRTQ__INLINE int virtq__add(struct virtq *vq, const struct virtq_buf *bufs, uns
             return virtq__add_segs(vq, bufs, out, 1u, cookie);
         return virtq__add_chain(vq, bufs, out, n, cookie);
     }
-#endif
     return virtq__add_segs(vq, bufs, out, n, cookie);
+#endif
 }
 
 VIRTQ_API VIRTQ__HOT int virtq_add(struct virtq *vq, const struct virtq_buf *bufs,
