@@ -2621,12 +2621,10 @@ static void virtq__reset(struct virtq *vq)
     size_t i, words = VIRTQ_RING_BYTES(vq->num, vq->align) / 4u;
     for (i = 0; i < words; i++)
         w[i] = 0;
+    /* A free slot is a NULL cookie and a link; its other fields are
+       written by the add that takes it, before anything reads them. */
     for (i = 0; i < vq->num; i++) {
         vq->slot[i].cookie = NULL;
-        vq->slot[i].wlen = 0;
-        vq->slot[i].ndesc = 0;
-        vq->slot[i].pos = 0;
-        vq->slot[i].tail = 0;
         vq->slot[i].next = (uint16_t)((i + 1u) & (vq->num - 1u));
     }
     vq->num_free = vq->num;
