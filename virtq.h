@@ -87,8 +87,9 @@
                           kick_prepare): visible now, decided later, with
                           other work (taking completions) in between; the
                           decision is owed until made, and MUST be made
-                          before waiting for the device (EBUSY: one owed
-                          at a time; VIRTQ_PUBLISH_DEFER 1 builds them)
+                          before waiting for the device; defers add up
+                          to a ring's worth owed (then EBUSY: decide
+                          first; VIRTQ_PUBLISH_DEFER 1 builds them)
    virtq_submit(vq, bufs, out, in, cookie, &notify)
                           virtq_add + virtq_publish in one call: the
                           cheapest way to send one request at a time
@@ -847,10 +848,15 @@ VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
    is the cost of the request.
    A decision is owed until virtq_kick_prepare() or virtq_publish() makes
    it, and a driver MUST make it before it waits for the device, or a
-   device that went idle is never notified.  virtq_publish_defer():
-   VIRTQ_OK (also when nothing was added), VIRTQ_EINVAL (NULL vq, queue not
-   initialised), VIRTQ_EBROKEN, or VIRTQ_EBUSY while an earlier deferred
-   decision is still owed (nothing published then).  virtq_kick_prepare():
+   device that went idle is never notified.  Defers add up: one while a
+   decision is owed publishes the new requests too, and the decision covers
+   all of them, as Linux's adds do until its kick_prepare.
+   virtq_publish_defer(): VIRTQ_OK (also when nothing was added),
+   VIRTQ_EINVAL (NULL vq, queue not initialised), VIRTQ_EBROKEN, or
+   VIRTQ_EBUSY when the requests owed a decision would come to more than a
+   ring's worth (Queue Size chains; packed: descriptors), which keeps the
+   decision's window exact: make the decision, then defer again (nothing is
+   published by the refused call).  virtq_kick_prepare():
    as virtq_publish() (*notify false when no decision was owed); it
    publishes nothing.  Built with VIRTQ_PUBLISH_DEFER 1 only. */
 #if VIRTQ_PUBLISH_DEFER
@@ -2345,7 +2351,8 @@ VIRTQ__INLINE int virtq__packed_publish_as(struct virtq *vq, bool *notify, uint1
 #if VIRTQ_PUBLISH_DEFER
 /* A publish while virtq_publish_defer() left a decision owed (cold): the
    new batch (if any), then one decision from kicked_idx.  The deferred
-   batch and the adds since are each at most a ring, so the window is at
+   batches (together: virtq__packed_publish_defer() refuses more) and the
+   adds since are each at most a ring, so the window is at
    most two laps; the event arithmetic is exact up to one, and a wider
    window (a ring run through between the two calls) just notifies, which
    is always safe. */
@@ -2385,13 +2392,16 @@ static int virtq__packed_publish_defer(struct virtq *vq)
     if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
         return virtq__packed_state_error(vq);
     flags = vq->flags;
-    if (flags & VIRTQ__Q_OWED)
-        return VIRTQ_EBUSY; /* one deferred decision at a time */
     if (vq->published_idx == vq->avail_idx)
-        return VIRTQ_OK; /* nothing added: nothing to decide */
-    vq->kicked_idx = vq->published_idx; /* decided up to here */
-    flags = (uint16_t)(flags | VIRTQ__Q_OWED);
-    vq->flags = flags;
+        return VIRTQ_OK; /* nothing added: nothing to publish */
+    if (!(flags & VIRTQ__Q_OWED)) {
+        vq->kicked_idx = vq->published_idx; /* decided up to here */
+        flags = (uint16_t)(flags | VIRTQ__Q_OWED);
+        vq->flags = flags;
+    } else if (virtq__pw_dist(vq, vq->kicked_idx, vq->published_idx) +
+                   virtq__pw_dist(vq, vq->published_idx, vq->avail_idx) > vq->num) {
+        return VIRTQ_EBUSY; /* more than a ring owed: decide first (a lap at most) */
+    }
     return virtq__packed_publish_as(vq, &unused, flags);
 }
 
@@ -3012,10 +3022,11 @@ VIRTQ__INLINE bool virtq__decide(const struct virtq *vq, uint16_t flags, uint16_
 /* The kick decision's less common cases, out of line: a queue ordered by
    the platform's DMA barriers (VIRTIO_F_ORDER_PLATFORM), and one where
    virtq_publish_defer() left a decision owed, whose window then starts at
-   the last decision, kicked_idx.  That window holds the deferred batch and
-   the adds since, each at most a ring, so it is at most 2^16 wide; exactly
-   2^16 (a Queue Size of 32768 run through twice) reads as empty, and gets
-   a notification, which is always safe. */
+   the last decision, kicked_idx.  That window holds the deferred batches
+   (together at most a ring: virtq_publish_defer() refuses more) and the
+   adds since (at most a ring), so it is at most 2^16 wide; exactly 2^16 (a
+   Queue Size of 32768 run through twice) reads as empty, and gets a
+   notification, which is always safe. */
 static VIRTQ__NOINLINE bool virtq__decide_slow(struct virtq *vq, uint16_t flags, uint16_t old,
                                                uint16_t now)
 {
@@ -3101,11 +3112,13 @@ VIRTQ_API int virtq_publish_defer(struct virtq *vq)
     flags = vq->flags;
     if ((flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
         return virtq__state_error(vq);
-    if (flags & VIRTQ__Q_OWED)
-        return VIRTQ_EBUSY; /* one deferred decision at a time: the window stays < 2^16 */
     if (vq->published_idx == vq->avail_idx)
-        return VIRTQ_OK; /* nothing added: nothing to decide */
-    vq->kicked_idx = vq->published_idx; /* decided up to here */
+        return VIRTQ_OK; /* nothing added: nothing to publish */
+    if (!(flags & VIRTQ__Q_OWED))
+        vq->kicked_idx = vq->published_idx; /* decided up to here */
+    else if ((unsigned)(uint16_t)(vq->published_idx - vq->kicked_idx) +
+                 (uint16_t)(vq->avail_idx - vq->published_idx) > vq->num)
+        return VIRTQ_EBUSY; /* more than a ring owed: decide first (window < 2^16) */
     virtq__expose(vq, vq->avail_idx);
     vq->flags = (uint16_t)(flags | VIRTQ__Q_OWED);
     return VIRTQ_OK;

@@ -179,10 +179,15 @@ VIRTQ_API int virtq_publish(struct virtq *vq, bool *notify);
    is the cost of the request.
    A decision is owed until virtq_kick_prepare() or virtq_publish() makes
    it, and a driver MUST make it before it waits for the device, or a
-   device that went idle is never notified.  virtq_publish_defer():
-   VIRTQ_OK (also when nothing was added), VIRTQ_EINVAL (NULL vq, queue not
-   initialised), VIRTQ_EBROKEN, or VIRTQ_EBUSY while an earlier deferred
-   decision is still owed (nothing published then).  virtq_kick_prepare():
+   device that went idle is never notified.  Defers add up: one while a
+   decision is owed publishes the new requests too, and the decision covers
+   all of them, as Linux's adds do until its kick_prepare.
+   virtq_publish_defer(): VIRTQ_OK (also when nothing was added),
+   VIRTQ_EINVAL (NULL vq, queue not initialised), VIRTQ_EBROKEN, or
+   VIRTQ_EBUSY when the requests owed a decision would come to more than a
+   ring's worth (Queue Size chains; packed: descriptors), which keeps the
+   decision's window exact: make the decision, then defer again (nothing is
+   published by the refused call).  virtq_kick_prepare():
    as virtq_publish() (*notify false when no decision was owed); it
    publishes nothing.  Built with VIRTQ_PUBLISH_DEFER 1 only. */
 #if VIRTQ_PUBLISH_DEFER

@@ -87,8 +87,9 @@
                           kick_prepare): visible now, decided later, with
                           other work (taking completions) in between; the
                           decision is owed until made, and MUST be made
-                          before waiting for the device (EBUSY: one owed
-                          at a time; VIRTQ_PUBLISH_DEFER 1 builds them)
+                          before waiting for the device; defers add up
+                          to a ring's worth owed (then EBUSY: decide
+                          first; VIRTQ_PUBLISH_DEFER 1 builds them)
    virtq_submit(vq, bufs, out, in, cookie, &notify)
                           virtq_add + virtq_publish in one call: the
                           cheapest way to send one request at a time

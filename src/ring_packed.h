@@ -562,7 +562,8 @@ VIRTQ__INLINE int virtq__packed_publish_as(struct virtq *vq, bool *notify, uint1
 #if VIRTQ_PUBLISH_DEFER
 /* A publish while virtq_publish_defer() left a decision owed (cold): the
    new batch (if any), then one decision from kicked_idx.  The deferred
-   batch and the adds since are each at most a ring, so the window is at
+   batches (together: virtq__packed_publish_defer() refuses more) and the
+   adds since are each at most a ring, so the window is at
    most two laps; the event arithmetic is exact up to one, and a wider
    window (a ring run through between the two calls) just notifies, which
    is always safe. */
@@ -602,13 +603,16 @@ static int virtq__packed_publish_defer(struct virtq *vq)
     if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
         return virtq__packed_state_error(vq);
     flags = vq->flags;
-    if (flags & VIRTQ__Q_OWED)
-        return VIRTQ_EBUSY; /* one deferred decision at a time */
     if (vq->published_idx == vq->avail_idx)
-        return VIRTQ_OK; /* nothing added: nothing to decide */
-    vq->kicked_idx = vq->published_idx; /* decided up to here */
-    flags = (uint16_t)(flags | VIRTQ__Q_OWED);
-    vq->flags = flags;
+        return VIRTQ_OK; /* nothing added: nothing to publish */
+    if (!(flags & VIRTQ__Q_OWED)) {
+        vq->kicked_idx = vq->published_idx; /* decided up to here */
+        flags = (uint16_t)(flags | VIRTQ__Q_OWED);
+        vq->flags = flags;
+    } else if (virtq__pw_dist(vq, vq->kicked_idx, vq->published_idx) +
+                   virtq__pw_dist(vq, vq->published_idx, vq->avail_idx) > vq->num) {
+        return VIRTQ_EBUSY; /* more than a ring owed: decide first (a lap at most) */
+    }
     return virtq__packed_publish_as(vq, &unused, flags);
 }
 

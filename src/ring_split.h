@@ -424,10 +424,11 @@ VIRTQ__INLINE bool virtq__decide(const struct virtq *vq, uint16_t flags, uint16_
 /* The kick decision's less common cases, out of line: a queue ordered by
    the platform's DMA barriers (VIRTIO_F_ORDER_PLATFORM), and one where
    virtq_publish_defer() left a decision owed, whose window then starts at
-   the last decision, kicked_idx.  That window holds the deferred batch and
-   the adds since, each at most a ring, so it is at most 2^16 wide; exactly
-   2^16 (a Queue Size of 32768 run through twice) reads as empty, and gets
-   a notification, which is always safe. */
+   the last decision, kicked_idx.  That window holds the deferred batches
+   (together at most a ring: virtq_publish_defer() refuses more) and the
+   adds since (at most a ring), so it is at most 2^16 wide; exactly 2^16 (a
+   Queue Size of 32768 run through twice) reads as empty, and gets a
+   notification, which is always safe. */
 static VIRTQ__NOINLINE bool virtq__decide_slow(struct virtq *vq, uint16_t flags, uint16_t old,
                                                uint16_t now)
 {
@@ -513,11 +514,13 @@ VIRTQ_API int virtq_publish_defer(struct virtq *vq)
     flags = vq->flags;
     if ((flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
         return virtq__state_error(vq);
-    if (flags & VIRTQ__Q_OWED)
-        return VIRTQ_EBUSY; /* one deferred decision at a time: the window stays < 2^16 */
     if (vq->published_idx == vq->avail_idx)
-        return VIRTQ_OK; /* nothing added: nothing to decide */
-    vq->kicked_idx = vq->published_idx; /* decided up to here */
+        return VIRTQ_OK; /* nothing added: nothing to publish */
+    if (!(flags & VIRTQ__Q_OWED))
+        vq->kicked_idx = vq->published_idx; /* decided up to here */
+    else if ((unsigned)(uint16_t)(vq->published_idx - vq->kicked_idx) +
+                 (uint16_t)(vq->avail_idx - vq->published_idx) > vq->num)
+        return VIRTQ_EBUSY; /* more than a ring owed: decide first (window < 2^16) */
     virtq__expose(vq, vq->avail_idx);
     vq->flags = (uint16_t)(flags | VIRTQ__Q_OWED);
     return VIRTQ_OK;

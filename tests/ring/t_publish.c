@@ -191,7 +191,8 @@ static void test_publish_event_idx_idle_device(void **state)
    virtq_publish() and virtq_submit(): every decision, whichever call makes
    it, covers everything published since the last decision (a deferred
    batch is never left out: "Notifying The Device"), checked against the
-   model's window; a second defer while one is owed is EBUSY and publishes
+   model's window; defers add up while a decision is owed, until the owed
+   chains would pass the ring size (8): that defer is EBUSY and publishes
    nothing; a prepare with nothing owed says no.  Positions cross the
    16-bit wrap. */
 static void run_deferred(uint64_t features)
@@ -202,13 +203,16 @@ static void run_deferred(uint64_t features)
     uint32_t seed = 0x2545f491u;
     uint16_t decided = 0; /* avail.idx at the last decision */
     int owed = 0, ev = (features & RT_F_EVENT_IDX) != 0;
-    unsigned long decisions = 0, spanned = 0;
+    unsigned long decisions = 0, spanned = 0, stacked = 0, refused = 0;
     unsigned it;
     rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, features);
     rt_dev_attach(&d, &r.vq, features);
-    for (it = 0; it < 4000; it++) {
-        unsigned op = rt_rand(&seed) % 4u, k = 1u + rt_rand(&seed) % 3u, added = 0;
+    for (it = 0; it < 6000; it++) {
+        /* Defers half the time, so they stack up past a ring now and then. */
+        unsigned op = rt_rand(&seed) % 6u, k = 1u + rt_rand(&seed) % 3u, added = 0;
         uint16_t before = r.vq.avail->idx, e;
+        if (op > 3u)
+            op = 1u;
         int no_notify = (rt_rand(&seed) % 3u) == 0u, want = -1;
         bool notify = false;
         if (it == 2000 && !owed) { /* to just before the wrap */
@@ -233,14 +237,18 @@ static void run_deferred(uint64_t features)
         } else {
             for (; added < k; added++)
                 assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &byte), VIRTQ_OK);
-            if (op == 1u && !owed) {
+            /* Owed chains after this defer: earlier defers' and these. */
+            unsigned owe = (owed ? (uint16_t)(before - decided) : 0u) + added;
+            if (op == 1u && owe <= 8u) {
+                stacked += owed != 0;
                 assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
                 assert_int_equal(r.vq.avail->idx, (uint16_t)(before + added)); /* visible */
                 owed = 1;
             } else {
-                if (op == 1u) { /* owed already: refused, nothing published */
+                if (op == 1u) { /* more than a ring owed: refused, nothing published */
                     assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_EBUSY);
                     assert_int_equal(r.vq.avail->idx, before);
+                    refused++;
                 }
                 assert_int_equal(virtq_publish(&r.vq, &notify), VIRTQ_OK);
                 owed = 0;
@@ -260,6 +268,8 @@ static void run_deferred(uint64_t features)
     }
     assert_true(decisions > 2000u);
     assert_true(spanned > 100u);
+    assert_true(stacked > 100u);
+    assert_true(refused > 20u);
     rt_ring_free(&r);
 }
 

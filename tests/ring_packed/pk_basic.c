@@ -707,8 +707,9 @@ static void t_submit(void **st)
 /* virtq_publish_defer() + virtq_kick_prepare() on a packed queue: the
    deferred batch is visible at once and its decision made later; a
    publish or submit while one is owed decides over both batches (an
-   event at the deferred head still asks for the notification); a second
-   defer is EBUSY and publishes nothing. */
+   event at the deferred head still asks for the notification); defers
+   add up, until more than a ring would be owed: that defer is EBUSY and
+   publishes nothing. */
 static void pk_drain_all(struct pk_ring *r, struct pk_dev *d, unsigned n)
 {
     void *c;
@@ -716,6 +717,13 @@ static void pk_drain_all(struct pk_ring *r, struct pk_dev *d, unsigned n)
     assert_int_equal(pk_dev_complete_all(d, 0), n);
     for (i = 0; i < n; i++)
         assert_int_equal(virtq_get(&r->vq, &c, NULL), VIRTQ_OK);
+}
+
+static void pk_add_n(struct virtq *vq, struct virtq_buf *b, unsigned n)
+{
+    unsigned i;
+    for (i = 0; i < n; i++)
+        assert_int_equal(virtq_add(vq, b, 0, 1, vq), VIRTQ_OK);
 }
 
 static void t_publish_deferred(void **st)
@@ -740,19 +748,18 @@ static void t_publish_deferred(void **st)
     assert_false(notify); /* nothing owed */
     assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
     assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
-    /* Position 2 deferred, 3 refused a defer, then published: one decision
+    /* Positions 2 and 3 deferred one by one: both visible, one decision
        over 2..3, which the event at 2 is in. */
     pk_dev_set_event(&d, RING_EVENT_FLAGS_DESC, 2, 1);
     assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
     assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
     assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
-    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_EBUSY);
-    assert_int_equal(pk_dev_complete_all(&d, 0), 1); /* only position 2 visible */
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+    assert_int_equal(pk_dev_complete_all(&d, 0), 2); /* both visible */
     notify = false;
-    assert_int_equal(pk_pub(&r.vq), 1);
     assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_OK);
-    assert_false(notify);
-    pk_drain_all(&r, &d, 1);
+    assert_true(notify);
+    assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
     assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
     /* Deferred then submitted: the same, through virtq_submit(). */
     pk_dev_set_event(&d, RING_EVENT_FLAGS_DESC, 4, 1);
@@ -762,6 +769,20 @@ static void t_publish_deferred(void **st)
     assert_int_equal(virtq_submit(&r.vq, &b, 0, 1, &r, &notify), VIRTQ_OK);
     assert_true(notify);
     pk_drain_all(&r, &d, 2);
+    /* More than a ring owed (5 deferred and taken, then 4 more): that
+       defer is refused and publishes nothing; the publish after it
+       decides over all nine, which the event at 6 is in. */
+    pk_dev_set_event(&d, RING_EVENT_FLAGS_DESC, 6, 1);
+    pk_add_n(&r.vq, &b, 5);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_OK);
+    pk_drain_all(&r, &d, 5);
+    pk_add_n(&r.vq, &b, 4);
+    assert_int_equal(virtq_publish_defer(&r.vq), VIRTQ_EBUSY);
+    assert_int_equal(pk_dev_complete_all(&d, 0), 0); /* nothing new visible */
+    assert_int_equal(pk_pub(&r.vq), 1);
+    assert_int_equal(virtq_kick_prepare(&r.vq, &notify), VIRTQ_OK);
+    assert_false(notify); /* decided by the publish */
+    pk_drain_all(&r, &d, 4);
     /* The device asked for none: deferred or not, no notification. */
     pk_dev_set_event(&d, RING_EVENT_FLAGS_DISABLE, 0, 0);
     assert_int_equal(virtq_add(&r.vq, &b, 0, 1, &r), VIRTQ_OK);
