@@ -17,7 +17,10 @@ sleeps on eventfds, its only way).  ringtest runs a fixed number of
 requests and reports nothing, so bench/ringtest_shim.so (LD_PRELOAD)
 times it from its first pthread_create() to exit and counts its eventfd
 writes (kicks, calls); the request count per run is calibrated once so a
-run lasts about --ms.
+run lasts about --ms.  virtq's own driver also runs in that harness
+(build/bench/ringtest_virtq, bench/ringtest_virtq.c: ringtest's main.c and
+virtio_ring_0_9's host with virtq as the guest), as --ringtest virtq=...,
+so the two drivers can be compared with nothing else different.
 
 A run that fails (e.g. "no request completed in the measured window" when
 the shared machine starves a thread, or a timeout) is tried again, twice;
@@ -105,7 +108,9 @@ def cpus():
 
 
 def ringtest_cmd(path, args, cycles):
-    cmd = [path, "--ring-size", "256", "--run-cycles", str(cycles), "--batch", str(args["b"])]
+    # PATH may carry arguments of its own ("ringtest_virtq --param 1").
+    cmd = path.split() + ["--ring-size", "256", "--run-cycles", str(cycles),
+                          "--batch", str(args["b"])]
     g, h = cpus()
     if g is not None:     # ringbench: driver on the first CPU, device on the second
         cmd += ["--guest-affinity", str(g), "--host-affinity", str(h)]

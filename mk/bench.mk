@@ -104,7 +104,30 @@ $(BENCH_BUILD)/ringtest_%.o: $(RINGTEST_DIR)/.unpacked
 $(BENCH_BUILD)/ringtest_icount_%: bench/ringtest_icount.c $(BENCH_BUILD)/ringtest_%.o
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_BUILD)/ringtest_$*.o
 
-RINGTEST_BINS := $(addprefix $(RINGTEST_DIR)/,$(RINGTEST_RINGS)) $(BENCH_BUILD)/ringtest_shim.so
+# virtq's driver in ringtest's own harness (bench/ringtest_virtq.c): main.c
+# and virtio_ring_0_9.c's host, unmodified, its guest functions renamed
+# away; built with ringtest's own flags (LTO, whole program), so both
+# drivers meet the same host and the same build.
+RINGTEST_OWN_CFLAGS := -pthread -O2 -ggdb -flto -fwhole-program -Wall
+RINGTEST_GUEST := alloc_ring add_inbuf get_buf disable_call used_empty enable_call kick_available
+RTV_BUILD := $(BENCH_BUILD)/ringtest_virtq.d
+$(BENCH_BUILD)/ringtest_virtq: bench/ringtest_virtq.c bench/ringtest_vring.c bench/virtq_impl.c \
+                               virtq.h $(RINGTEST_DIR)/.unpacked
+	@mkdir -p $(RTV_BUILD)
+	$(BENCH_CC) $(RINGTEST_OWN_CFLAGS) -c -o $(RTV_BUILD)/main.o $(RINGTEST_DIR)/main.c
+	$(BENCH_CC) $(RINGTEST_OWN_CFLAGS) $(foreach f,$(RINGTEST_GUEST),-D$(f)=rt09_$(f)) \
+	  -c -o $(RTV_BUILD)/virtio_ring_0_9.o $(RINGTEST_DIR)/virtio_ring_0_9.c
+	$(BENCH_CC) $(RINGTEST_OWN_CFLAGS) -Wextra -Werror -I$(RINGTEST_DIR) -I. \
+	  -DVIRTQ_PUBLISH_DEFER=1 -c -o $(RTV_BUILD)/ringtest_virtq.o bench/ringtest_virtq.c
+	$(BENCH_CC) $(RINGTEST_OWN_CFLAGS) -Wextra -Werror -c -o $(RTV_BUILD)/ringtest_vring.o \
+	  bench/ringtest_vring.c
+	$(BENCH_CC) $(RINGTEST_OWN_CFLAGS) -Wextra -Werror -I. -DVIRTQ_PUBLISH_DEFER=1 \
+	  -c -o $(RTV_BUILD)/virtq_impl.o bench/virtq_impl.c
+	$(BENCH_CC) $(RINGTEST_OWN_CFLAGS) -o $@ $(addprefix $(RTV_BUILD)/,main.o virtio_ring_0_9.o \
+	  ringtest_virtq.o ringtest_vring.o virtq_impl.o)
+
+RINGTEST_BINS := $(addprefix $(RINGTEST_DIR)/,$(RINGTEST_RINGS)) $(BENCH_BUILD)/ringtest_shim.so \
+                 $(BENCH_BUILD)/ringtest_virtq
 RINGTEST_ICOUNT_BINS := $(addprefix $(BENCH_BUILD)/ringtest_icount_,$(RINGTEST_RINGS))
 .SECONDARY: $(addprefix $(BENCH_BUILD)/ringtest_,$(addsuffix .o,$(RINGTEST_RINGS)))
 
@@ -132,7 +155,9 @@ bench-size: | $(BENCH_RESULTS)
 bench-ring: $(BENCH_BUILD)/ringbench $(RINGTEST_BINS) | $(BENCH_RESULTS)
 	$(PYTHON) bench/ring_sweep.py --bin $< --results $(BENCH_RESULTS) \
 	  --reps $(BENCH_REPS) --ms $(BENCH_MS) --shim $(BENCH_BUILD)/ringtest_shim.so \
-	  $(foreach r,$(RINGTEST_RINGS),--ringtest $(r)=$(RINGTEST_DIR)/$(r))
+	  $(foreach r,$(RINGTEST_RINGS),--ringtest $(r)=$(RINGTEST_DIR)/$(r)) \
+	  --ringtest virtq=$(BENCH_BUILD)/ringtest_virtq \
+	  --ringtest 'virtq-delayed=$(BENCH_BUILD)/ringtest_virtq --param 1'
 	@$(BENCH_STAMP) ring.csv
 
 bench-chart: | $(BENCH_RESULTS)
@@ -158,7 +183,10 @@ bench-status:
 # whole 30 ms window ("no request completed") is tried again, up to 3 times;
 # any other failure fails at once.
 .PHONY: test-bench-smoke
-test-bench-smoke: $(BENCH_BUILD)/ringbench $(BENCH_BUILD)/icount $(BENCH_BUILD)/icount_inline
+test-bench-smoke: $(BENCH_BUILD)/ringbench $(BENCH_BUILD)/icount $(BENCH_BUILD)/icount_inline \
+                  $(BENCH_BUILD)/ringtest_virtq
+	@set -e; for a in "" "--sleep" "--sleep --batch 32 --param 1"; do \
+	  timeout 60 $(BENCH_BUILD)/ringtest_virtq --run-cycles 200000 $$a; done
 	@set -e; for s in 1 3; do for e in 0 1; do \
 	  $(BENCH_BUILD)/icount -s $$s -e $$e -n 1000 >/dev/null; \
 	  $(BENCH_BUILD)/icount_inline -s $$s -e $$e -n 1000 >/dev/null; done; done
