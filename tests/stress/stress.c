@@ -655,6 +655,16 @@ static void driver_notify(void)
     virtq_posix_signal(&R.kick.pc, &R.kick.seq);
 }
 
+/* Make the kick decision virtq_publish_defer() left owed. */
+static void decide_owed(void)
+{
+    bool notify;
+    int rc = virtq_kick_prepare(&vq, &notify);
+    CHECK(rc == VIRTQ_OK, "kick_prepare = %d", rc);
+    if (notify)
+        driver_notify();
+}
+
 static void verify(struct ctx *c, uint32_t len)
 {
     uint32_t h, rlen = 0, wcap = 0, want, j = 0, i, k;
@@ -832,9 +842,11 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
     if (pthread_create(&th, NULL, cfg->packed ? pdevice_thread : device_thread, NULL) != 0)
         FAIL("pthread_create");
 
+    int owed = 0; /* a deferred kick decision not yet made, maybe from an earlier round */
+    unsigned long long stacked = 0, refused = 0; /* defers onto an owed one; EBUSY */
     while (done < total) {
         unsigned nadd = (unsigned)(rnd(&rng) % (cfg->num + 1u)), added = 0, got;
-        int deferred;
+        int sleep_now;
         /* Submit: random chain shapes. */
         while (added < nadd && submitted < total && nfree > 0u) {
             struct ctx *c = freectx[nfree - 1u];
@@ -870,36 +882,44 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
             submitted++;
             added++;
         }
-        deferred = 0;
         if (added) {
             if (cfg->mode == MODE_DEV) {
                 rc = virtq_dev_kick(&dev, &vq);
                 CHECK(rc == VIRTQ_OK, "kick = %d", rc);
             } else if (rnd(&rng) & 1u) {
-                /* Half the time the decision comes after the drain below. */
+                /* Half the time the decision comes later: after the drain
+                   below, or rounds later, this defer stacked on the owed one
+                   (more than a ring owed is refused: decide, then defer). */
                 rc = virtq_publish_defer(&vq);
+                if (rc == VIRTQ_EBUSY) {
+                    CHECK(owed, "publish_defer EBUSY with nothing owed");
+                    refused++;
+                    decide_owed();
+                    rc = virtq_publish_defer(&vq);
+                } else {
+                    stacked += owed != 0;
+                }
                 CHECK(rc == VIRTQ_OK, "publish_defer = %d", rc);
-                deferred = 1;
+                owed = 1;
             } else {
                 bool notify;
-                rc = virtq_publish(&vq, &notify);
+                rc = virtq_publish(&vq, &notify); /* decides what is owed too */
                 CHECK(rc == VIRTQ_OK, "publish = %d", rc);
                 if (notify)
                     driver_notify();
+                owed = 0;
             }
         }
-        /* Complete: drain, decide a deferred kick (before any sleep), and
-           sleep when nothing came back. */
+        /* Complete: drain, decide an owed kick (always before a sleep,
+           otherwise half the time), and sleep when nothing came back. */
         got = drain(&done);
-        if (deferred) {
-            bool notify;
-            rc = virtq_kick_prepare(&vq, &notify);
-            CHECK(rc == VIRTQ_OK, "kick_prepare = %d", rc);
-            if (notify)
-                driver_notify();
+        sleep_now = got == 0u && done < submitted &&
+                    (nfree == 0u || submitted == total || (rnd(&rng) & 3u) == 0u);
+        if (owed && (sleep_now || (rnd(&rng) & 1u))) {
+            decide_owed();
+            owed = 0;
         }
-        if (got == 0u && done < submitted && (nfree == 0u || submitted == total ||
-                                              (rnd(&rng) & 3u) == 0u))
+        if (sleep_now)
             sleep_for_interrupt(&rng);
     }
 
@@ -911,14 +931,16 @@ static void run_config(const struct config *cfg, uint64_t total, uint64_t seed)
     CHECK(!virtq_is_broken(&vq), "queue broken");
     CHECK(R.popped == total, "device took %llu requests, driver sent %llu",
           (unsigned long long)R.popped, (unsigned long long)total);
+    /* The stacked-defer path ran (a quarter of the deferring rounds). */
+    CHECK(cfg->mode == MODE_DEV || stacked > 0u, "no defer was ever stacked on an owed one");
     printf("stress: %-46s %8llu requests ok: kicks %llu, device sleeps %llu, interrupts %llu, "
            "driver sleeps %llu (re-arm found work %llu, delayed %llu), out-of-order %llu, "
-           "indirect %llu\n",
+           "indirect %llu, stacked defers %llu (refused %llu)\n",
            cfg->name, (unsigned long long)total, (unsigned long long)R.kicks,
            (unsigned long long)R.dev_sleeps, (unsigned long long)R.irqs_sent,
            (unsigned long long)R.drv_sleeps, (unsigned long long)R.drv_wakes_busy,
            (unsigned long long)R.delayed_arms, (unsigned long long)R.ooo,
-           (unsigned long long)R.indirect_seen);
+           (unsigned long long)R.indirect_seen, stacked, refused);
     if (cfg->mode == MODE_DEV)
         CHECK(virtq_dev_reset(&dev) == VIRTQ_OK, "reset");
     {
