@@ -68,9 +68,11 @@ static int demo_os_wait(void *chan, volatile uint32_t *seq, uint32_t seen, uint6
 #define NREQS 48u            /* 32 in flight for QD32, plus headroom */
 #define QD 32u
 #define IO_BYTES 4096u
-#define SEQ_REQ_BYTES (1024u * 1024u)
+#define SEQ_REQ_BYTES (4u << 20) /* fewer round trips: 4 MiB beat 1 MiB against U-Boot */
 #define SEQ_DEPTH 4u
-#define SEQ_SEGS 16u         /* 64 KiB pieces: a page-list style request */
+#define SEQ_SEGS 16u         /* 256 KiB pieces: a page-list style request */
+#define OS_REQ_BYTES (1u << 20) /* the OS phase's blocking reads */
+#define SEQ_ROUNDS 5u        /* warm sequential passes; the figure is their median */
 #define PAT_SECTORS 256u     /* 128 KiB per pattern region */
 #define PAT_SEGS 8u
 #define WAIT_US 5000000u     /* bound for every wait in the demo */
@@ -280,6 +282,20 @@ static void async_run(uint32_t ops, unsigned depth, uint32_t bytes, unsigned nse
             fail_rc("async complete", rc);
     }
     run_end(m, ops);
+}
+
+/* SEQ_ROUNDS sequential passes; the median pass's ticks (m: the last pass). */
+static uint64_t median_ticks(uint32_t nreq, uint32_t bytes, unsigned nseg, struct run *m)
+{
+    uint64_t t[SEQ_ROUNDS];
+    for (unsigned r = 0; r < SEQ_ROUNDS; r++) {
+        async_run(nreq, SEQ_DEPTH, bytes, nseg, seq_buf, 1, m);
+        unsigned i = r;
+        for (; i > 0 && t[i - 1] > m->ticks; i--) /* insertion sort */
+            t[i] = t[i - 1];
+        t[i] = m->ticks;
+    }
+    return t[SEQ_ROUNDS / 2u];
 }
 
 /* ---- pattern regions ----------------------------------------------------- */
@@ -492,18 +508,18 @@ static void phase_wfi(void)
     if (total > blk.capacity * VBLK_SECTOR)
         total = blk.capacity * VBLK_SECTOR;
     uint32_t nreq = (uint32_t)(total / seq_bytes);
-    /* Twice: the first pass over a fresh image also measures the host
-     * filling its page cache; the second is the driver and QEMU. */
+    /* The first pass over a fresh image also measures the host filling
+     * its page cache; then SEQ_ROUNDS warm passes, and seq_read is their
+     * median, as bench-uboot takes the median of U-Boot's warm rounds. */
     async_run(nreq, SEQ_DEPTH, seq_bytes, nseg, seq_buf, 1, &m);
     board_printf("blk: wfi: sequential read %llu MiB in %lu KiB requests of %u segments, "
-                 "%u in flight, twice (cold, then warm host cache)\n",
+                 "%u in flight: once cold, then %u times with a warm host cache\n",
                  (unsigned long long)(((uint64_t)nreq * seq_bytes) >> 20),
-                 (unsigned long)(seq_bytes / 1024u), nseg, SEQ_DEPTH);
+                 (unsigned long)(seq_bytes / 1024u), nseg, SEQ_DEPTH, SEQ_ROUNDS);
     figure_milli("seq_read_cold", (uint64_t)nreq * seq_bytes * board_ticks_hz(),
                  m.ticks << 20, "MiB/s");
-    async_run(nreq, SEQ_DEPTH, seq_bytes, nseg, seq_buf, 1, &m);
     figure_milli("seq_read", (uint64_t)nreq * seq_bytes * board_ticks_hz(),
-                 m.ticks << 20, "MiB/s");
+                 median_ticks(nreq, seq_bytes, nseg, &m) << 20, "MiB/s");
     run_figures("seq", &m);
 
     qd1_reads(QD1_OPS, &m);
@@ -624,8 +640,8 @@ static void blk_task(void *arg)
      * gets the CPU while the blk task sleeps. */
     run_begin(&m);
     for (uint32_t i = 0; i < OS_SEQ_MIB; i++) {
-        rc = vblk_read(&blk, (uint64_t)i * (SEQ_REQ_BYTES / VBLK_SECTOR), seq_buf[0],
-                       SEQ_REQ_BYTES);
+        rc = vblk_read(&blk, (uint64_t)i * (OS_REQ_BYTES / VBLK_SECTOR), seq_buf[0],
+                       OS_REQ_BYTES);
         if (rc != VIRTQ_OK)
             fail_rc("os 1 MiB read", rc);
     }
