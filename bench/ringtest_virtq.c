@@ -12,8 +12,8 @@
    at 4096 alignment is the same, and bench/ringtest_vring.c points the
    host's `ring` at virtq's memory.  So the two drivers meet the same host,
    the same notification paths and the same wake-ups; only the guest
-   differs, and kicks and interrupts per request count the driver's
-   suppression, not the harness's.
+   differs.  (Kicks and interrupts per request still follow which side is
+   faster and so waits for the other: BENCHMARKS.md, "Sleeping".)
 
    The calls mirror virtio_ring_0_9's guest:
    - add_inbuf: virtq_add, then virtq_publish_defer (ringtest's guest makes

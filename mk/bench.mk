@@ -26,8 +26,8 @@
 # Knobs: BENCH_REPS (runs per ring configuration, default 3), BENCH_MS
 # (measured milliseconds per run, default 300), BENCH_QEMU_RUNS (boots per
 # QEMU step, default 5), BENCH_UBOOT_ROUNDS (timed reads per U-Boot boot,
-# default 5).  The whole `make bench` takes about 2 minutes on the 2-core
-# machine.  Fragments sort after this one, so anything they append to
+# default 5).  The whole `make bench` takes 3-4 minutes on the 2-core
+# machine (a ringtest run that hangs and is retried adds its timeout).  Fragments sort after this one, so anything they append to
 # BENCH_TARGETS would run after bench-report: an area with new figures adds
 # its step to the list at the end of this file instead.
 

@@ -208,13 +208,14 @@ static void run_deferred(uint64_t features)
     rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, features);
     rt_dev_attach(&d, &r.vq, features);
     for (it = 0; it < 6000; it++) {
-        /* Defers half the time, so they stack up past a ring now and then. */
+        /* Defers half the time (ops 1, 4, 5), so they stack up past a ring
+           now and then. */
         unsigned op = rt_rand(&seed) % 6u, k = 1u + rt_rand(&seed) % 3u, added = 0;
         uint16_t before = r.vq.avail->idx, e;
-        if (op > 3u)
-            op = 1u;
         int no_notify = (rt_rand(&seed) % 3u) == 0u, want = -1;
         bool notify = false;
+        if (op > 3u)
+            op = 1u;
         if (it == 2000 && !owed) { /* to just before the wrap */
             rt_advance(&r.vq, &d, (uint16_t)(65536u - 20u - before));
             decided = before = r.vq.avail->idx;
