@@ -894,10 +894,19 @@ VIRTQ_API bool virtq_has_used(const struct virtq *vq);
    nothing pending, an interrupt will come.  _delayed (EVENT_IDX) asks for
    the interrupt only after about 3/4 of the outstanding buffers are used
    and returns true only when more than that many are already used (or on
-   a broken queue); without EVENT_IDX it is virtq_enable_intr(). */
+   a broken queue); without EVENT_IDX it is virtq_enable_intr().
+   _after(vq, n) (EVENT_IDX) asks for the interrupt when the n-th buffer
+   from now is used (n clamped to what is published and not yet taken;
+   0 and 1 are virtq_enable_intr()) and returns true when n are already
+   used.  On a packed ring n counts descriptors, so with longer chains the
+   interrupt comes earlier, never later.  Pick n so that what stays in
+   flight covers your wake-up time: the device then never runs dry and
+   needs no kick (BENCHMARKS.md, "Sleeping"); without EVENT_IDX it is
+   virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr_after(struct virtq *vq, unsigned n);
 
 /* --- ring: state and teardown --------------------------------------------- */
 
@@ -2583,14 +2592,27 @@ static bool virtq__packed_arm(struct virtq *vq, uint32_t delay)
                        : virtq__packed_used_past(vq, delay);
 }
 
-static bool virtq__packed_enable_intr_delayed(struct virtq *vq)
+/* The event counts descriptors, and a chain may have several: n
+   descriptors are used no later than n buffers, so the interrupt is
+   never later than asked (earlier with longer chains). */
+static bool virtq__packed_enable_intr_after(struct virtq *vq, unsigned n)
 {
     uint32_t outstanding;
     if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__packed_arm(vq, 0); /* only an event can be delayed */
     /* Published descriptors in flight: at most num. */
     outstanding = virtq__pw_dist(vq, vq->last_used, vq->published_idx);
-    return virtq__packed_arm(vq, outstanding * 3u / 4u);
+    if (n > outstanding)
+        n = outstanding;
+    return virtq__packed_arm(vq, n != 0u ? n - 1u : 0u);
+}
+
+static bool virtq__packed_enable_intr_delayed(struct virtq *vq)
+{
+    if (vq == NULL)
+        return true;
+    return virtq__packed_enable_intr_after(
+        vq, virtq__pw_dist(vq, vq->last_used, vq->published_idx) * 3u / 4u + 1u);
 }
 
 #endif /* VIRTQ_RINGS & VIRTQ_RING_PACKED */
@@ -3329,16 +3351,30 @@ VIRTQ_API bool virtq_enable_intr(struct virtq *vq)
     return virtq__arm(vq, 0);
 }
 
-VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
+VIRTQ_API bool virtq_enable_intr_after(struct virtq *vq, unsigned n)
 {
-    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_after(vq, n))
     uint16_t outstanding;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
     if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__arm(vq, 0);
+    /* Never past the last published buffer: that interrupt would not come. */
     outstanding = (uint16_t)(vq->published_idx - vq->last_used);
-    return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
+    if (n > outstanding)
+        n = outstanding;
+    return virtq__arm(vq, (uint16_t)(n != 0u ? n - 1u : 0u));
+}
+
+/* About 3/4 of what is in flight, as Linux's virtqueue_enable_cb_delayed. */
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
+    uint16_t outstanding;
+    if (vq == NULL)
+        return true;
+    outstanding = (uint16_t)(vq->published_idx - vq->last_used);
+    return virtq_enable_intr_after(vq, outstanding * 3u / 4u + 1u);
 }
 
 VIRTQ_API bool virtq_is_broken(const struct virtq *vq)

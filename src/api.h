@@ -225,10 +225,19 @@ VIRTQ_API bool virtq_has_used(const struct virtq *vq);
    nothing pending, an interrupt will come.  _delayed (EVENT_IDX) asks for
    the interrupt only after about 3/4 of the outstanding buffers are used
    and returns true only when more than that many are already used (or on
-   a broken queue); without EVENT_IDX it is virtq_enable_intr(). */
+   a broken queue); without EVENT_IDX it is virtq_enable_intr().
+   _after(vq, n) (EVENT_IDX) asks for the interrupt when the n-th buffer
+   from now is used (n clamped to what is published and not yet taken;
+   0 and 1 are virtq_enable_intr()) and returns true when n are already
+   used.  On a packed ring n counts descriptors, so with longer chains the
+   interrupt comes earlier, never later.  Pick n so that what stays in
+   flight covers your wake-up time: the device then never runs dry and
+   needs no kick (BENCHMARKS.md, "Sleeping"); without EVENT_IDX it is
+   virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
+VIRTQ_API bool virtq_enable_intr_after(struct virtq *vq, unsigned n);
 
 /* --- ring: state and teardown --------------------------------------------- */
 

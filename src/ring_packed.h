@@ -794,14 +794,27 @@ static bool virtq__packed_arm(struct virtq *vq, uint32_t delay)
                        : virtq__packed_used_past(vq, delay);
 }
 
-static bool virtq__packed_enable_intr_delayed(struct virtq *vq)
+/* The event counts descriptors, and a chain may have several: n
+   descriptors are used no later than n buffers, so the interrupt is
+   never later than asked (earlier with longer chains). */
+static bool virtq__packed_enable_intr_after(struct virtq *vq, unsigned n)
 {
     uint32_t outstanding;
     if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__packed_arm(vq, 0); /* only an event can be delayed */
     /* Published descriptors in flight: at most num. */
     outstanding = virtq__pw_dist(vq, vq->last_used, vq->published_idx);
-    return virtq__packed_arm(vq, outstanding * 3u / 4u);
+    if (n > outstanding)
+        n = outstanding;
+    return virtq__packed_arm(vq, n != 0u ? n - 1u : 0u);
+}
+
+static bool virtq__packed_enable_intr_delayed(struct virtq *vq)
+{
+    if (vq == NULL)
+        return true;
+    return virtq__packed_enable_intr_after(
+        vq, virtq__pw_dist(vq, vq->last_used, vq->published_idx) * 3u / 4u + 1u);
 }
 
 #endif /* VIRTQ_RINGS & VIRTQ_RING_PACKED */

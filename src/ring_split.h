@@ -731,16 +731,30 @@ VIRTQ_API bool virtq_enable_intr(struct virtq *vq)
     return virtq__arm(vq, 0);
 }
 
-VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
+VIRTQ_API bool virtq_enable_intr_after(struct virtq *vq, unsigned n)
 {
-    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_after(vq, n))
     uint16_t outstanding;
     /* Only an event index can ask for a later interrupt; with flags, a
        delay would leave buffers used before the re-arm unannounced. */
     if (vq == NULL || !(vq->flags & VIRTQ__Q_EVENT_IDX))
         return virtq__arm(vq, 0);
+    /* Never past the last published buffer: that interrupt would not come. */
     outstanding = (uint16_t)(vq->published_idx - vq->last_used);
-    return virtq__arm(vq, (uint16_t)(outstanding * 3u / 4u));
+    if (n > outstanding)
+        n = outstanding;
+    return virtq__arm(vq, (uint16_t)(n != 0u ? n - 1u : 0u));
+}
+
+/* About 3/4 of what is in flight, as Linux's virtqueue_enable_cb_delayed. */
+VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq)
+{
+    VIRTQ__RING_DISPATCH(vq, virtq__packed_enable_intr_delayed(vq))
+    uint16_t outstanding;
+    if (vq == NULL)
+        return true;
+    outstanding = (uint16_t)(vq->published_idx - vq->last_used);
+    return virtq_enable_intr_after(vq, outstanding * 3u / 4u + 1u);
 }
 
 VIRTQ_API bool virtq_is_broken(const struct virtq *vq)

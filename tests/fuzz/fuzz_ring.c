@@ -80,6 +80,7 @@ enum {
     OP_CYCLE,        /* 1 + (u8 & 15) times: add, publish, honest completion, get */
     OP_IGNORE_LEN,   /* u8: virtq_ignore_used_len(vq, b & 1) */
     OP_NULLS,        /* every ring call with NULL arguments */
+    OP_ENABLE_AFTER, /* u8: virtq_enable_intr_after(vq, b % (num + 3)) */
     OP_COUNT
 };
 
@@ -587,13 +588,20 @@ static void op_disable_intr(void)
         CHECK(m.vq.avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT, "NO_INTERRUPT not set");
 }
 
-static void op_enable_intr(int delayed)
+/* delayed: 0 virtq_enable_intr, 1 _delayed, 2 _after(n). */
+static void op_enable_intr(int delayed, unsigned n)
 {
     uint16_t pending = (uint16_t)(m.vq.used->idx - m.last_used);
     uint16_t outstanding = (uint16_t)(m.kicked - m.last_used);
+    /* _after: the n-th buffer from now, n clamped to what is published. */
+    unsigned want_n = n > outstanding ? outstanding : n;
     int rc;
     snapshot();
-    rc = delayed ? virtq_enable_intr_delayed(&m.vq) : virtq_enable_intr(&m.vq);
+    rc = delayed == 2 ? virtq_enable_intr_after(&m.vq, n)
+         : delayed    ? virtq_enable_intr_delayed(&m.vq)
+                      : virtq_enable_intr(&m.vq);
+    if (delayed == 2 && want_n <= 1u)
+        delayed = 0; /* the plain re-arm */
     m.armed = 0;
     if (m.broken) {
         CHECK(rc == 1, "enable_intr on a broken queue = %d, want 1 (do not sleep)", rc);
@@ -603,6 +611,9 @@ static void op_enable_intr(int delayed)
     CHECK(rc == 0 || rc == 1, "enable_intr = %d", rc);
     if (!delayed || !evidx()) /* without EVENT_IDX, _delayed cannot delay */
         CHECK(rc == (pending != 0u), "enable_intr = %d with %u pending", rc, pending);
+    else if (delayed == 2 && !m.taint_used)
+        CHECK(rc == (pending >= want_n), "enable_intr_after(%u) = %d with %u of %u used", n, rc,
+              pending, outstanding);
     else if (rc == 1)
         CHECK(pending != 0u, "enable_intr_delayed = 1 with nothing pending");
     else /* 0 with buffers pending: fine while more are coming to interrupt */
@@ -616,12 +627,15 @@ static void op_enable_intr(int delayed)
             CHECK(pending <= ev, "armed at event +%u but %u already used", ev, pending);
             CHECK(ev == 0u || ev < outstanding, "event +%u beyond %u outstanding", ev,
                   outstanding);
+            if (delayed == 2)
+                CHECK(ev + 1u == want_n, "enable_intr_after(%u): event +%u, want +%u", n, ev,
+                      want_n - 1u);
         } else {
             CHECK(!(m.vq.avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT), "NO_INTERRUPT still set");
         }
         m.armed = 1;
         m.arm_delayed = delayed && evidx();
-        m.arm_outstanding = outstanding;
+        m.arm_outstanding = delayed == 2 ? (uint16_t)want_n : outstanding;
         m.since_arm = 0;
     }
 }
@@ -827,7 +841,7 @@ static const char *const op_names[OP_COUNT] = {
     "add", "add_indirect", "publish", "get", "has_used", "disable_intr", "enable_intr",
     "enable_delayed", "break", "detach_all", "detach_one", "dev_honest", "dev_suppress",
     "dev_used_idx", "dev_used_elem", "dev_scrib_desc", "dev_scrib_avail", "dev_scrib_used",
-    "reinit", "get_all", "cycle", "ignore_len", "nulls"};
+    "reinit", "get_all", "cycle", "ignore_len", "nulls", "enable_after"};
 static int trace; /* FUZZ_RING_TRACE=1 ./fuzz_ring crash-file: print the steps */
 
 static void step(struct input *in)
@@ -844,8 +858,9 @@ static void step(struct input *in)
     case OP_GET: op_get(in); break;
     case OP_HAS_USED: op_has_used(); break;
     case OP_DISABLE_INTR: op_disable_intr(); break;
-    case OP_ENABLE_INTR: op_enable_intr(0); break;
-    case OP_ENABLE_DELAYED: op_enable_intr(1); break;
+    case OP_ENABLE_INTR: op_enable_intr(0, 0); break;
+    case OP_ENABLE_DELAYED: op_enable_intr(1, 0); break;
+    case OP_ENABLE_AFTER: op_enable_intr(2, u8(in) % (m.num + 3u)); break;
     case OP_BREAK:
         virtq_break(&m.vq);
         m.broken = m.break_called = 1;

@@ -30,7 +30,8 @@
  *     DISABLE, or the DESC offset/wrap by enumeration with EVENT_IDX);
  *   - after virtq_enable_intr() answers false, the honest device's next use
  *     must raise an interrupt per the driver event suppression (no lost
- *     wake-up).
+ *     wake-up); after virtq_enable_intr_after(n) answers false, one of the
+ *     next n uses must.
  *
  * Input: byte 0 ring size (1 + b % 300 via two bytes: 0,1), byte 2 features
  * (bit0 EVENT_IDX, bit1 INDIRECT, bit2 ORDER_PLATFORM), then ops (opcode
@@ -56,7 +57,7 @@
 enum {
     OP_ADD, OP_ADD_INDIRECT, OP_PUBLISH, OP_GET, OP_HAS_USED, OP_DISABLE, OP_ENABLE,
     OP_ENABLE_DELAYED, OP_BREAK, OP_DETACH, OP_DEV_POP, OP_DEV_USE, OP_DEV_EVENT,
-    OP_EVIL_USED, OP_EVIL_SCRIBBLE, OP_REINIT, OP_COUNT
+    OP_EVIL_USED, OP_EVIL_SCRIBBLE, OP_REINIT, OP_ENABLE_AFTER, OP_COUNT
 };
 
 static const uint8_t *in;
@@ -99,6 +100,7 @@ static unsigned nheld;
 /* Completions the driver must return, in order (honest device). */
 static unsigned expect_ck[MAXN * 2], expect_len[MAXN * 2], nexpect, expect_head;
 static int armed; /* enable_intr answered false: the next use must interrupt */
+static unsigned armed_after, after_uses; /* _after(n) answered false: within n uses */
 static uint16_t pub_end; /* where the last publish's batch ended (model) */
 static int pub_end_wrap;
 
@@ -130,6 +132,7 @@ static void reset_model(void)
     d_avail_wrap = d_used_wrap = 1;
     nheld = nexpect = expect_head = 0;
     armed = 0;
+    armed_after = after_uses = 0;
     pub_end = 0;
     pub_end_wrap = 1;
 }
@@ -419,8 +422,11 @@ static void dev_use(void)
     }
     if (armed && !hostile)
         CHECK(irq, "enable_intr answered false, the next used buffer raised no interrupt");
+    if (armed_after && !hostile && !irq)
+        CHECK(++after_uses < armed_after, "enable_intr_after(%u) answered false, %u uses since "
+              "raised no interrupt", armed_after, after_uses);
     if (irq)
-        armed = 0;
+        armed = 0, armed_after = 0;
 }
 
 static void dev_event(void)
@@ -495,7 +501,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       nexpect - expect_head);
             break;
         }
-        case OP_DISABLE: virtq_disable_intr(&vq); armed = 0; break;
+        case OP_DISABLE: virtq_disable_intr(&vq); armed = 0, armed_after = 0; break;
         case OP_ENABLE:
         case OP_ENABLE_DELAYED: {
             int delayed = op == OP_ENABLE_DELAYED;
@@ -505,6 +511,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             else if (!hostile && !delayed && expect_head < nexpect)
                 CHECK(more, "enable_intr false with a used buffer waiting");
             armed = !more && !delayed && !broken;
+            armed_after = 0;
+            break;
+        }
+        case OP_ENABLE_AFTER: {
+            unsigned n = next8();
+            bool more = virtq_enable_intr_after(&vq, n);
+            if (broken)
+                CHECK(more, "enable_intr_after false on a broken queue");
+            else if (!hostile && n <= 1u && expect_head < nexpect)
+                CHECK(more, "enable_intr_after(%u) false with a used buffer waiting", n);
+            else if (!hostile && more)
+                CHECK(expect_head < nexpect, "enable_intr_after(%u) true with nothing used", n);
+            armed = 0;
+            armed_after = !more && !broken ? (n > 1u ? n : 1u) : 0u;
+            after_uses = 0;
             break;
         }
         case OP_BREAK: virtq_break(&vq); break;

@@ -36,7 +36,7 @@ def u64(v):
 
 (ADD, ADD_IND, PUBLISH, GET, HAS_USED, DISABLE, ENABLE, DELAYED, BREAK, DETACH_ALL,
  DETACH_ONE, HONEST, SUPPRESS, USED_IDX, USED_ELEM, SCRIB_DESC, SCRIB_AVAIL, SCRIB_USED,
- REINIT, GET_ALL, CYCLE, IGNORE_LEN, NULLS) = range(23)
+ REINIT, GET_ALL, CYCLE, IGNORE_LEN, NULLS, AFTER) = range(24)
 
 EVENT_IDX, INDIRECT, ORDER_PLATFORM, LEGACY = 1, 2, 4, 8
 
@@ -144,6 +144,11 @@ RING_SEEDS = {
     "delayed-intr": ring_header(4, EVENT_IDX)
     + add(1, 0) * 8 + [PUBLISH, DELAYED] + honest((0, 0), (0, 0), (0, 0), (0, 0))
     + honest((0, 0), (0, 0), (0, 0), (0, 0)) + [GET_ALL, DISABLE, ENABLE],
+    # Interrupt after the n-th buffer: in reach, clamped, across the wrap.
+    "after-intr": ring_header(4, EVENT_IDX, start=65532)
+    + add(1, 0) * 8 + [PUBLISH, AFTER, 3] + honest((0, 0), (0, 0), (0, 0))
+    + [AFTER, 40] + honest((0, 0), (0, 0), (0, 0), (0, 0)) + honest((0, 0))
+    + [GET_ALL, AFTER, 1],
     # Legacy alignment, a 1024-entry ring, bad virtq_init variants, re-init.
     "legacy-big": ring_header(10, LEGACY | INDIRECT, bad_init=2)
     + add(4, 1) + add(3, 3, indirect=True) + [PUBLISH] + honest((0, 0), (0, 0))

@@ -2,7 +2,8 @@
 /* tests/ring/t_intr.c — used-buffer notification suppression ("Used Buffer
    Notification Suppression"): avail.flags without EVENT_IDX, used_event
    with it; enable re-checks and reports buffers used while off; the
-   delayed form asks for the interrupt about 3/4 of the way. */
+   delayed form asks for the interrupt about 3/4 of the way, _after at
+   the n-th buffer. */
 #include "ring_test.h"
 
 static unsigned char byte;
@@ -243,6 +244,103 @@ static void test_intr_delayed_flag_mode(void **state)
     rt_ring_free(&r);
 }
 
+/* _after(n): the interrupt with the n-th buffer from now, never past the
+   last published one (n clamped), 0 and 1 as the plain re-arm; the
+   re-check says 1 when n are used already.  Across the 16-bit wrap. */
+static void test_intr_after(void **state)
+{
+    struct rt_ring r;
+    struct rt_dev d;
+    unsigned o, n, i;
+    (void)state;
+    rt_ring_init(&r, 16, VIRTQ_ALIGN_MODERN, RT_F_EVENT_IDX);
+    rt_dev_attach(&d, &r.vq, r.features);
+    rt_advance(&r.vq, &d, 65530);
+    for (o = 0; o <= 16; o += 4)
+        for (n = 0; n <= 20; n++) {
+            unsigned want = n == 0u ? 1u : (n > o ? o : n), fired_at = 0;
+            if (o)
+                add_pub(&r.vq, o);
+            virtq_disable_intr(&r.vq);
+            assert_int_equal(virtq_enable_intr_after(&r.vq, n), 0);
+            if (o == 0u) { /* nothing in flight: armed for the next one */
+                assert_int_equal(*r.vq.used_event, r.vq.last_used);
+                continue;
+            }
+            /* The device uses them one by one: exactly one interrupt, with
+               the n-th (or the last, when fewer are in flight). */
+            for (i = 1; i <= o; i++)
+                if (dev_one(&d)) {
+                    assert_int_equal(fired_at, 0);
+                    fired_at = i;
+                }
+            assert_int_equal(fired_at, want);
+            for (i = 0; i < o; i++)
+                get_one(&r.vq);
+        }
+    /* Re-check: 8 outstanding, n = 5.  4 used already: 0; 5: 1, and the
+       device, past the event, stays quiet. */
+    add_pub(&r.vq, 8);
+    virtq_disable_intr(&r.vq);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(dev_one(&d), 0);
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 5), 0);
+    assert_int_equal(dev_one(&d), 1);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(dev_one(&d), 0);
+    for (i = 0; i < 8; i++)
+        get_one(&r.vq);
+    add_pub(&r.vq, 8);
+    virtq_disable_intr(&r.vq);
+    for (i = 0; i < 5; i++)
+        assert_int_equal(dev_one(&d), 0);
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 5), 1);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(dev_one(&d), 0);
+    for (i = 0; i < 8; i++)
+        get_one(&r.vq);
+    /* Added but not published: not in flight, so not counted. */
+    add_pub(&r.vq, 2);
+    {
+        struct virtq_buf b = {&byte, 1};
+        assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &byte), VIRTQ_OK);
+    }
+    virtq_disable_intr(&r.vq);
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 3), 0);
+    assert_int_equal(dev_one(&d), 0);
+    assert_int_equal(dev_one(&d), 1); /* the 2nd, the last published */
+    assert_true(vq_test_publish(&r.vq) >= 0);
+    assert_int_equal(dev_one(&d), 0); /* armed once; the next is unasked */
+    for (i = 0; i < 3; i++)
+        get_one(&r.vq);
+    /* NULL and an unready queue: true, never sleep on them. */
+    assert_true(virtq_enable_intr_after(NULL, 4));
+    rt_ring_free(&r);
+}
+
+/* Without EVENT_IDX there is no event to place: _after just re-enables,
+   so any buffer used while off is reported. */
+static void test_intr_after_flag_mode(void **state)
+{
+    struct rt_ring r;
+    struct rt_dev d;
+    unsigned i;
+    (void)state;
+    rt_ring_init(&r, 8, VIRTQ_ALIGN_MODERN, 0);
+    rt_dev_attach(&d, &r.vq, 0);
+    add_pub(&r.vq, 8);
+    virtq_disable_intr(&r.vq);
+    assert_int_equal(dev_one(&d), 0);
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 6), 1);
+    assert_int_equal(r.vq.avail->flags, 0);
+    for (i = 0; i < 7; i++)
+        assert_int_equal(dev_one(&d), 1);
+    for (i = 0; i < 8; i++)
+        get_one(&r.vq);
+    assert_int_equal(*r.vq.used_event, 0);
+    rt_ring_free(&r);
+}
+
 int rt_group_intr(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +349,8 @@ int rt_group_intr(void)
         cmocka_unit_test(test_intr_event_idx_wrap),
         cmocka_unit_test(test_intr_delayed),
         cmocka_unit_test(test_intr_delayed_flag_mode),
+        cmocka_unit_test(test_intr_after),
+        cmocka_unit_test(test_intr_after_flag_mode),
     };
     return cmocka_run_group_tests_name("ring_intr", tests, NULL, NULL);
 }

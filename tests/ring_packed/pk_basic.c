@@ -396,6 +396,79 @@ static void t_intr_delayed(void **st)
     pk_ring_free(&r);
 }
 
+/* enable_intr_after(n) with EVENT_IDX: the event at the n-th descriptor
+   from last_used, n clamped to what is in flight; 1 once n are used.
+   With chains of two, the event is crossed by an earlier buffer: early,
+   never late. */
+static void t_intr_after(void **st)
+{
+    struct pk_ring r;
+    struct pk_dev d;
+    struct virtq_buf b = seg(0, 4), two[2];
+    uint16_t ids[8];
+    unsigned i;
+    void *c;
+    (void)st;
+    two[0] = seg(0, 4);
+    two[1] = seg(8, 4);
+    pk_ring_init(&r, 8, PK_F_EVENT_IDX);
+    pk_dev_attach(&d, &r);
+    for (i = 0; i < 8; i++)
+        assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
+    (void)pk_pub(&r.vq);
+    for (i = 0; i < 8; i++) {
+        assert_int_equal(pk_dev_pop(&d, &ch), 1);
+        ids[i] = ch.id;
+    }
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 3), 0);
+    assert_int_equal(d.drv->flags, RING_EVENT_FLAGS_DESC);
+    assert_int_equal(d.drv->desc & 0x7fffu, 2);
+    for (i = 0; i < 2; i++)
+        assert_int_equal(pk_dev_use(&d, ids[i], 0), 0);
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 3), 0); /* 2 used of 3 */
+    assert_int_equal(pk_dev_use(&d, ids[2], 0), 1);          /* the 3rd */
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 3), 1);  /* 3 used */
+    for (i = 0; i < 3; i++)
+        assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
+    /* 5 in flight, 10 asked: the 5th (position 7). */
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 10), 0);
+    assert_int_equal(d.drv->desc & 0x7fffu, 7);
+    for (i = 3; i < 7; i++)
+        assert_int_equal(pk_dev_use(&d, ids[i], 0), 0);
+    assert_int_equal(pk_dev_use(&d, ids[7], 0), 1);
+    for (i = 3; i < 8; i++)
+        assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
+    /* Chains of two descriptors: n = 2 puts the event one descriptor on,
+       which the first chain's used element already passes. */
+    for (i = 0; i < 3; i++)
+        assert_int_equal(virtq_add(&r.vq, two, 1, 1, &r), VIRTQ_OK);
+    (void)pk_pub(&r.vq);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(pk_dev_pop(&d, &ch), 1);
+        ids[i] = ch.id;
+    }
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 2), 0);
+    assert_int_equal(pk_dev_use(&d, ids[0], 0), 1);
+    for (i = 1; i < 3; i++)
+        assert_int_equal(pk_dev_use(&d, ids[i], 0), 0);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
+    assert_true(virtq_enable_intr_after(NULL, 2));
+    pk_ring_free(&r);
+    /* Without EVENT_IDX: plain ENABLE, any used buffer reported. */
+    pk_ring_init(&r, 8, 0);
+    pk_dev_attach(&d, &r);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
+    (void)pk_pub(&r.vq);
+    virtq_disable_intr(&r.vq);
+    assert_int_equal(pk_dev_pop(&d, &ch), 1);
+    assert_int_equal(pk_dev_use(&d, ch.id, 0), 0);
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 3), 1);
+    assert_int_equal(d.drv->flags, RING_EVENT_FLAGS_ENABLE);
+    pk_ring_free(&r);
+}
+
 /* ---- ordering at the barriers ----------------------------------------------------- */
 
 struct pub_ctx {
@@ -811,7 +884,8 @@ int pk_group_basic(void)
         cmocka_unit_test(t_batch_ids),     cmocka_unit_test(t_long_in_flight),
         cmocka_unit_test(t_indirect),
         cmocka_unit_test(t_kick_decision), cmocka_unit_test(t_intr),
-        cmocka_unit_test(t_intr_delayed),  cmocka_unit_test(t_order_publish),
+        cmocka_unit_test(t_intr_delayed),  cmocka_unit_test(t_intr_after),
+        cmocka_unit_test(t_order_publish),
         cmocka_unit_test(t_publish_deferred),
         cmocka_unit_test(t_order_get),     cmocka_unit_test(t_order_arm),
         cmocka_unit_test(t_detach),        cmocka_unit_test(t_bad_args),

@@ -332,7 +332,7 @@ static void publish_barriers(void **state)
 
 /* Break: the full barrier of the re-arm weakened or removed ("Used Buffer
    Notification Suppression" re-check): store used_event / avail.flags,
-   full barrier, load used.idx; for enable_intr and enable_intr_delayed. */
+   full barrier, load used.idx; for enable_intr, _delayed and _after. */
 static void arm_barrier(void **state)
 {
     static const uint64_t feats[] = {0, F_PLATFORM, F_EVENT, F_EVENT | F_PLATFORM};
@@ -340,14 +340,16 @@ static void arm_barrier(void **state)
     unsigned k, delayed;
     (void)state;
     for (k = 0; k < 4; k++) {
-        for (delayed = 0; delayed < 2; delayed++) {
+        for (delayed = 0; delayed < 3; delayed++) {
             int st, ld;
             const volatile void *arm;
             tq_up(t, feats[k]);
             tq_submit(t, 0);
             virtq_disable_intr(&t->vq);
             tr_log_clear();
-            assert_false(delayed ? virtq_enable_intr_delayed(&t->vq) : virtq_enable_intr(&t->vq));
+            assert_false(delayed == 2u   ? virtq_enable_intr_after(&t->vq, 1)
+                         : delayed != 0u ? virtq_enable_intr_delayed(&t->vq)
+                                         : virtq_enable_intr(&t->vq));
             arm = (t->features & F_EVENT) ? (const volatile void *)t->vq.used_event
                                           : (const volatile void *)&t->vq.avail->flags;
             st = find(0, EV_STORE, arm, 2);
