@@ -56,7 +56,7 @@
                           true for a used buffer AND for a broken or unusable
                           queue, so the caller goes to virtq_get(), which
                           reports VIRTQ_EBROKEN / VIRTQ_EINVAL
-     virtq_enable_intr(_delayed)  true = do not sleep, call virtq_get()
+     virtq_enable_intr(_delayed, _after)  true = do not sleep, call virtq_get()
                           (buffers came in meanwhile, or the queue is broken)
      virtq_is_broken      latched broken (or NULL)
    A call that fails changes nothing.
@@ -98,6 +98,10 @@
    virtq_disable_intr, virtq_enable_intr, virtq_enable_intr_delayed
                           used-buffer notification control (enable re-arms,
                           then re-checks: true = drain before sleeping)
+   virtq_enable_intr_after(vq, n)
+                          re-arm for the n-th used buffer (EVENT_IDX): the
+                          rest stay in flight while you wake, so a fast
+                          device need not run dry and be kicked
    virtq_num_free         free descriptors now (a chain of n needs n)
    virtq_is_broken        latched broken (or NULL)?
    virtq_broken_reason    why: VIRTQ_BROKEN_USED_IDX, _USED_ID,

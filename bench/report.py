@@ -29,6 +29,7 @@ T_ICOUNT_DEFAULT = {k: v[0] for k, v in OPENAMP.items()}   # default out-of-line
 PEER = "ringtest:virtio_ring_0_9"          # the ns/request peer
 OWN = "ringtest:virtq"                      # virtq's driver in ringtest's harness
 OWN_DELAYED = "ringtest:virtq-delayed"      # the same, re-arming with the delay
+OWN_AFTER = "ringtest:virtq-after"          # re-arming for the 64th used buffer
 T_SIZE = 2600                              # ring + MMIO, rv32imac -Os .text, every feature
 T_SIZE_MIN = 2048                          # minimal polled build, rv32imac -Os .text
 T_QD32_OVER_QD1 = 5.0                      # QEMU blk: 4 KiB IOPS at QD32 over QD1
@@ -321,6 +322,7 @@ def block_ring(res):
             p = find(ring, group="ringtest", driver=PEER, mode=mode, batch=batch)
             v = find(ring, group="ringtest", driver=OWN, mode=mode, batch=batch)
             d = find(ring, group="ringtest", driver=OWN_DELAYED, mode=mode, batch=batch)
+            a = find(ring, group="ringtest", driver=OWN_AFTER, mode=mode, batch=batch)
             if not p or not v:
                 continue
             ok = "missing" not in (p["ns_best"], v["ns_best"])
@@ -329,6 +331,8 @@ def block_ring(res):
                          v["kicks_per_req"], v["intr_per_req"],
                          "%s / %s" % (d["kicks_per_req"], d["intr_per_req"])
                          if d and mode == "sleep" else "-",
+                         "%s / %s" % (a["kicks_per_req"], a["intr_per_req"])
+                         if a and mode == "sleep" else "-",
                          "%s (%s)" % (p["ns_best"], p["ns_median"]), p["kicks_per_req"],
                          p["intr_per_req"]])
     if same:
@@ -338,11 +342,14 @@ def block_ring(res):
                    "flags, with virtq's driver as the guest (`bench/ringtest_virtq.c`); same "
                    "sweep, same CPUs.  virtq re-arms interrupts as `virtio_ring_0_9`'s guest "
                    "does (`virtq_enable_intr`: at the next used buffer); the *delayed* "
-                   "column re-arms with `virtq_enable_intr_delayed` (`--param 1`):\n")
+                   "column re-arms with `virtq_enable_intr_delayed` (`--param 1`: at 3/4 of "
+                   "what is in flight), the *after 64* column with "
+                   "`virtq_enable_intr_after(vq, 64)` (`--param 2`: at the 64th):\n")
         out.append(table(["mode", "batch", "virtq ns/req", "x", "virtq kicks/req",
                           "virtq interrupts/req", "delayed kicks / interrupts",
+                          "after 64 kicks / interrupts",
                           "`virtio_ring_0_9` ns/req", "its kicks/req", "its interrupts/req"],
-                         same, ["---", "---:"] + ["---:"] * 8))
+                         same, ["---", "---:"] + ["---:"] * 9))
     rows = []
     for r in ring_rows(ring, "ring") + [r for r in ring_rows(ring, "grid")
                                         if r["chain"] == "1" and r["batch"] == "32" and
@@ -438,6 +445,25 @@ def block_size(res):
         cells = ["`%s` %d" % (name, n) for n, name in funcs]
         out.append("The ring+mmio row on rv32imac -Os, per function as linked (bytes; "
                    "`bench/results/size_ring_mmio_rv32imac-Os.txt`): " + ", ".join(cells) + ".")
+    fl = read_csv(os.path.join(res, "size_floor.csv"))
+    if fl:
+        steps = [("as shipped", "as shipped (every check, every barrier)"),
+                 ("checks", "- the ring's hot-path checks (`VIRTQ__UNLIKELY(x)` as 0)"),
+                 ("fences", "- and the I/O barrier of every MMIO access"),
+                 ("dev_ok", "- and the device-handle check")]
+        rows = []
+        for step, label in steps:
+            cells = [label]
+            for row in ("ring+mmio", "ring+mmio minimal, v2 only, no event idx"):
+                r = [x for x in fl if x["step"] == step and x["row"] == row and
+                     x["target"] == "rv32imac-Os"]
+                cells.append(r[0]["text"] if r else "-")
+            rows.append(cells)
+        out.append("\nWhat the protection costs (`bench/size_floor.py`: scratch copies of "
+                   "`src/` with each kind removed in turn, cumulatively; none of them is a "
+                   "correct build), rv32imac -Os .text:\n")
+        out.append(table(["build", "ring+mmio", "minimal, v2 only, no event idx"], rows,
+                         ["---", "---:", "---:"]))
     return "\n".join(out).rstrip()
 
 
@@ -520,6 +546,7 @@ def block_targets(res):
         p = find(ring, group="ringtest", driver=PEER, mode="sleep", batch="32")
         v = find(ring, group="ringtest", driver=OWN, mode="sleep", batch="32")
         d = find(ring, group="ringtest", driver=OWN_DELAYED, mode="sleep", batch="32")
+        a = find(ring, group="ringtest", driver=OWN_AFTER, mode="sleep", batch="32")
         if p and v and "missing" not in (p["ns_best"], v["ns_best"]):
             # Met only with no more notifications overall too: fewer kicks
             # bought with more interrupts is not fewer notifications.
@@ -528,7 +555,8 @@ def block_targets(res):
             text = "ringtest %.4f kicks, %s interrupts (%s ns)" % (pk, p["intr_per_req"],
                                                                     p["ns_best"])
             good = []
-            for name, r in (("virtq", v), ("virtq re-arming with the delay", d)):
+            for name, r in (("virtq", v), ("virtq re-arming with the delay", d),
+                            ("virtq re-arming for the 64th", a)):
                 if not r or r["ns_best"] == "missing":
                     continue
                 k, t = float(r["kicks_per_req"]), float(r["kicks_per_req"]) + float(

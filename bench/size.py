@@ -46,8 +46,8 @@ TARGETS = [
 
 RING = ["virtq_ring_bytes", "virtq_init", "virtq_add", "virtq_publish", "virtq_get",
         "virtq_has_used", "virtq_disable_intr", "virtq_enable_intr",
-        "virtq_enable_intr_delayed", "virtq_is_broken", "virtq_break", "virtq_num_free",
-        "virtq_detach"]
+        "virtq_enable_intr_delayed", "virtq_enable_intr_after", "virtq_is_broken", "virtq_break",
+        "virtq_num_free", "virtq_detach"]
 MMIO = ["virtq_mmio_probe", "virtq_dev_reset", "virtq_dev_begin", "virtq_dev_negotiate",
         "virtq_dev_queue_setup", "virtq_dev_driver_ok", "virtq_dev_fail", "virtq_dev_kick",
         "virtq_dev_notify", "virtq_dev_isr", "virtq_dev_check", "virtq_dev_config_read8",

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIELDS = ["file", "virtq_h", "commit", "date"]
 # The results files BENCHMARKS.md is generated from, and the step that writes each.
 TRACKED = [("machine.txt", "bench-machine"), ("icount.csv", "bench-icount"), ("icount_lines.csv", "bench-icount"),
-           ("size.csv", "bench-size"), ("ring.csv", "bench-ring"),
+           ("size.csv", "bench-size"), ("size_floor.csv", "bench-size"), ("ring.csv", "bench-ring"),
            ("ring_batch.png", "bench-chart"), ("qemu_runs_blk.csv", "bench-qemu-blk"),
            ("qemu_runs_gpu.csv", "bench-qemu-gpu"), ("qemu_runs_net.csv", "bench-qemu-net"),
            ("qemu_runs_uboot.csv", "bench-uboot"), ("qemu_runs_transport.csv", "bench-qemu-pci")]

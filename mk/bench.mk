@@ -150,14 +150,16 @@ bench-icount: $(BENCH_BUILD)/icount $(BENCH_BUILD)/icount_inline $(RINGTEST_ICOU
 
 bench-size: | $(BENCH_RESULTS)
 	$(PYTHON) bench/size.py --build $(BENCH_BUILD)/size --results $(BENCH_RESULTS)
-	@$(BENCH_STAMP) size.csv
+	$(PYTHON) bench/size_floor.py --build $(BENCH_BUILD)/size_floor --results $(BENCH_RESULTS)
+	@$(BENCH_STAMP) size.csv size_floor.csv
 
 bench-ring: $(BENCH_BUILD)/ringbench $(RINGTEST_BINS) | $(BENCH_RESULTS)
 	$(PYTHON) bench/ring_sweep.py --bin $< --results $(BENCH_RESULTS) \
 	  --reps $(BENCH_REPS) --ms $(BENCH_MS) --shim $(BENCH_BUILD)/ringtest_shim.so \
 	  $(foreach r,$(RINGTEST_RINGS),--ringtest $(r)=$(RINGTEST_DIR)/$(r)) \
 	  --ringtest virtq=$(BENCH_BUILD)/ringtest_virtq \
-	  --ringtest 'virtq-delayed=$(BENCH_BUILD)/ringtest_virtq --param 1'
+	  --ringtest 'virtq-delayed=$(BENCH_BUILD)/ringtest_virtq --param 1' \
+	  --ringtest 'virtq-after=$(BENCH_BUILD)/ringtest_virtq --param 2'
 	@$(BENCH_STAMP) ring.csv
 
 bench-chart: | $(BENCH_RESULTS)
@@ -185,7 +187,7 @@ bench-status:
 .PHONY: test-bench-smoke
 test-bench-smoke: $(BENCH_BUILD)/ringbench $(BENCH_BUILD)/icount $(BENCH_BUILD)/icount_inline \
                   $(BENCH_BUILD)/ringtest_virtq
-	@set -e; for a in "" "--sleep" "--sleep --batch 32 --param 1"; do \
+	@set -e; for a in "" "--sleep" "--sleep --batch 32 --param 1" "--sleep --batch 32 --param 2"; do \
 	  timeout 60 $(BENCH_BUILD)/ringtest_virtq --run-cycles 200000 $$a; done
 	@set -e; for s in 1 3; do for e in 0 1; do \
 	  $(BENCH_BUILD)/icount -s $$s -e $$e -n 1000 >/dev/null; \
