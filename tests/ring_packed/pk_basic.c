@@ -362,6 +362,21 @@ static void t_intr(void **st)
     }
 }
 
+/* Add k chains of bufs (out readable, then in writable), publish them and
+   let the device take them all; ids[] gets their buffer ids in order. */
+static void pk_add_pop(struct pk_ring *r, struct pk_dev *d, const struct virtq_buf *bufs,
+                       unsigned out, unsigned in, unsigned k, uint16_t *ids)
+{
+    unsigned i;
+    for (i = 0; i < k; i++)
+        assert_int_equal(virtq_add(&r->vq, bufs, out, in, r), VIRTQ_OK);
+    (void)pk_pub(&r->vq);
+    for (i = 0; i < k; i++) {
+        assert_int_equal(pk_dev_pop(d, &ch), 1);
+        ids[i] = ch.id;
+    }
+}
+
 /* enable_intr_delayed with EVENT_IDX: the event sits about 3/4 into what
    is outstanding; 1 only once the device has used past it. */
 static void t_intr_delayed(void **st)
@@ -375,13 +390,7 @@ static void t_intr_delayed(void **st)
     (void)st;
     pk_ring_init(&r, 8, PK_F_EVENT_IDX);
     pk_dev_attach(&d, &r);
-    for (i = 0; i < 8; i++)
-        assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-    (void)pk_pub(&r.vq);
-    for (i = 0; i < 8; i++) {
-        assert_int_equal(pk_dev_pop(&d, &ch), 1);
-        ids[i] = ch.id;
-    }
+    pk_add_pop(&r, &d, &b, 1, 0, 8, ids);
     assert_int_equal(virtq_enable_intr_delayed(&r.vq), 0);
     assert_int_equal(d.drv->flags, RING_EVENT_FLAGS_DESC);
     assert_int_equal(d.drv->desc & 0x7fffu, 6); /* 8 * 3 / 4 */
@@ -413,13 +422,7 @@ static void t_intr_after(void **st)
     two[1] = seg(8, 4);
     pk_ring_init(&r, 8, PK_F_EVENT_IDX);
     pk_dev_attach(&d, &r);
-    for (i = 0; i < 8; i++)
-        assert_int_equal(virtq_add(&r.vq, &b, 1, 0, &r), VIRTQ_OK);
-    (void)pk_pub(&r.vq);
-    for (i = 0; i < 8; i++) {
-        assert_int_equal(pk_dev_pop(&d, &ch), 1);
-        ids[i] = ch.id;
-    }
+    pk_add_pop(&r, &d, &b, 1, 0, 8, ids);
     assert_int_equal(virtq_enable_intr_after(&r.vq, 3), 0);
     assert_int_equal(d.drv->flags, RING_EVENT_FLAGS_DESC);
     assert_int_equal(d.drv->desc & 0x7fffu, 2);
@@ -440,13 +443,7 @@ static void t_intr_after(void **st)
         assert_int_equal(virtq_get(&r.vq, &c, NULL), VIRTQ_OK);
     /* Chains of two descriptors: n = 2 puts the event one descriptor on,
        which the first chain's used element already passes. */
-    for (i = 0; i < 3; i++)
-        assert_int_equal(virtq_add(&r.vq, two, 1, 1, &r), VIRTQ_OK);
-    (void)pk_pub(&r.vq);
-    for (i = 0; i < 3; i++) {
-        assert_int_equal(pk_dev_pop(&d, &ch), 1);
-        ids[i] = ch.id;
-    }
+    pk_add_pop(&r, &d, two, 1, 1, 3, ids);
     assert_int_equal(virtq_enable_intr_after(&r.vq, 2), 0);
     assert_int_equal(pk_dev_use(&d, ids[0], 0), 1);
     for (i = 1; i < 3; i++)
