@@ -906,6 +906,11 @@ VIRTQ_API bool virtq_has_used(const struct virtq *vq);
    interrupt comes earlier, never later.  Pick n so that what stays in
    flight covers your wake-up time: the device then never runs dry and
    needs no kick (BENCHMARKS.md, "Sleeping"); without EVENT_IDX it is
+   virtq_enable_intr().  After either delayed re-arm, virtq_get() may take
+   what is already used before sleeping: the event stays where the re-arm
+   put it until its buffer is taken (moved back to the next buffer, it
+   could fall behind the device and the interrupt would not come); from
+   then on each virtq_get() asks for the next buffer, as after
    virtq_enable_intr(). */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
@@ -1223,6 +1228,9 @@ extern "C" {
 #else
 #define VIRTQ__Q_OWED 0u      /* never set: every owed branch folds away */
 #endif
+/* Re-armed with a delay (virtq_enable_intr_after / _delayed): virtq_get()
+   leaves the event where it is until the buffer it waits for is taken. */
+#define VIRTQ__Q_DELAYED (VIRTQ__Q_EVENT_IDX ? 512u : 0u)
 
 /* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
    negotiated (device.h), and virtq_init() refuses it, since a ring that
@@ -1911,7 +1919,8 @@ static void virtq__packed_reset(struct virtq *vq)
     VIRTQ__P_HEADF(vq) = 0;
     VIRTQ__P_SET_HEADP(vq, &VIRTQ__PDESC(vq)[0]);
     vq->detach_pos = 0;
-    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED |
+                             VIRTQ__Q_DELAYED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
@@ -2451,6 +2460,18 @@ VIRTQ__INLINE int virtq__packed_is_used(const struct virtq *vq, uint16_t pw)
     return virtq__packed_used_flags(VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags), pw);
 }
 
+/* As the split ring's virtq__delay_taken: the delayed event stands until
+   the descriptor it names has been passed by what was taken (pw), then
+   each get asks for the next one again. */
+static VIRTQ__COLD void virtq__packed_delay_taken(struct virtq *vq, uint16_t pw)
+{
+    uint32_t d = virtq__pw_dist(vq, VIRTQ__LD16(vq->used_event), pw);
+    if (d != 0u && d <= vq->num) {
+        vq->flags &= (uint16_t)~VIRTQ__Q_DELAYED;
+        VIRTQ__ST16(vq->used_event, pw);
+    }
+}
+
 /* A used descriptor broke the rules: which one, from private state only
    (ring_broken.h logs it); nothing else changes. */
 static VIRTQ__COLD int virtq__packed_used_broken(struct virtq *vq, uint32_t id)
@@ -2520,8 +2541,11 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
        split ring moves used_event.  A hint: no barrier, every sleep
        re-arms through virtq_enable_intr(). */
     if (VIRTQ__Q_EVENT_IDX != 0u &&
-        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED)) ==
+            VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
+    else if (vq->flags & VIRTQ__Q_DELAYED)
+        virtq__packed_delay_taken(vq, pw);
     /* Free the id. */
     vq->num_free = (uint16_t)(vq->num_free + n);
     s->cookie = NULL;
@@ -2544,7 +2568,7 @@ static void virtq__packed_disable_intr(struct virtq *vq)
 {
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
-    vq->flags |= VIRTQ__Q_INTR_OFF;
+    vq->flags = (uint16_t)((vq->flags | VIRTQ__Q_INTR_OFF) & ~VIRTQ__Q_DELAYED);
     /* "Driver and Device Event Suppression": DISABLE, with or without
        EVENT_IDX. */
     VIRTQ__ST16(&VIRTQ__PDRIVER(vq)->flags, RING_EVENT_FLAGS_DISABLE);
@@ -2581,10 +2605,12 @@ static bool virtq__packed_arm(struct virtq *vq, uint32_t delay)
     if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
         return true;
     drv = VIRTQ__PDRIVER(vq);
-    vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
+    vq->flags &= (uint16_t)~(VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED);
     if (vq->flags & VIRTQ__Q_EVENT_IDX) {
         VIRTQ__ST16(&drv->desc, virtq__pw_add(vq, vq->last_used, delay));
         VIRTQ__ST16(&drv->flags, RING_EVENT_FLAGS_DESC);
+        if (delay != 0u)
+            vq->flags |= VIRTQ__Q_DELAYED;
     } else {
         VIRTQ__ST16(&drv->flags, RING_EVENT_FLAGS_ENABLE);
     }
@@ -2669,7 +2695,8 @@ static void virtq__reset(struct virtq *vq)
     vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
-    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED |
+                             VIRTQ__Q_DELAYED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
@@ -3234,6 +3261,19 @@ static VIRTQ__COLD enum virtq_broken_reason virtq__slot_fault(const struct virtq
     return VIRTQ_BROKEN_USED_LEN;
 }
 
+/* A delayed re-arm stands until the buffer its event waits for is taken:
+   moved back to the next buffer before then, the event could fall behind
+   what the device has used, and the interrupt the re-arm promised would
+   not come.  Once that buffer is taken, each get asks for the next one
+   again, as after virtq_enable_intr(). */
+static VIRTQ__COLD void virtq__delay_taken(struct virtq *vq, uint16_t last)
+{
+    if ((uint16_t)(last - 1u - VIRTQ__LD16(vq->used_event)) < 0x8000u) {
+        vq->flags &= (uint16_t)~VIRTQ__Q_DELAYED;
+        VIRTQ__ST16(vq->used_event, last);
+    }
+}
+
 /* A used element broke the protocol: latch why, nothing else changes. */
 static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_reason why)
 {
@@ -3293,8 +3333,11 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
     /* Keep the device interrupting for the next buffer.  No barrier: this
        is a hint, and every sleep re-arms through virtq_enable_intr(). */
     if (VIRTQ__Q_EVENT_IDX != 0u &&
-        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED)) ==
+            VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, last);
+    else if (vq->flags & VIRTQ__Q_DELAYED)
+        virtq__delay_taken(vq, last);
     return VIRTQ_OK;
 }
 
@@ -3322,7 +3365,7 @@ VIRTQ_API void virtq_disable_intr(struct virtq *vq)
     VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_disable_intr(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
-    vq->flags |= VIRTQ__Q_INTR_OFF;
+    vq->flags = (uint16_t)((vq->flags | VIRTQ__Q_INTR_OFF) & ~VIRTQ__Q_DELAYED);
     /* "Used Buffer Notification Suppression".  With EVENT_IDX an event one
        behind what we consumed is crossed only after 2^16 more buffers. */
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
@@ -3338,11 +3381,14 @@ static bool virtq__arm(struct virtq *vq, uint16_t delay)
 {
     if (vq == NULL || (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
         return true;
-    vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
-    if (vq->flags & VIRTQ__Q_EVENT_IDX)
+    vq->flags &= (uint16_t)~(VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED);
+    if (vq->flags & VIRTQ__Q_EVENT_IDX) {
         VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used + delay));
-    else
+        if (delay != 0u)
+            vq->flags |= VIRTQ__Q_DELAYED;
+    } else {
         VIRTQ__ST16(&vq->avail->flags, 0);
+    }
     /* 2.7.10: the re-arm must be visible before we re-read used.idx, or a
        buffer used in between raises no interrupt and we sleep on it. */
     virtq__mb(vq);

@@ -109,7 +109,8 @@ static void virtq__packed_reset(struct virtq *vq)
     VIRTQ__P_HEADF(vq) = 0;
     VIRTQ__P_SET_HEADP(vq, &VIRTQ__PDESC(vq)[0]);
     vq->detach_pos = 0;
-    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED |
+                             VIRTQ__Q_DELAYED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
@@ -649,6 +650,18 @@ VIRTQ__INLINE int virtq__packed_is_used(const struct virtq *vq, uint16_t pw)
     return virtq__packed_used_flags(VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags), pw);
 }
 
+/* As the split ring's virtq__delay_taken: the delayed event stands until
+   the descriptor it names has been passed by what was taken (pw), then
+   each get asks for the next one again. */
+static VIRTQ__COLD void virtq__packed_delay_taken(struct virtq *vq, uint16_t pw)
+{
+    uint32_t d = virtq__pw_dist(vq, VIRTQ__LD16(vq->used_event), pw);
+    if (d != 0u && d <= vq->num) {
+        vq->flags &= (uint16_t)~VIRTQ__Q_DELAYED;
+        VIRTQ__ST16(vq->used_event, pw);
+    }
+}
+
 /* A used descriptor broke the rules: which one, from private state only
    (ring_broken.h logs it); nothing else changes. */
 static VIRTQ__COLD int virtq__packed_used_broken(struct virtq *vq, uint32_t id)
@@ -718,8 +731,11 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
        split ring moves used_event.  A hint: no barrier, every sleep
        re-arms through virtq_enable_intr(). */
     if (VIRTQ__Q_EVENT_IDX != 0u &&
-        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED)) ==
+            VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
+    else if (vq->flags & VIRTQ__Q_DELAYED)
+        virtq__packed_delay_taken(vq, pw);
     /* Free the id. */
     vq->num_free = (uint16_t)(vq->num_free + n);
     s->cookie = NULL;
@@ -742,7 +758,7 @@ static void virtq__packed_disable_intr(struct virtq *vq)
 {
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
-    vq->flags |= VIRTQ__Q_INTR_OFF;
+    vq->flags = (uint16_t)((vq->flags | VIRTQ__Q_INTR_OFF) & ~VIRTQ__Q_DELAYED);
     /* "Driver and Device Event Suppression": DISABLE, with or without
        EVENT_IDX. */
     VIRTQ__ST16(&VIRTQ__PDRIVER(vq)->flags, RING_EVENT_FLAGS_DISABLE);
@@ -779,10 +795,12 @@ static bool virtq__packed_arm(struct virtq *vq, uint32_t delay)
     if (vq == NULL || (vq->flags & VIRTQ__P_LIVE) != VIRTQ__Q_READY)
         return true;
     drv = VIRTQ__PDRIVER(vq);
-    vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
+    vq->flags &= (uint16_t)~(VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED);
     if (vq->flags & VIRTQ__Q_EVENT_IDX) {
         VIRTQ__ST16(&drv->desc, virtq__pw_add(vq, vq->last_used, delay));
         VIRTQ__ST16(&drv->flags, RING_EVENT_FLAGS_DESC);
+        if (delay != 0u)
+            vq->flags |= VIRTQ__Q_DELAYED;
     } else {
         VIRTQ__ST16(&drv->flags, RING_EVENT_FLAGS_ENABLE);
     }

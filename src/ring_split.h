@@ -45,7 +45,8 @@ static void virtq__reset(struct virtq *vq)
     vq->published_idx = 0;
     vq->last_used = 0;
     vq->detach_pos = 0;
-    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED);
+    vq->flags &= (uint16_t)~(VIRTQ__Q_BROKEN | VIRTQ__Q_INTR_OFF | VIRTQ__Q_OWED |
+                             VIRTQ__Q_DELAYED);
     vq->broken_reason = VIRTQ_BROKEN_NONE;
 }
 
@@ -610,6 +611,19 @@ static VIRTQ__COLD enum virtq_broken_reason virtq__slot_fault(const struct virtq
     return VIRTQ_BROKEN_USED_LEN;
 }
 
+/* A delayed re-arm stands until the buffer its event waits for is taken:
+   moved back to the next buffer before then, the event could fall behind
+   what the device has used, and the interrupt the re-arm promised would
+   not come.  Once that buffer is taken, each get asks for the next one
+   again, as after virtq_enable_intr(). */
+static VIRTQ__COLD void virtq__delay_taken(struct virtq *vq, uint16_t last)
+{
+    if ((uint16_t)(last - 1u - VIRTQ__LD16(vq->used_event)) < 0x8000u) {
+        vq->flags &= (uint16_t)~VIRTQ__Q_DELAYED;
+        VIRTQ__ST16(vq->used_event, last);
+    }
+}
+
 /* A used element broke the protocol: latch why, nothing else changes. */
 static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_reason why)
 {
@@ -669,8 +683,11 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
     /* Keep the device interrupting for the next buffer.  No barrier: this
        is a hint, and every sleep re-arms through virtq_enable_intr(). */
     if (VIRTQ__Q_EVENT_IDX != 0u &&
-        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF)) == VIRTQ__Q_EVENT_IDX)
+        (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED)) ==
+            VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, last);
+    else if (vq->flags & VIRTQ__Q_DELAYED)
+        virtq__delay_taken(vq, last);
     return VIRTQ_OK;
 }
 
@@ -698,7 +715,7 @@ VIRTQ_API void virtq_disable_intr(struct virtq *vq)
     VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_disable_intr(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
-    vq->flags |= VIRTQ__Q_INTR_OFF;
+    vq->flags = (uint16_t)((vq->flags | VIRTQ__Q_INTR_OFF) & ~VIRTQ__Q_DELAYED);
     /* "Used Buffer Notification Suppression".  With EVENT_IDX an event one
        behind what we consumed is crossed only after 2^16 more buffers. */
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
@@ -714,11 +731,14 @@ static bool virtq__arm(struct virtq *vq, uint16_t delay)
 {
     if (vq == NULL || (vq->flags & (VIRTQ__Q_READY | VIRTQ__Q_BROKEN)) != VIRTQ__Q_READY)
         return true;
-    vq->flags &= (uint16_t)~VIRTQ__Q_INTR_OFF;
-    if (vq->flags & VIRTQ__Q_EVENT_IDX)
+    vq->flags &= (uint16_t)~(VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED);
+    if (vq->flags & VIRTQ__Q_EVENT_IDX) {
         VIRTQ__ST16(vq->used_event, (uint16_t)(vq->last_used + delay));
-    else
+        if (delay != 0u)
+            vq->flags |= VIRTQ__Q_DELAYED;
+    } else {
         VIRTQ__ST16(&vq->avail->flags, 0);
+    }
     /* 2.7.10: the re-arm must be visible before we re-read used.idx, or a
        buffer used in between raises no interrupt and we sleep on it. */
     virtq__mb(vq);

@@ -551,7 +551,11 @@ static void op_get(struct input *in)
         m.last_returned_head = q->head;
         retire(q);
         m.last_used++;
-        m.armed = 0; /* the driver is awake and draining */
+        /* The driver is awake and draining: a plain re-arm's promise ends
+           here (get asks for the next buffer, which may be behind the
+           device); a delayed one stands until its buffer is used. */
+        if (!m.arm_delayed)
+            m.armed = 0;
         return;
     }
     if (rc == VIRTQ_EBROKEN && !m.broken) {

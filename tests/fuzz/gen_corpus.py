@@ -149,6 +149,11 @@ RING_SEEDS = {
     + add(1, 0) * 8 + [PUBLISH, AFTER, 3] + honest((0, 0), (0, 0), (0, 0))
     + [AFTER, 40] + honest((0, 0), (0, 0), (0, 0), (0, 0)) + honest((0, 0))
     + [GET_ALL, AFTER, 1],
+    # Gets between the re-arm and the interrupt: the event must stand.
+    "after-get": ring_header(3, EVENT_IDX)
+    + add(1, 0) * 8 + [PUBLISH, DISABLE] + honest((0, 0), (0, 0), (0, 0))
+    + [AFTER, 5] + get() + get() + honest((0, 0), (0, 0), (0, 0), (0, 0))
+    + honest((0, 0)) + [GET_ALL],
     # Legacy alignment, a 1024-entry ring, bad virtq_init variants, re-init.
     "legacy-big": ring_header(10, LEGACY | INDIRECT, bad_init=2)
     + add(4, 1) + add(3, 3, indirect=True) + [PUBLISH] + honest((0, 0), (0, 0))

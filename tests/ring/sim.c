@@ -66,6 +66,7 @@ struct sim {
     uint64_t avail_event; /* as the device last set it */
     int no_notify;
     int intr_off;
+    int delayed;          /* re-armed with a delay not yet taken past */
     uint64_t used_event;  /* what the driver asked for */
     unsigned desc_held;   /* ring descriptors held by outstanding requests */
     unsigned long outstanding;
@@ -206,8 +207,12 @@ static void take_one(struct sim *s, void *cookie, uint32_t len)
     s->outstanding--;
     s->consumed++;
     s->res->completed++;
-    if (s->event_idx && !s->intr_off)
-        s->used_event = s->consumed; /* get asks for the next one */
+    /* get asks for the next one, except that a delayed re-arm stands
+       until the buffer it waits for is taken */
+    if (s->event_idx && !s->intr_off && (!s->delayed || s->consumed > s->used_event)) {
+        s->used_event = s->consumed;
+        s->delayed = 0;
+    }
 }
 
 static void drain(struct sim *s, unsigned max)
@@ -233,6 +238,7 @@ static int intr_game(struct sim *s)
     if (choice == 0) {
         virtq_disable_intr(&s->r.vq);
         s->intr_off = 1;
+        s->delayed = 0;
         /* The event one behind: crossed only 2^16 buffers later. */
         if (s->event_idx)
             s->used_event = s->consumed + 65535u;
@@ -241,6 +247,7 @@ static int intr_game(struct sim *s)
     if (choice == 1) {
         rc = virtq_enable_intr(&s->r.vq);
         s->intr_off = 0;
+        s->delayed = 0;
         if (s->event_idx)
             s->used_event = s->consumed;
         assert_int_equal(rc, used_now > s->consumed);
@@ -255,6 +262,7 @@ static int intr_game(struct sim *s)
         assert_true(4u * ahead <= 3u * outst);
         assert_true(4u * ahead + 4u > 3u * outst);
         s->used_event = s->consumed + ahead;
+        s->delayed = ahead != 0u;
         assert_int_equal(rc, used_now - s->consumed > ahead);
     } else {
         /* Flag mode cannot delay: it is virtq_enable_intr(), so buffers

@@ -319,6 +319,44 @@ static void test_intr_after(void **state)
     assert_int_equal(dev_one(&d), 0); /* armed once; the next is unasked */
     for (i = 0; i < 3; i++)
         get_one(&r.vq);
+    /* Taking buffers before the interrupt leaves the event where the
+       re-arm put it: moved back to the next buffer, it would fall behind
+       what the device used, and the 5th would raise nothing.  Once the
+       5th is taken, each get asks for the next buffer again. */
+    add_pub(&r.vq, 8);
+    virtq_disable_intr(&r.vq);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(dev_one(&d), 0);
+    assert_int_equal(virtq_enable_intr_after(&r.vq, 5), 0);
+    get_one(&r.vq);
+    get_one(&r.vq);
+    assert_int_equal((uint16_t)(*r.vq.used_event - r.vq.last_used), 2);
+    assert_int_equal(dev_one(&d), 0); /* the 4th */
+    get_one(&r.vq);
+    get_one(&r.vq);
+    assert_int_equal(dev_one(&d), 1); /* the 5th, as promised */
+    assert_int_equal((uint16_t)(*r.vq.used_event - r.vq.last_used), 0);
+    get_one(&r.vq); /* the 5th taken: the hint moves on again */
+    assert_int_equal(*r.vq.used_event, r.vq.last_used);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(dev_one(&d), 1);
+        get_one(&r.vq);
+        assert_int_equal(*r.vq.used_event, r.vq.last_used);
+    }
+    /* The same for _delayed: 8 in flight, event 6 ahead. */
+    add_pub(&r.vq, 8);
+    virtq_disable_intr(&r.vq);
+    assert_int_equal(dev_one(&d), 0);
+    assert_int_equal(virtq_enable_intr_delayed(&r.vq), 0);
+    get_one(&r.vq);
+    assert_int_equal((uint16_t)(*r.vq.used_event - r.vq.last_used), 5);
+    for (i = 0; i < 5; i++)
+        assert_int_equal(dev_one(&d), 0);
+    assert_int_equal(dev_one(&d), 1); /* the 7th */
+    for (i = 0; i < 6; i++)
+        get_one(&r.vq);
+    assert_int_equal(dev_one(&d), 1); /* the 7th taken: the 8th asked for */
+    get_one(&r.vq);
     /* NULL and an unready queue: true, never sleep on them. */
     assert_true(virtq_enable_intr_after(NULL, 4));
     rt_ring_free(&r);
