@@ -906,12 +906,12 @@ VIRTQ_API bool virtq_has_used(const struct virtq *vq);
    interrupt comes earlier, never later.  Pick n so that what stays in
    flight covers your wake-up time: the device then never runs dry and
    needs no kick (BENCHMARKS.md, "Sleeping"); without EVENT_IDX it is
-   virtq_enable_intr().  After either delayed re-arm, virtq_get() may take
-   what is already used before sleeping: the event stays where the re-arm
-   put it until its buffer is taken (moved back to the next buffer, it
-   could fall behind the device and the interrupt would not come); from
-   then on each virtq_get() asks for the next buffer, as after
-   virtq_enable_intr(). */
+   virtq_enable_intr().  Either delayed re-arm asks for one interrupt, at
+   that buffer: virtq_get() may take what is already used before sleeping,
+   and leaves the event where it is (after virtq_enable_intr() each get
+   asks for the next buffer instead; moved back like that, a delayed event
+   could fall behind the device and its interrupt would not come).  Re-arm
+   again before the next sleep, as always. */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);
@@ -1228,8 +1228,8 @@ extern "C" {
 #else
 #define VIRTQ__Q_OWED 0u      /* never set: every owed branch folds away */
 #endif
-/* Re-armed with a delay (virtq_enable_intr_after / _delayed): virtq_get()
-   leaves the event where it is until the buffer it waits for is taken. */
+/* Re-armed with a delay (virtq_enable_intr_after / _delayed): one
+   interrupt at a set buffer, so virtq_get() leaves the event alone. */
 #define VIRTQ__Q_DELAYED (VIRTQ__Q_EVENT_IDX ? 512u : 0u)
 
 /* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
@@ -2460,18 +2460,6 @@ VIRTQ__INLINE int virtq__packed_is_used(const struct virtq *vq, uint16_t pw)
     return virtq__packed_used_flags(VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags), pw);
 }
 
-/* As the split ring's virtq__delay_taken: the delayed event stands until
-   the descriptor it names has been passed by what was taken (pw), then
-   each get asks for the next one again. */
-static VIRTQ__COLD void virtq__packed_delay_taken(struct virtq *vq, uint16_t pw)
-{
-    uint32_t d = virtq__pw_dist(vq, VIRTQ__LD16(vq->used_event), pw);
-    if (d != 0u && d <= vq->num) {
-        vq->flags &= (uint16_t)~VIRTQ__Q_DELAYED;
-        VIRTQ__ST16(vq->used_event, pw);
-    }
-}
-
 /* A used descriptor broke the rules: which one, from private state only
    (ring_broken.h logs it); nothing else changes. */
 static VIRTQ__COLD int virtq__packed_used_broken(struct virtq *vq, uint32_t id)
@@ -2539,13 +2527,12 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
     vq->last_used = pw;
     /* Keep the device interrupting for the next used descriptor, as the
        split ring moves used_event.  A hint: no barrier, every sleep
-       re-arms through virtq_enable_intr(). */
+       re-arms through virtq_enable_intr().  Not after a delayed re-arm
+       (see virtq_get in ring_split.h). */
     if (VIRTQ__Q_EVENT_IDX != 0u &&
         (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED)) ==
             VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
-    else if (vq->flags & VIRTQ__Q_DELAYED)
-        virtq__packed_delay_taken(vq, pw);
     /* Free the id. */
     vq->num_free = (uint16_t)(vq->num_free + n);
     s->cookie = NULL;
@@ -3261,19 +3248,6 @@ static VIRTQ__COLD enum virtq_broken_reason virtq__slot_fault(const struct virtq
     return VIRTQ_BROKEN_USED_LEN;
 }
 
-/* A delayed re-arm stands until the buffer its event waits for is taken:
-   moved back to the next buffer before then, the event could fall behind
-   what the device has used, and the interrupt the re-arm promised would
-   not come.  Once that buffer is taken, each get asks for the next one
-   again, as after virtq_enable_intr(). */
-static VIRTQ__COLD void virtq__delay_taken(struct virtq *vq, uint16_t last)
-{
-    if ((uint16_t)(last - 1u - VIRTQ__LD16(vq->used_event)) < 0x8000u) {
-        vq->flags &= (uint16_t)~VIRTQ__Q_DELAYED;
-        VIRTQ__ST16(vq->used_event, last);
-    }
-}
-
 /* A used element broke the protocol: latch why, nothing else changes. */
 static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_reason why)
 {
@@ -3331,13 +3305,14 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
     last++;
     vq->last_used = last;
     /* Keep the device interrupting for the next buffer.  No barrier: this
-       is a hint, and every sleep re-arms through virtq_enable_intr(). */
+       is a hint, and every sleep re-arms through virtq_enable_intr().  Not
+       after a delayed re-arm, which asked for one interrupt at a set
+       buffer: moved back to the next one, the event could fall behind
+       what the device has used, and that interrupt would never come. */
     if (VIRTQ__Q_EVENT_IDX != 0u &&
         (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED)) ==
             VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, last);
-    else if (vq->flags & VIRTQ__Q_DELAYED)
-        virtq__delay_taken(vq, last);
     return VIRTQ_OK;
 }
 

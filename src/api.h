@@ -233,12 +233,12 @@ VIRTQ_API bool virtq_has_used(const struct virtq *vq);
    interrupt comes earlier, never later.  Pick n so that what stays in
    flight covers your wake-up time: the device then never runs dry and
    needs no kick (BENCHMARKS.md, "Sleeping"); without EVENT_IDX it is
-   virtq_enable_intr().  After either delayed re-arm, virtq_get() may take
-   what is already used before sleeping: the event stays where the re-arm
-   put it until its buffer is taken (moved back to the next buffer, it
-   could fall behind the device and the interrupt would not come); from
-   then on each virtq_get() asks for the next buffer, as after
-   virtq_enable_intr(). */
+   virtq_enable_intr().  Either delayed re-arm asks for one interrupt, at
+   that buffer: virtq_get() may take what is already used before sleeping,
+   and leaves the event where it is (after virtq_enable_intr() each get
+   asks for the next buffer instead; moved back like that, a delayed event
+   could fall behind the device and its interrupt would not come).  Re-arm
+   again before the next sleep, as always. */
 VIRTQ_API void virtq_disable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr(struct virtq *vq);
 VIRTQ_API bool virtq_enable_intr_delayed(struct virtq *vq);

@@ -23,8 +23,8 @@
 #else
 #define VIRTQ__Q_OWED 0u      /* never set: every owed branch folds away */
 #endif
-/* Re-armed with a delay (virtq_enable_intr_after / _delayed): virtq_get()
-   leaves the event where it is until the buffer it waits for is taken. */
+/* Re-armed with a delay (virtq_enable_intr_after / _delayed): one
+   interrupt at a set buffer, so virtq_get() leaves the event alone. */
 #define VIRTQ__Q_DELAYED (VIRTQ__Q_EVENT_IDX ? 512u : 0u)
 
 /* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never

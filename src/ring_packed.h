@@ -650,18 +650,6 @@ VIRTQ__INLINE int virtq__packed_is_used(const struct virtq *vq, uint16_t pw)
     return virtq__packed_used_flags(VIRTQ__LD16(&VIRTQ__PDESC(vq)[pw & VIRTQ__PW_POS].flags), pw);
 }
 
-/* As the split ring's virtq__delay_taken: the delayed event stands until
-   the descriptor it names has been passed by what was taken (pw), then
-   each get asks for the next one again. */
-static VIRTQ__COLD void virtq__packed_delay_taken(struct virtq *vq, uint16_t pw)
-{
-    uint32_t d = virtq__pw_dist(vq, VIRTQ__LD16(vq->used_event), pw);
-    if (d != 0u && d <= vq->num) {
-        vq->flags &= (uint16_t)~VIRTQ__Q_DELAYED;
-        VIRTQ__ST16(vq->used_event, pw);
-    }
-}
-
 /* A used descriptor broke the rules: which one, from private state only
    (ring_broken.h logs it); nothing else changes. */
 static VIRTQ__COLD int virtq__packed_used_broken(struct virtq *vq, uint32_t id)
@@ -729,13 +717,12 @@ VIRTQ__P_HOT int virtq__packed_get(struct virtq *vq, void **cookie, uint32_t *le
     vq->last_used = pw;
     /* Keep the device interrupting for the next used descriptor, as the
        split ring moves used_event.  A hint: no barrier, every sleep
-       re-arms through virtq_enable_intr(). */
+       re-arms through virtq_enable_intr().  Not after a delayed re-arm
+       (see virtq_get in ring_split.h). */
     if (VIRTQ__Q_EVENT_IDX != 0u &&
         (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED)) ==
             VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, pw);
-    else if (vq->flags & VIRTQ__Q_DELAYED)
-        virtq__packed_delay_taken(vq, pw);
     /* Free the id. */
     vq->num_free = (uint16_t)(vq->num_free + n);
     s->cookie = NULL;

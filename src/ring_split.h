@@ -611,19 +611,6 @@ static VIRTQ__COLD enum virtq_broken_reason virtq__slot_fault(const struct virtq
     return VIRTQ_BROKEN_USED_LEN;
 }
 
-/* A delayed re-arm stands until the buffer its event waits for is taken:
-   moved back to the next buffer before then, the event could fall behind
-   what the device has used, and the interrupt the re-arm promised would
-   not come.  Once that buffer is taken, each get asks for the next one
-   again, as after virtq_enable_intr(). */
-static VIRTQ__COLD void virtq__delay_taken(struct virtq *vq, uint16_t last)
-{
-    if ((uint16_t)(last - 1u - VIRTQ__LD16(vq->used_event)) < 0x8000u) {
-        vq->flags &= (uint16_t)~VIRTQ__Q_DELAYED;
-        VIRTQ__ST16(vq->used_event, last);
-    }
-}
-
 /* A used element broke the protocol: latch why, nothing else changes. */
 static VIRTQ__COLD int virtq__used_broken(struct virtq *vq, enum virtq_broken_reason why)
 {
@@ -681,13 +668,14 @@ VIRTQ_API VIRTQ__HOT int virtq_get(struct virtq *vq, void **cookie, uint32_t *le
     last++;
     vq->last_used = last;
     /* Keep the device interrupting for the next buffer.  No barrier: this
-       is a hint, and every sleep re-arms through virtq_enable_intr(). */
+       is a hint, and every sleep re-arms through virtq_enable_intr().  Not
+       after a delayed re-arm, which asked for one interrupt at a set
+       buffer: moved back to the next one, the event could fall behind
+       what the device has used, and that interrupt would never come. */
     if (VIRTQ__Q_EVENT_IDX != 0u &&
         (vq->flags & (VIRTQ__Q_EVENT_IDX | VIRTQ__Q_INTR_OFF | VIRTQ__Q_DELAYED)) ==
             VIRTQ__Q_EVENT_IDX)
         VIRTQ__ST16(vq->used_event, last);
-    else if (vq->flags & VIRTQ__Q_DELAYED)
-        virtq__delay_taken(vq, last);
     return VIRTQ_OK;
 }
 

@@ -207,12 +207,10 @@ static void take_one(struct sim *s, void *cookie, uint32_t len)
     s->outstanding--;
     s->consumed++;
     s->res->completed++;
-    /* get asks for the next one, except that a delayed re-arm stands
-       until the buffer it waits for is taken */
-    if (s->event_idx && !s->intr_off && (!s->delayed || s->consumed > s->used_event)) {
+    /* get asks for the next one, except after a delayed re-arm, which
+       stands until the next re-arm */
+    if (s->event_idx && !s->intr_off && !s->delayed)
         s->used_event = s->consumed;
-        s->delayed = 0;
-    }
 }
 
 static void drain(struct sim *s, unsigned max)
