@@ -1229,7 +1229,9 @@ extern "C" {
 #define VIRTQ__Q_OWED 0u      /* never set: every owed branch folds away */
 #endif
 /* Re-armed with a delay (virtq_enable_intr_after / _delayed): one
-   interrupt at a set buffer, so virtq_get() leaves the event alone. */
+   interrupt at a set buffer, so virtq_get() leaves the event alone.  Set
+   and cleared only by a re-arm (and the ring reset); meaningless while
+   INTR_OFF is set. */
 #define VIRTQ__Q_DELAYED (VIRTQ__Q_EVENT_IDX ? 512u : 0u)
 
 /* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never
@@ -2555,7 +2557,7 @@ static void virtq__packed_disable_intr(struct virtq *vq)
 {
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
-    vq->flags = (uint16_t)((vq->flags | VIRTQ__Q_INTR_OFF) & ~VIRTQ__Q_DELAYED);
+    vq->flags |= VIRTQ__Q_INTR_OFF; /* a DELAYED bit left here is inert */
     /* "Driver and Device Event Suppression": DISABLE, with or without
        EVENT_IDX. */
     VIRTQ__ST16(&VIRTQ__PDRIVER(vq)->flags, RING_EVENT_FLAGS_DISABLE);
@@ -3340,7 +3342,7 @@ VIRTQ_API void virtq_disable_intr(struct virtq *vq)
     VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_disable_intr(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
-    vq->flags = (uint16_t)((vq->flags | VIRTQ__Q_INTR_OFF) & ~VIRTQ__Q_DELAYED);
+    vq->flags |= VIRTQ__Q_INTR_OFF; /* a DELAYED bit left here is inert */
     /* "Used Buffer Notification Suppression".  With EVENT_IDX an event one
        behind what we consumed is crossed only after 2^16 more buffers. */
     if (vq->flags & VIRTQ__Q_EVENT_IDX)

@@ -24,7 +24,9 @@
 #define VIRTQ__Q_OWED 0u      /* never set: every owed branch folds away */
 #endif
 /* Re-armed with a delay (virtq_enable_intr_after / _delayed): one
-   interrupt at a set buffer, so virtq_get() leaves the event alone. */
+   interrupt at a set buffer, so virtq_get() leaves the event alone.  Set
+   and cleared only by a re-arm (and the ring reset); meaningless while
+   INTR_OFF is set. */
 #define VIRTQ__Q_DELAYED (VIRTQ__Q_EVENT_IDX ? 512u : 0u)
 
 /* VIRTQ_EVENT_IDX 0 builds the rings without VIRTIO_F_EVENT_IDX: never

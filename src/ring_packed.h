@@ -745,7 +745,7 @@ static void virtq__packed_disable_intr(struct virtq *vq)
 {
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
-    vq->flags = (uint16_t)((vq->flags | VIRTQ__Q_INTR_OFF) & ~VIRTQ__Q_DELAYED);
+    vq->flags |= VIRTQ__Q_INTR_OFF; /* a DELAYED bit left here is inert */
     /* "Driver and Device Event Suppression": DISABLE, with or without
        EVENT_IDX. */
     VIRTQ__ST16(&VIRTQ__PDRIVER(vq)->flags, RING_EVENT_FLAGS_DISABLE);

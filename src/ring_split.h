@@ -703,7 +703,7 @@ VIRTQ_API void virtq_disable_intr(struct virtq *vq)
     VIRTQ__RING_DISPATCH_VOID(vq, virtq__packed_disable_intr(vq))
     if (vq == NULL || !(vq->flags & VIRTQ__Q_READY))
         return;
-    vq->flags = (uint16_t)((vq->flags | VIRTQ__Q_INTR_OFF) & ~VIRTQ__Q_DELAYED);
+    vq->flags |= VIRTQ__Q_INTR_OFF; /* a DELAYED bit left here is inert */
     /* "Used Buffer Notification Suppression".  With EVENT_IDX an event one
        behind what we consumed is crossed only after 2^16 more buffers. */
     if (vq->flags & VIRTQ__Q_EVENT_IDX)
