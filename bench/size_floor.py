@@ -14,11 +14,11 @@ copies of it with, cumulatively:
   dev_ok   no device-handle check (virtq__dev_ok() always true).
 
 Each copy is src/ with those edits, stitched by amalgamate.py into a
-scratch header; bench/size.py then builds its rows against it the usual
-way (rv32imac -Os and rv64gc -O2, --gc-sections).  None of these copies is
-correct or shipped: the figures only say how many bytes each kind of
-protection takes, so a size goal can be compared with what is left when
-it is gone.  An edit whose text is no longer in src/ is an error.
+scratch header; bench/size.py --header-dir then builds its rows against
+it the usual way (rv32imac -Os and rv64gc -O2, --gc-sections).  None of
+these copies is correct or shipped: the figures only say how many bytes
+each kind of protection takes, so a size goal can be compared with what
+is left when it is gone.  An edit whose text is no longer in src/ is an error.
 
 Writes bench/results/size_floor.csv (step, target, row, text).
 
@@ -51,20 +51,10 @@ STEPS = ["as shipped", "checks", "fences", "dev_ok"]
 
 
 def tree(build):
-    """A scratch tree holding what amalgamate.py and size.py read."""
+    """A scratch copy of src/ to edit."""
     if os.path.exists(build):
         shutil.rmtree(build)
-    os.makedirs(os.path.join(build, "bench"))
     shutil.copytree(os.path.join(ROOT, "src"), os.path.join(build, "src"))
-    shutil.copytree(os.path.join(ROOT, "bench", "size"), os.path.join(build, "bench", "size"))
-    for f in ("amalgamate.py", "bench/size.py", "bench/virtq_impl.c"):
-        shutil.copy(os.path.join(ROOT, f), os.path.join(build, f))
-    # Removing checks leaves variables set but unused: not an error here.
-    p = os.path.join(build, "bench", "size.py")
-    s = open(p).read()
-    if '"-Werror", ' not in s:
-        sys.exit("size_floor: bench/size.py's flags changed; update size_floor.py")
-    open(p, "w").write(s.replace('"-Werror", ', ""))
 
 
 def edit(build, name, old, new):
@@ -76,12 +66,14 @@ def edit(build, name, old, new):
 
 
 def measure(build):
-    subprocess.run([sys.executable, os.path.join(build, "amalgamate.py")], check=True,
-                   stdout=subprocess.DEVNULL)
+    """Stitch the edited copy with amalgamate.py and size it with size.py."""
+    subprocess.run([sys.executable, os.path.join(ROOT, "amalgamate.py"), "--src",
+                    os.path.join(build, "src"), "--out", os.path.join(build, "virtq.h")],
+                   check=True, stdout=subprocess.DEVNULL)
     res = os.path.join(build, "res")
-    subprocess.run([sys.executable, os.path.join(build, "bench", "size.py"), "--build",
-                    os.path.join(build, "obj"), "--results", res], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "size.py"), "--build",
+                    os.path.join(build, "obj"), "--results", res, "--header-dir", build],
+                   check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(res, "size.csv")) as f:
         return [r for r in csv.DictReader(f) if r["row"] in ROWS]
 
