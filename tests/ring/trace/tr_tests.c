@@ -345,9 +345,11 @@ static void arm_barrier(void **state)
             const volatile void *arm;
             tq_up(t, feats[k]);
             tq_submit(t, 0);
+            if (delayed == 2u)
+                tq_submit(t, 1); /* two in flight: _after(2) really delays */
             virtq_disable_intr(&t->vq);
             tr_log_clear();
-            assert_false(delayed == 2u   ? virtq_enable_intr_after(&t->vq, 1)
+            assert_false(delayed == 2u   ? virtq_enable_intr_after(&t->vq, 2)
                          : delayed != 0u ? virtq_enable_intr_delayed(&t->vq)
                                          : virtq_enable_intr(&t->vq));
             arm = (t->features & F_EVENT) ? (const volatile void *)t->vq.used_event
